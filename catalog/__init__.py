@@ -1,0 +1,1 @@
+"""Products, producers, OCOP certificates and batches; the certification rules."""

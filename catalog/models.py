@@ -1,0 +1,117 @@
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Base, TimestampMixin
+
+
+class Producer(TimestampMixin, Base):
+    """A cooperative, firm or household that owns OCOP products."""
+
+    __tablename__ = "producers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
+    #: Stands in for the unknown owner of products whose source names none.
+    is_placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    district = relationship("Area")
+
+
+class Product(TimestampMixin, Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Search key: the name folded (no case, no diacritics, đ→d).
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    #: OCOP group code 1–6 (catalog.groups).
+    group: Mapped[int] = mapped_column(Integer, index=True)
+    subgroup: Mapped[str] = mapped_column(String(120), default="")
+    unit: Mapped[str] = mapped_column(String(40), default="sản phẩm")
+    price_vnd: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Commune of origin as recorded (names from before the 2025 merger).
+    origin_commune: Mapped[str] = mapped_column(String(120), default="")
+    #: Former district of origin; its slug is the API's `district` key.
+    origin_district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Denormalised catalog.certification.current_certificate, kept by catalog.services.
+    current_certificate_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("certificates.id", use_alter=True), index=True)
+    name_verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    price_is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_url: Mapped[str] = mapped_column(String(500), default="")
+    #: What the source says of a certificate that cannot be dated (kept for staff, never sold on).
+    source_note: Mapped[str] = mapped_column(Text, default="")
+
+    producer: Mapped[Producer] = relationship()
+    origin_district = relationship("Area")
+    certificates: Mapped[list["Certificate"]] = relationship(
+        back_populates="product", foreign_keys="Certificate.product_id", order_by="Certificate.issued_on")
+    # post_update: products and certificates point at each other, so this is written after both rows exist.
+    current_certificate: Mapped[Optional["Certificate"]] = relationship(foreign_keys=[current_certificate_id],
+                                                                      post_update=True)
+    batches: Mapped[list["Batch"]] = relationship(back_populates="product", order_by="Batch.produced_on.desc()")
+
+
+class Certificate(TimestampMixin, Base):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    #: Out of 100; None when the source does not say.
+    score: Mapped[Optional[int]] = mapped_column(Integer)
+    #: district | province | national; None when the source does not say (imported records only).
+    level: Mapped[Optional[str]] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(300), default="")
+    issued_on: Mapped[date] = mapped_column(Date)
+    #: First day no longer valid: issued_on + 36 months.
+    expires_on: Mapped[date] = mapped_column(Date)
+    #: Only the year is known; dated 1 January of it (never sells past a real expiry).
+    date_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str] = mapped_column(String(500), default="")
+
+    product: Mapped[Product] = relationship(back_populates="certificates", foreign_keys=[product_id])
+
+
+class CertificateEvent(Base):
+    """Audit trail: who issued or revoked which certificate, and when."""
+
+    __tablename__ = "certificate_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    #: The acting user's id; None for imports run from the command line.
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+    certificate: Mapped[Certificate] = relationship()
+    actor = relationship("User")
+
+
+class Batch(TimestampMixin, Base):
+    """A production lot; its traceability stamp (QR) opens a public page."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    lot_code: Mapped[str] = mapped_column(String(60))
+    produced_on: Mapped[date] = mapped_column(Date)
+    best_before: Mapped[Optional[date]] = mapped_column(Date)
+    origin: Mapped[str] = mapped_column(String(200), default="")
+
+    product: Mapped[Product] = relationship(back_populates="batches")

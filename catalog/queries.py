@@ -1,0 +1,173 @@
+"""Read side of the catalogue: the sellable filter in SQL, listing with facets, and expiry watch."""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Optional, Sequence
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from catalog.certification import SELLABLE_STARS
+from catalog.models import Certificate, Producer, Product
+from core.errors import NotFound
+from core.text import fold
+from stores.models import Area
+
+SORTS = ("relevance", "price_asc", "price_desc", "stars", "newest")
+CurrentCertificate = aliased(Certificate, name="current_certificate")
+
+
+def sellable_clause(today: date):
+    """SQL twin of catalog.certification.is_sellable over the product's current certificate.
+
+    Expiry is compared with `today` at read time, so no job has to run for a product to leave the shop.
+    """
+    return and_(
+        Product.active.is_(True),
+        CurrentCertificate.revoked_at.is_(None),
+        CurrentCertificate.stars.in_(sorted(SELLABLE_STARS)),
+        CurrentCertificate.issued_on <= today,
+        CurrentCertificate.expires_on > today,
+    )
+
+
+def sellable_products(today: date):
+    return (select(Product)
+            .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+            .where(sellable_clause(today)))
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    q: str = ""
+    groups: Sequence[int] = ()
+    stars: Sequence[int] = ()
+    districts: Sequence[str] = ()
+    min_price: Optional[int] = None
+    max_price: Optional[int] = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 24
+
+
+@dataclass
+class ProductPage:
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _conditions(filters: ProductFilters, skip: str = ""):
+    District = aliased(Area)
+    conditions = []
+    if filters.q:
+        for word in fold(filters.q).split():
+            conditions.append(Product.name_folded.contains(word, autoescape=True))
+    if filters.groups and skip != "group":
+        conditions.append(Product.group.in_(filters.groups))
+    if filters.stars and skip != "stars":
+        conditions.append(CurrentCertificate.stars.in_(filters.stars))
+    if filters.districts and skip != "district":
+        conditions.append(Product.origin_district_id.in_(
+            select(District.id).where(District.slug.in_(filters.districts))))
+    if filters.min_price is not None:
+        conditions.append(Product.price_vnd >= filters.min_price)
+    if filters.max_price is not None:
+        conditions.append(Product.price_vnd <= filters.max_price)
+    return conditions
+
+
+def _order(sort: str):
+    by_name = (Product.name_folded, Product.id)
+    return {
+        "price_asc": (Product.price_vnd.asc(), *by_name),
+        "price_desc": (Product.price_vnd.desc(), *by_name),
+        "newest": (CurrentCertificate.issued_on.desc(), *by_name),
+    }.get(sort, (CurrentCertificate.stars.desc(), *by_name))
+
+
+def _facet(session: Session, column, filters: ProductFilters, skip: str, today: date) -> dict[str, int]:
+    """Counts for one facet with every other filter applied, so a shopper sees what each choice would give."""
+    query = (select(column, func.count(Product.id))
+             .select_from(Product)
+             .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+             .where(sellable_clause(today), *_conditions(filters, skip=skip)))
+    if skip == "district":
+        query = query.join(Area, Product.origin_district_id == Area.id)
+    rows = session.execute(query.group_by(column)).all()
+    return {str(key): count for key, count in sorted(rows, key=lambda row: str(row[0])) if key is not None}
+
+
+def list_sellable(session: Session, filters: ProductFilters, today: date) -> ProductPage:
+    base = sellable_products(today).where(*_conditions(filters))
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    items = list(session.scalars(
+        base.options(joinedload(Product.producer), joinedload(Product.origin_district),
+                     joinedload(Product.current_certificate))
+        .order_by(*_order(filters.sort))
+        .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
+    facets = {
+        "group": _facet(session, Product.group, filters, "group", today),
+        "stars": _facet(session, CurrentCertificate.stars, filters, "stars", today),
+        "district": _facet(session, Area.slug, filters, "district", today),
+    }
+    return ProductPage(items=items, total=total or 0, page=filters.page, per_page=filters.per_page,
+                       facets=facets)
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.scalars(
+        select(Product).where(Product.id == product_id)
+        .options(selectinload(Product.certificates), selectinload(Product.batches),
+                 joinedload(Product.producer), joinedload(Product.origin_district))).first()
+    if product is None:
+        raise NotFound("Không tìm thấy sản phẩm.")
+    return product
+
+
+def get_product_by_slug(session: Session, slug: str) -> Product:
+    product_id = session.scalar(select(Product.id).where(Product.slug == slug))
+    if product_id is None:
+        raise NotFound("Không tìm thấy sản phẩm.")
+    return get_product(session, product_id)
+
+
+def district_slugs(session: Session) -> set[str]:
+    return set(session.scalars(select(Area.slug).where(Area.level == "district")))
+
+
+def districts_with_products(session: Session) -> list[Area]:
+    """One area per district slug that products come from, for filter menus."""
+    areas = session.scalars(select(Area).join(Product, Product.origin_district_id == Area.id)
+                            .distinct().order_by(Area.name))
+    return list({area.slug: area for area in areas}.values())
+
+
+def expiring_certificates(session: Session, today: date, within_days: int = 90) -> list[Certificate]:
+    """Current, unrevoked certificates that stop being valid within the window (for re-evaluation)."""
+    return list(session.scalars(
+        select(Certificate).join(Product, Product.current_certificate_id == Certificate.id)
+        .where(Certificate.revoked_at.is_(None), Certificate.expires_on > today,
+               Certificate.expires_on <= today + timedelta(days=within_days))
+        .options(joinedload(Certificate.product))
+        .order_by(Certificate.expires_on)))
+
+
+def staff_products(session: Session, q: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Product], int]:
+    """Every product, sellable or not, for the programme's staff."""
+    query = select(Product)
+    if q:
+        query = query.where(*[Product.name_folded.contains(w, autoescape=True) for w in fold(q).split()])
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.options(joinedload(Product.current_certificate), joinedload(Product.producer))
+                            .order_by(Product.name_folded).limit(per_page).offset((page - 1) * per_page))
+    return list(items), total
+
+
+def producers_by_id(session: Session, ids) -> dict[int, Producer]:
+    return {p.id: p for p in session.scalars(select(Producer).where(Producer.id.in_(ids)))}

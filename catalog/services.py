@@ -1,0 +1,73 @@
+"""Certificate operations. They flush; the request or command that called them commits."""
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.certification import certification_problem, current_certificate, expiry_for
+from catalog.models import Certificate, CertificateEvent, Product
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import utcnow
+
+
+def refresh_current_certificate(product: Product) -> None:
+    current = current_certificate(product.certificates)
+    product.current_certificate = current
+
+
+def issue_certificate(session: Session, product: Product, *, stars: int, score: Optional[int],
+                      level: Optional[str], decision: str, issued_on: date, today: date,
+                      actor_id: Optional[int] = None, date_is_approximate: bool = False,
+                      check_rules: bool = True) -> Certificate:
+    """Adds a certificate; it becomes current if it is the latest signed.
+
+    `check_rules=False` is for importing historical records whose level the source leaves unknown.
+    """
+    if check_rules:
+        problem = certification_problem(stars, score, level or "", issued_on, today)
+        if problem:
+            raise InvalidInput(problem, code="invalid_certificate")
+    certificate = Certificate(product=product, stars=stars, score=score, level=level, decision=decision,
+                              issued_on=issued_on, expires_on=expiry_for(issued_on),
+                              date_is_approximate=date_is_approximate)
+    session.add(certificate)
+    session.flush()
+    _record(session, certificate, "issued", actor_id, f"{stars}★ {level or '?'} {issued_on.isoformat()}")
+    refresh_current_certificate(product)
+    session.flush()
+    return certificate
+
+
+def revoke_certificate(session: Session, certificate: Certificate, *, reason: str,
+                       actor_id: Optional[int] = None, now: Optional[datetime] = None) -> Certificate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Cần ghi lý do thu hồi.", code="reason_required")
+    if certificate.revoked_at is not None:
+        raise Conflict("Giấy chứng nhận này đã bị thu hồi.", code="already_revoked")
+    certificate.revoked_at = now or utcnow()
+    certificate.revoked_reason = reason[:500]
+    _record(session, certificate, "revoked", actor_id, reason[:500])
+    refresh_current_certificate(certificate.product)
+    session.flush()
+    return certificate
+
+
+def get_certificate(session: Session, certificate_id: int) -> Certificate:
+    certificate = session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound("Không tìm thấy giấy chứng nhận.")
+    return certificate
+
+
+def certificate_history(session: Session, product_id: int) -> list[CertificateEvent]:
+    return list(session.scalars(
+        select(CertificateEvent).join(Certificate)
+        .where(Certificate.product_id == product_id).order_by(CertificateEvent.at, CertificateEvent.id)))
+
+
+def _record(session: Session, certificate: Certificate, action: str, actor_id: Optional[int],
+            detail: str) -> None:
+    session.add(CertificateEvent(certificate=certificate, action=action, actor_id=actor_id, at=utcnow(),
+                                 detail=detail))

@@ -1,0 +1,1 @@
+"""Small shared plumbing: declarative base, VND money, Vietnamese text folding, dates, errors."""

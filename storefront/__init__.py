@@ -1,0 +1,74 @@
+"""The Flask application: web shop, staff and admin pages, and the JSON API v1."""
+from pathlib import Path
+
+from apiflask import APIFlask
+from flask import abort, request, session
+from flask_babel import get_locale
+
+from accounts.models import User
+from core.db import db
+from core.money import format_vnd
+from storefront.config import load_config
+from storefront.errors import register_error_handlers
+from storefront.extensions import babel, csrf, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in ("vi", "en") else "vi"
+
+
+def create_app(config: dict | None = None) -> APIFlask:
+    app = APIFlask(__name__, title="OCOP Mart API", version="1.0.0",
+                   spec_path="/api/v1/openapi.json", docs_path=None, json_errors=False,
+                   template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @app.before_request
+    def guard_request():
+        if len(request.query_string) > app.config["MAX_QUERY_STRING"]:
+            abort(400, "Chuỗi truy vấn quá dài.")
+        if request.args.get("lang") in app.config["LANGUAGES"]:
+            session["lang"] = request.args["lang"]
+
+    app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+
+    from storefront.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: APIFlask) -> None:
+    from storefront.admin import bp as admin_bp
+    from storefront.api.v1 import bp as api_bp
+    from storefront.auth import bp as auth_bp
+    from storefront.shop import bp as shop_bp
+    from storefront.staff import bp as staff_bp
+
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(staff_bp, url_prefix="/cua-hang")
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")

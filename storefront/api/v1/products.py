@@ -1,0 +1,96 @@
+from apiflask import abort
+from sqlalchemy import select
+
+from catalog.certification import is_sellable
+from catalog.models import Product
+from catalog.queries import ProductFilters, district_slugs, get_product, list_sellable, sellable_products
+from core.db import db
+from core.text import fold
+from storefront.api.v1 import bp
+from storefront.api.v1.common import parse_id
+from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut
+from storefront.context import today
+from stores.models import Outlet
+
+
+def product_item(product: Product) -> dict:
+    certificate = product.current_certificate
+    return {
+        "id": product.id, "slug": product.slug, "name": product.name, "group": product.group,
+        "stars": certificate.stars if certificate else None, "price_vnd": product.price_vnd,
+        "producer": product.producer.name,
+        "district": product.origin_district.slug if product.origin_district else None,
+        # Stock arrives with the inventory ledger; until then no outlet holds any.
+        "in_stock": False,
+    }
+
+
+def certificate_dict(certificate) -> dict:
+    return {
+        "id": certificate.id, "product_id": certificate.product_id, "stars": certificate.stars,
+        "score": certificate.score, "level": certificate.level, "decision": certificate.decision,
+        "issued_on": certificate.issued_on, "expires_on": certificate.expires_on,
+        "date_is_approximate": certificate.date_is_approximate,
+        "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+    }
+
+
+@bp.get("/products")
+@bp.input(ProductQuery, location="query", arg_name="query")
+@bp.output(ProductList)
+def list_products(query):
+    """Sellable products, filtered, sorted and paged, with facet counts."""
+    unknown = set(query["district"]) - district_slugs(db.session)
+    if unknown:
+        abort(400, f"district: không có huyện/quận '{sorted(unknown)[0]}'.", extra_data={"error": "invalid"})
+    if query.get("outlet_id") and db.session.get(Outlet, query["outlet_id"]) is None:
+        abort(400, f"outlet_id: không có cửa hàng {query['outlet_id']}.", extra_data={"error": "invalid"})
+    if query.get("min_price") is not None and query.get("max_price") is not None \
+            and query["min_price"] > query["max_price"]:
+        abort(400, "min_price không được lớn hơn max_price.", extra_data={"error": "invalid"})
+    filters = ProductFilters(q=query["q"], groups=query["group"], stars=query["stars"],
+                             districts=query["district"], min_price=query.get("min_price"),
+                             max_price=query.get("max_price"), sort=query["sort"], page=query["page"],
+                             per_page=query["per_page"])
+    page = list_sellable(db.session, filters, today())
+    items = [] if query.get("in_stock") else [product_item(p) for p in page.items]
+    return {"items": items, "total": 0 if query.get("in_stock") else page.total, "page": page.page,
+            "per_page": page.per_page, "facets": page.facets}
+
+
+@bp.get("/products/<product_id>")
+@bp.output(ProductDetail)
+def product_detail(product_id):
+    """One sellable product with its certificate, traceability and availability; 404 when not on sale."""
+    product = get_product(db.session, parse_id(product_id, "product_id"))
+    if not is_sellable(product.active, product.current_certificate, today()):
+        abort(404, "Sản phẩm không được bán (chứng nhận OCOP hết hạn, bị thu hồi hoặc chưa có).",
+              extra_data={"error": "not_found"})
+    district = product.origin_district
+    return {
+        **product_item(product), "unit": product.unit, "description": product.description,
+        "certificate": certificate_dict(product.current_certificate),
+        "traceability": {
+            "producer": product.producer.name, "commune": product.origin_commune,
+            "district": district.label if district else None,
+            "batches": [{"id": b.id, "lot_code": b.lot_code, "produced_on": b.produced_on,
+                         "best_before": b.best_before, "origin": b.origin} for b in product.batches],
+        },
+        "availability": [],
+    }
+
+
+@bp.get("/suggest")
+@bp.output(SuggestOut)
+def suggest():
+    """Up to 8 sellable product names starting with, or containing, the typed words."""
+    from flask import request
+    q = fold(request.args.get("q", ""))[:100].strip()
+    if not q:
+        return {"suggestions": []}
+    names = db.session.scalars(
+        sellable_products(today()).with_only_columns(Product.name)
+        .where(Product.name_folded.contains(q, autoescape=True))
+        .order_by(Product.name_folded.startswith(q, autoescape=True).desc(), Product.name_folded)
+        .limit(8))
+    return {"suggestions": list(dict.fromkeys(names))}

@@ -1,0 +1,61 @@
+"""Maps domain and HTTP errors to JSON under /api and to friendly pages elsewhere. Never a 500 for input."""
+from apiflask import HTTPError
+from flask import jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+
+STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
+CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
+                   422: "invalid", 429: "too_many_requests"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def status_for(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_FOR.items() if isinstance(error, kind)), 400)
+
+
+def error_response(status: int, code: str, message: str):
+    if wants_json():
+        response = jsonify({"error": code, "message": message})
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
+
+
+def validation_message(detail: dict) -> str:
+    """Flattens apiflask's {"query": {"page": ["…"]}} into "page: …"."""
+    parts = []
+    for fields in detail.values():
+        for name, messages in (fields or {}).items():
+            text = "; ".join(messages) if isinstance(messages, list) else str(messages)
+            parts.append(f"{name}: {text}")
+    return " ".join(parts) or "Dữ liệu không hợp lệ."
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return error_response(status_for(error), error.code, error.message)
+
+    @app.error_processor
+    def api_error(error: HTTPError):
+        if error.status_code in (400, 422) and error.detail:
+            message, code = validation_message(error.detail), "invalid"
+        else:
+            message = error.message
+            code = (error.extra_data or {}).get("error") or CODE_FOR_STATUS.get(error.status_code, "error")
+        return {"error": code, "message": message}, error.status_code, error.headers
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        response = error_response(error.code or 500, CODE_FOR_STATUS.get(error.code, "error"),
+                                  error.description or error.name)
+        if getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response

@@ -1,0 +1,213 @@
+"""Loads reference and demo data (DESIGN §4). Takes a session and flushes; the CLI commits."""
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Callable, Optional
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.services import create_user, hash_password
+from catalog.certification import expiry_for
+from catalog.groups import SERVICE_GROUP
+from catalog.importing import ProductRecord, read_products
+from catalog.models import Batch, Certificate, CertificateEvent, Producer, Product
+from catalog.services import issue_certificate
+from core.models import utcnow
+from core.text import fold, slugify
+from stores.importing import read_areas
+from stores.models import Area, Outlet
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+DEMO_PASSWORD = "demo-password"
+FAIR_OUTLET = ("hoi-cho", "Gian hàng Hội chợ OCOP Hải Phòng")
+#: Demo price ranges (VND) per OCOP group; the data has no prices.
+PRICE_RANGES = {1: (35_000, 450_000), 2: (60_000, 650_000), 3: (80_000, 900_000),
+                4: (120_000, 3_500_000), 5: (150_000, 2_000_000), 6: (50_000, 300_000)}
+UNITS = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
+
+
+def load_areas(session: Session) -> int:
+    if session.scalar(select(func.count(Area.id))):
+        return 0
+    rows = [*read_areas(DATA / "admin_units_haiphong.csv", "Hải Phòng"),
+            *read_areas(DATA / "admin_units_haiduong.csv", "Hải Dương")]
+    session.add_all(Area(slug=slugify(row["name"]), **row) for row in rows)
+    session.flush()
+    return len(rows)
+
+
+def demo_price(name: str, group: int) -> int:
+    """A stable, plausible price derived from the name (flagged as demo on the product)."""
+    low, high = PRICE_RANGES[group]
+    digest = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+    return (low + digest % (high - low)) // 1000 * 1000
+
+
+class _Slugs:
+    def __init__(self, session: Session):
+        self.taken = set(session.scalars(select(Product.slug)))
+
+    def __call__(self, name: str) -> str:
+        base = slugify(name) or "san-pham"
+        slug, n = base, 2
+        while slug in self.taken:
+            slug, n = f"{base}-{n}", n + 1
+        self.taken.add(slug)
+        return slug
+
+
+def _district_for(session: Session, record: ProductRecord) -> Optional[Area]:
+    candidates = list(session.scalars(
+        select(Area).where(Area.level == "district", Area.slug == slugify(record.district_name))
+        .order_by(Area.valid_from.is_not(None), Area.valid_from)))
+    # The record names the unit as it was (huyện Thủy Nguyên, not the later thành phố).
+    return next((a for a in candidates if a.kind == record.district_kind), candidates[0] if candidates else None)
+
+
+def load_real_products(session: Session, today: date) -> dict:
+    """The 83 real products with their real certificates; undated ones are kept for staff, never sold."""
+    producers: dict[str, Producer] = {}
+    named_order: list[Producer] = []
+    slugs = _Slugs(session)
+    counts = {"products": 0, "certificates": 0, "undated": 0}
+    for record in read_products(DATA / "ocop_products.csv"):
+        district = _district_for(session, record)
+        district_label = district.label if district else record.district_name
+        key = record.producer or f"placeholder:{district_label}"
+        producer = producers.get(key)
+        if producer is None:
+            producer = Producer(name=record.producer or f"Chủ thể OCOP chưa rõ tên ({district_label})",
+                                commune=record.commune, district=district, is_placeholder=not record.producer)
+            session.add(producer)
+            producers[key] = producer
+            if record.producer:
+                named_order.append(producer)
+        product = Product(
+            name=record.name, name_folded=fold(record.name), slug=slugs(record.name), producer=producer,
+            group=record.group, subgroup=record.subgroup, unit=UNITS[record.group],
+            price_vnd=demo_price(record.name, record.group), price_is_demo=True,
+            origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
+            source_url=record.source_url,
+            description=f"Sản phẩm OCOP {record.stars} sao của {producer.name}.")
+        session.add(product)
+        session.flush()
+        counts["products"] += 1
+        if record.issued_on is None:
+            product.source_note = (f"Nguồn ghi {record.stars} sao nhưng không rõ năm công nhận "
+                                   f"({record.decision or 'không có số quyết định'}).")
+            counts["undated"] += 1
+            continue
+        issue_certificate(session, product, stars=record.stars, score=None, level=record.level,
+                          decision=record.decision, issued_on=record.issued_on, today=today,
+                          date_is_approximate=record.date_is_approximate,
+                          check_rules=record.level is not None)
+        counts["certificates"] += 1
+    session.flush()
+    counts["named_producers"] = named_order
+    return counts
+
+
+def load_outlets(session: Session) -> list[Outlet]:
+    if session.scalar(select(func.count(Outlet.id))):
+        return list(session.scalars(select(Outlet).order_by(Outlet.id)))
+    districts = session.scalars(select(Area).where(Area.level == "district", Area.province == "Hải Phòng")
+                                .order_by(Area.id))
+    latest: dict[str, Area] = {}
+    for area in districts:
+        latest[area.slug] = area  # the later dated row of a renamed district wins
+    outlets = [Outlet(code=slug, name=f"OCOP Mart {area.name}", kind="shop", area=area,
+                      address=f"{area.kind} {area.name}, Hải Phòng") for slug, area in latest.items()]
+    code, name = FAIR_OUTLET
+    outlets.append(Outlet(code=code, name=name, kind="fair", area=None, address="Hội chợ, Hải Phòng"))
+    session.add_all(outlets)
+    session.flush()
+    return outlets
+
+
+def load_demo_batches(session: Session, today: date) -> int:
+    products = session.scalars(select(Product).where(Product.group != SERVICE_GROUP, Product.is_generated.is_(False)))
+    count = 0
+    for product in products:
+        for n, days_ago in enumerate((75, 20), start=1):
+            produced = today - timedelta(days=days_ago)
+            session.add(Batch(product=product, lot_code=f"{product.id:04d}-{produced:%y%m%d}-{n}",
+                              produced_on=produced, best_before=produced + timedelta(days=365),
+                              origin=f"{product.origin_commune or product.producer.name}"))
+            count += 1
+    session.flush()
+    return count
+
+
+def create_demo_accounts(session: Session, outlets: list[Outlet], named_producers: list[Producer]) -> list[str]:
+    emails = ["admin@ocop.example"]
+    # One hash for the one public demo password: hashing it 50 times would only slow seeding down.
+    demo_hash = hash_password(DEMO_PASSWORD)
+    create_user(session, email=emails[0], password_hash=demo_hash, name="Quản trị OCOP", role="admin")
+    for outlet in outlets:
+        email = f"staff.{outlet.code}@ocop.example"
+        create_user(session, email=email, password_hash=demo_hash, name=f"Nhân viên {outlet.name}",
+                    role="staff", outlet_id=outlet.id)
+        emails.append(email)
+    for n, producer in enumerate(named_producers, start=1):
+        email = f"producer.{n}@ocop.example"
+        create_user(session, email=email, password_hash=demo_hash, name=producer.name, role="producer",
+                    producer_id=producer.id)
+        emails.append(email)
+    return emails
+
+
+def has_products(session: Session) -> bool:
+    return bool(session.scalar(select(func.count(Product.id))))
+
+
+def has_demo_accounts(session: Session) -> bool:
+    return bool(session.scalar(select(func.count(User.id)).where(User.email == "admin@ocop.example")))
+
+
+def load_generated_products(session: Session, count: int, today: date,
+                            progress: Callable[[int], None] = lambda n: None, chunk: int = 1000) -> int:
+    """Bulk-inserts `count` generated products with their certificates, in chunks so memory stays flat."""
+    from catalog.generated import generate
+
+    slugs = _Slugs(session)
+    areas = {a.slug: a.id for a in session.scalars(select(Area).where(Area.level == "district"))}
+    producers: dict[str, int] = {}
+    pending = []
+    seed = 20251 + (session.scalar(select(func.count(Product.id)).where(Product.is_generated.is_(True))) or 0)
+    for item in generate(count, today, seed=seed):
+        pending.append(item)
+        if len(pending) == chunk:
+            _insert_generated(session, pending, slugs, areas, producers)
+            progress(len(pending))
+            pending = []
+    if pending:
+        _insert_generated(session, pending, slugs, areas, producers)
+        progress(len(pending))
+    return count
+
+
+def _insert_generated(session, items, slugs, areas, producers) -> None:
+    new_producers = [name for name in dict.fromkeys(i.producer for i in items) if name not in producers]
+    if new_producers:
+        place_of = {i.producer: i.place for i in items}
+        ids = session.scalars(insert(Producer).returning(Producer.id, sort_by_parameter_order=True), [
+            {"name": name, "commune": "", "district_id": areas.get(slugify(place_of[name])),
+             "is_placeholder": False, "is_generated": True} for name in new_producers])
+        producers.update(zip(new_producers, ids))
+    product_ids = list(session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
+        {"name": i.name, "name_folded": fold(i.name), "slug": slugs(i.name), "producer_id": producers[i.producer],
+         "group": i.group, "subgroup": i.subgroup, "unit": i.unit, "price_vnd": i.price_vnd,
+         "description": "Sản phẩm sinh tự động để thử tải (không có thật).", "origin_commune": "",
+         "origin_district_id": areas.get(slugify(i.place)), "active": True, "name_verified": True,
+         "price_is_demo": True, "is_generated": True, "source_url": "", "source_note": ""} for i in items]))
+    certificate_ids = list(session.scalars(insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True), [
+        {"product_id": pid, "stars": i.stars, "score": None, "level": i.level,
+         "decision": "Dữ liệu sinh tự động", "issued_on": i.issued_on, "expires_on": expiry_for(i.issued_on),
+         "date_is_approximate": False, "revoked_reason": ""} for pid, i in zip(product_ids, items)]))
+    session.execute(update(Product), [{"id": pid, "current_certificate_id": cid}
+                                      for pid, cid in zip(product_ids, certificate_ids)])
+    session.execute(insert(CertificateEvent), [
+        {"certificate_id": cid, "action": "issued", "actor_id": None, "at": utcnow(),
+         "detail": "generated demo data"} for cid in certificate_ids])

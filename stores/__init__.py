@@ -1,0 +1,1 @@
+"""Outlets (district shops, fair kiosks), their areas, and staff membership."""

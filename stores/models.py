@@ -1,0 +1,46 @@
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models import Base, TimestampMixin
+
+
+class Area(Base):
+    """An administrative unit with the dates it existed (districts until 6/2025, merged communes after)."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: ASCII key shared by every dated row of the same place ("thuy-nguyen" as huyện and as thành phố).
+    slug: Mapped[str] = mapped_column(String(120), index=True)
+    #: quận, huyện, thành phố, thị xã, xã, phường, đặc khu …
+    kind: Mapped[str] = mapped_column(String(30))
+    #: "district" (level abolished 1/7/2025) or "commune".
+    level: Mapped[str] = mapped_column(String(20))
+    province: Mapped[str] = mapped_column(String(60))
+    valid_from: Mapped[Optional[date]] = mapped_column(Date)
+    valid_to: Mapped[Optional[date]] = mapped_column(Date)
+    formed_from: Mapped[Optional[str]] = mapped_column(String(200))
+    note: Mapped[Optional[str]] = mapped_column(String(300))
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class Outlet(TimestampMixin, Base):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lowercase ASCII slug, also the local part of the staff e-mail (staff.<code>@ocop.example).
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    #: "shop" (district OCOP Mart) or "fair" (temporary trade-fair kiosk).
+    kind: Mapped[str] = mapped_column(String(10))
+    area_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+    area: Mapped[Optional[Area]] = relationship()

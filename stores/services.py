@@ -1,0 +1,49 @@
+"""Outlet operations. They flush; the caller commits."""
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.text import slugify
+from stores.models import Area, Outlet
+
+OUTLET_KINDS = ("shop", "fair")
+
+
+def list_outlets(session: Session) -> list[Outlet]:
+    return list(session.scalars(select(Outlet).options(joinedload(Outlet.area)).order_by(Outlet.id)))
+
+
+def get_outlet(session: Session, outlet_id: int) -> Outlet:
+    outlet = session.get(Outlet, outlet_id)
+    if outlet is None:
+        raise NotFound("Không tìm thấy cửa hàng.")
+    return outlet
+
+
+def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: Optional[int],
+                address: str = "", outlet: Optional[Outlet] = None) -> Outlet:
+    """Creates an outlet, or updates `outlet` when given."""
+    code = slugify(code or "")
+    if not code:
+        raise InvalidInput("Mã cửa hàng chỉ gồm chữ thường không dấu, số và dấu gạch ngang.", code="invalid_code")
+    if kind not in OUTLET_KINDS:
+        raise InvalidInput("Loại cửa hàng phải là shop hoặc fair.", code="invalid_kind")
+    if not (name or "").strip():
+        raise InvalidInput("Cần nhập tên cửa hàng.", code="name_required")
+    if area_id is not None and session.get(Area, area_id) is None:
+        raise InvalidInput("Khu vực không tồn tại.", code="invalid_area")
+    clash = session.scalar(select(Outlet).where(Outlet.code == code))
+    if clash is not None and clash is not outlet:
+        raise Conflict(f"Mã cửa hàng '{code}' đã được dùng.", code="code_taken")
+    outlet = outlet or Outlet()
+    outlet.code, outlet.name, outlet.kind = code, name.strip(), kind
+    outlet.area_id, outlet.address = area_id, (address or "").strip()
+    session.add(outlet)
+    session.flush()
+    return outlet
+
+
+def district_areas(session: Session) -> list[Area]:
+    return list(session.scalars(select(Area).where(Area.level == "district").order_by(Area.province, Area.name)))

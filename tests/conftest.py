@@ -1,0 +1,109 @@
+"""Test fixtures: a migrated database per backend, an app per test, rows cleared after each test.
+
+Tests that take `app`/`client`/`session` run on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+With CI (or REQUIRE_SERVICES) set, a missing service fails the run instead of skipping.
+"""
+import os
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core.db import db
+from storefront import create_app
+from storefront.seeding import load_areas
+
+PINNED_TODAY = date(2026, 11, 29)
+#: Reference data loaded once per session and kept between tests.
+KEPT_TABLES = {"areas", "alembic_version"}
+
+
+def services_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"))
+
+
+def missing_service(message: str):
+    if services_required():
+        pytest.fail(f"{message} (required because CI/REQUIRE_SERVICES is set)", pytrace=False)
+    pytest.skip(message)
+
+
+def _migrate(url: str, instance_path) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade()
+        load_areas(db.session)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    _migrate(url, None)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        missing_service("PostgreSQL not configured: set TEST_DATABASE_URL")
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except Exception as error:  # noqa: BLE001 - any connection failure means the service is missing
+        missing_service(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}")
+    finally:
+        engine.dispose()
+    _migrate(url, None)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "TODAY": PINNED_TODAY,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+    })
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _clear_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _clear_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,57 @@
+"""Test data builders: each returns a flushed object with sensible defaults (override what matters)."""
+from datetime import date
+from itertools import count
+from typing import Optional
+
+from sqlalchemy import select
+
+from accounts.services import create_user
+from catalog.models import Producer, Product
+from catalog.services import issue_certificate
+from core.text import fold, slugify
+from stores.models import Area, Outlet
+
+_serial = count(1)
+PASSWORD = "correct-horse-42"
+
+
+def district(session, slug: str = "kien-thuy") -> Area:
+    return session.scalars(select(Area).where(Area.slug == slug, Area.level == "district")).first()
+
+
+def make_producer(session, name: Optional[str] = None, **overrides) -> Producer:
+    producer = Producer(name=name or f"HTX thử nghiệm {next(_serial)}", commune="xã Đại Hà",
+                        district=district(session), **overrides)
+    session.add(producer)
+    session.flush()
+    return producer
+
+
+def make_product(session, name: Optional[str] = None, *, stars: Optional[int] = 4,
+                 issued_on: date = date(2025, 3, 1), level: Optional[str] = None, price_vnd: int = 120_000,
+                 group: int = 1, district_slug: str = "kien-thuy", producer: Optional[Producer] = None,
+                 today: date = date(2026, 11, 29), **overrides) -> Product:
+    """A product with one certificate of `stars` signed on `issued_on` (none when stars is None)."""
+    name = name or f"Nước mắm thử {next(_serial)}"
+    product = Product(name=name, name_folded=fold(name), slug=f"{slugify(name)}-{next(_serial)}",
+                      producer=producer or make_producer(session), group=group, price_vnd=price_vnd,
+                      origin_commune="xã Đại Hà", origin_district=district(session, district_slug), **overrides)
+    session.add(product)
+    session.flush()
+    if stars is not None:
+        issue_certificate(session, product, stars=stars, score=None, level=level, decision="QĐ thử nghiệm",
+                          issued_on=issued_on, today=today, check_rules=level is not None)
+    return product
+
+
+def make_outlet(session, code: Optional[str] = None, kind: str = "shop") -> Outlet:
+    code = code or f"cua-hang-{next(_serial)}"
+    outlet = Outlet(code=code, name=f"OCOP Mart {code}", kind=kind, area=district(session))
+    session.add(outlet)
+    session.flush()
+    return outlet
+
+
+def make_user(session, role: str = "consumer", email: Optional[str] = None, **overrides):
+    return create_user(session, email=email or f"user{next(_serial)}@example.com", password=PASSWORD,
+                       name="Người dùng thử", role=role, **overrides)

@@ -1,0 +1,86 @@
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+
+from catalog.certification import is_sellable
+from catalog.models import Product
+from catalog.queries import ProductFilters, expiring_certificates, list_sellable, sellable_products
+from catalog.services import issue_certificate, revoke_certificate
+from tests.conftest import PINNED_TODAY
+from tests.factories import make_product
+
+
+def test_the_sql_filter_agrees_with_the_pure_rule_on_every_case(session):
+    cases = [
+        make_product(session, stars=4, issued_on=date(2025, 1, 1)),                 # valid
+        make_product(session, stars=3, issued_on=date(2023, 11, 29)),               # expires today
+        make_product(session, stars=3, issued_on=date(2023, 11, 30)),               # last valid day
+        make_product(session, stars=5, issued_on=date(2019, 6, 1)),                 # long expired
+        make_product(session, stars=None),                                          # never certified
+        make_product(session, stars=4, issued_on=date(2025, 1, 1), active=False),   # delisted
+    ]
+    revoked = make_product(session, stars=4, issued_on=date(2025, 1, 1))
+    revoke_certificate(session, revoked.certificates[0], reason="vi phạm chất lượng")
+    cases.append(revoked)
+    session.commit()
+
+    listed = set(session.scalars(sellable_products(PINNED_TODAY).with_only_columns(Product.id)))
+    expected = {p.id for p in cases if is_sellable(p.active, p.current_certificate, PINNED_TODAY)}
+    assert listed == expected == {cases[0].id, cases[2].id}
+
+
+def test_a_re_evaluation_supersedes_the_old_certificate(session):
+    product = make_product(session, stars=3, issued_on=date(2022, 5, 1))
+    assert product.current_certificate.stars == 3
+    issue_certificate(session, product, stars=4, score=75, level="province", decision="QĐ mới",
+                      issued_on=date(2026, 10, 1), today=PINNED_TODAY)
+    session.commit()
+    assert product.current_certificate.stars == 4
+    page = list_sellable(session, ProductFilters(), PINNED_TODAY)
+    assert [p.id for p in page.items] == [product.id]
+
+
+def test_filters_sorting_paging_and_facets(session):
+    cheap = make_product(session, "Nước mắm Cát Hải", stars=3, price_vnd=50_000, district_slug="cat-hai")
+    dear = make_product(session, "Rượu nếp cái hoa vàng", stars=5, level="national", issued_on=date(2025, 6, 26),
+                        price_vnd=400_000, group=2, district_slug="thuy-nguyen")
+    middle = make_product(session, "Đặc sản chả mực", stars=4, price_vnd=200_000, district_slug="do-son")
+    session.commit()
+
+    by_price = list_sellable(session, ProductFilters(sort="price_asc"), PINNED_TODAY)
+    assert [p.id for p in by_price.items] == [cheap.id, middle.id, dear.id]
+    by_stars = list_sellable(session, ProductFilters(), PINNED_TODAY)
+    assert [p.id for p in by_stars.items] == [dear.id, middle.id, cheap.id]
+
+    unaccented = list_sellable(session, ProductFilters(q="nuoc mam"), PINNED_TODAY)
+    assert [p.id for p in unaccented.items] == [cheap.id]
+    assert [p.id for p in list_sellable(session, ProductFilters(q="dac san"), PINNED_TODAY).items] == [middle.id]
+
+    four_or_five = list_sellable(session, ProductFilters(stars=[4, 5]), PINNED_TODAY)
+    assert four_or_five.total == 2
+    # A facet ignores its own filter, so the shopper still sees how many 3★ products exist.
+    assert four_or_five.facets["stars"] == {"3": 1, "4": 1, "5": 1}
+    assert four_or_five.facets["district"] == {"do-son": 1, "thuy-nguyen": 1}
+    assert list_sellable(session, ProductFilters(districts=["cat-hai"]), PINNED_TODAY).total == 1
+
+    second_page = list_sellable(session, ProductFilters(per_page=2, page=2), PINNED_TODAY)
+    assert second_page.total == 3 and [p.id for p in second_page.items] == [cheap.id]
+
+
+def test_certificates_expiring_within_90_days_are_listed_for_re_evaluation(session):
+    soon = make_product(session, stars=4, issued_on=date(2024, 1, 15))      # expires 2027-01-15
+    later = make_product(session, stars=4, issued_on=date(2025, 1, 15))     # expires 2028
+    gone = make_product(session, stars=3, issued_on=date(2023, 1, 15))      # already expired
+    session.commit()
+    listed = [c.product_id for c in expiring_certificates(session, PINNED_TODAY)]
+    assert listed == [soon.id]
+    assert later.id not in listed and gone.id not in listed
+
+
+def test_revoking_records_who_and_when_and_takes_the_product_off_sale(session):
+    product = make_product(session, stars=4, issued_on=date(2025, 1, 1))
+    revoke_certificate(session, product.certificates[0], reason="Hồ sơ giả mạo", actor_id=None,
+                       now=datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))
+    session.commit()
+    assert not is_sellable(product.active, product.current_certificate, PINNED_TODAY)
+    assert session.scalar(select(Product.current_certificate_id).where(Product.id == product.id)) is None

@@ -1,0 +1,102 @@
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Optional
+
+import pytest
+
+from catalog.certification import (certification_problem, current_certificate, expiry_for, is_sellable,
+                                   may_certify, not_sellable_reason, stars_for_score)
+
+TODAY = date(2026, 11, 29)
+
+
+@dataclass
+class Cert:
+    stars: int
+    issued_on: date
+    revoked_at: Optional[datetime] = None
+
+    @property
+    def expires_on(self) -> date:
+        return expiry_for(self.issued_on)
+
+
+@pytest.mark.parametrize("score, stars", [(0, 1), (29, 1), (30, 2), (49, 2), (50, 3), (69, 3), (70, 4),
+                                          (89, 4), (90, 5), (100, 5)])
+def test_stars_follow_the_score_bands(score, stars):
+    assert stars_for_score(score) == stars
+
+
+@pytest.mark.parametrize("score", [-1, 101])
+def test_scores_outside_0_to_100_are_refused(score):
+    with pytest.raises(ValueError):
+        stars_for_score(score)
+
+
+def test_certificate_expires_36_months_after_signing():
+    assert expiry_for(date(2025, 6, 26)) == date(2028, 6, 26)
+    assert expiry_for(date(2024, 2, 29)) == date(2027, 2, 28)
+
+
+@pytest.mark.parametrize("level, stars, on, allowed", [
+    ("province", 3, date(2019, 5, 1), True),      # 1048: province certifies 3★ and 4★
+    ("district", 3, date(2019, 5, 1), False),     # no district councils under 1048
+    ("district", 3, date(2023, 2, 23), False),    # the day before 148 took effect
+    ("district", 3, date(2023, 2, 24), True),     # 148: district certifies 3★
+    ("province", 3, date(2024, 6, 1), False),     # 148: province certifies only 4★
+    ("province", 4, date(2024, 6, 1), True),
+    ("national", 5, date(2024, 6, 1), True),
+    ("province", 5, date(2024, 6, 1), False),
+    ("district", 3, date(2025, 7, 5), True),      # last day of district councils
+    ("district", 3, date(2025, 7, 6), False),     # 1489: no more districts
+    ("province", 3, date(2025, 7, 6), True),
+    ("national", 4, date(2025, 7, 6), False),
+])
+def test_the_dated_rule_table_decides_who_may_certify(level, stars, on, allowed):
+    assert may_certify(level, stars, on) is allowed
+
+
+def test_a_future_dated_certificate_is_refused():
+    assert "tương lai" in certification_problem(4, None, "province", date(2026, 11, 30), TODAY)
+
+
+def test_a_score_that_contradicts_the_stars_is_refused():
+    assert "75" in certification_problem(3, 75, "province", date(2026, 1, 5), TODAY)
+    assert certification_problem(4, 75, "province", date(2026, 1, 5), TODAY) is None
+
+
+def test_under_three_stars_gets_no_certificate():
+    assert certification_problem(2, 40, "province", date(2026, 1, 5), TODAY) is not None
+
+
+def test_the_latest_signed_unrevoked_certificate_is_current():
+    old, new = Cert(3, date(2022, 1, 1)), Cert(4, date(2025, 1, 1))
+    assert current_certificate([new, old]) is new
+    new.revoked_at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert current_certificate([new, old]) is old
+    assert current_certificate([]) is None
+
+
+@pytest.mark.parametrize("issued_on, on_sale", [
+    (date(2023, 11, 29), False),  # expires 2026-11-29: the expiry day itself is not valid
+    (date(2023, 11, 30), True),   # last valid day is today
+    (date(2026, 11, 29), True),   # signed today
+    (date(2026, 11, 30), False),  # not yet signed
+])
+def test_validity_is_half_open_from_signing_to_expiry(issued_on, on_sale):
+    assert is_sellable(True, Cert(4, issued_on), TODAY) is on_sale
+
+
+def test_inactive_listing_or_missing_or_revoked_certificate_is_not_sellable():
+    valid = Cert(4, date(2025, 1, 1))
+    assert is_sellable(False, valid, TODAY) is False
+    assert is_sellable(True, None, TODAY) is False
+    assert is_sellable(True, Cert(4, date(2025, 1, 1), revoked_at=datetime(2026, 1, 1)), TODAY) is False
+
+
+def test_reasons_say_why_a_product_is_off_sale():
+    assert not_sellable_reason(True, [Cert(4, date(2025, 1, 1))], TODAY) is None
+    assert not_sellable_reason(True, [Cert(3, date(2019, 1, 1))], TODAY) == "expired"
+    assert not_sellable_reason(True, [Cert(3, date(2025, 1, 1), revoked_at=datetime(2026, 1, 1))], TODAY) == "revoked"
+    assert not_sellable_reason(True, [], TODAY) == "uncertified"
+    assert not_sellable_reason(False, [Cert(4, date(2025, 1, 1))], TODAY) == "inactive"
