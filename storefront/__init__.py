@@ -3,11 +3,13 @@ from pathlib import Path
 
 from apiflask import APIFlask
 from flask import abort, request, session
+import flask_babel
 from flask_babel import get_locale
 
 from accounts.models import User
 from core.db import db
 from core.money import format_vnd
+from storefront.celery import celery_init_app
 from storefront.config import load_config
 from storefront.errors import register_error_handlers
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
@@ -33,6 +35,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "translations"))
+    celery_init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -47,6 +50,7 @@ def create_app(config: dict | None = None) -> APIFlask:
             abort(400, "Chuỗi truy vấn quá dài.")
         if request.args.get("lang") in app.config["LANGUAGES"]:
             session["lang"] = request.args["lang"]
+            flask_babel.refresh()
 
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
@@ -63,10 +67,12 @@ def _register_blueprints(app: APIFlask) -> None:
     from storefront.admin import bp as admin_bp
     from storefront.api.v1 import bp as api_bp
     from storefront.auth import bp as auth_bp
+    from storefront.health import bp as health_bp
     from storefront.shop import bp as shop_bp
     from storefront.staff import bp as staff_bp
 
     app.register_blueprint(shop_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/cua-hang")

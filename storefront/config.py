@@ -18,6 +18,7 @@ def load_config(instance_path: str) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'ocop.sqlite'}"
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -25,6 +26,21 @@ def load_config(instance_path: str) -> dict:
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OCOP Mart <no-reply@ocop.example>"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # If a shared limiter store (Redis) is down, throttle per process rather than fail logins.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "CELERY": {
+            "broker_url": broker_url or "memory://",
+            "result_backend": os.environ.get("CELERY_RESULT_BACKEND") or (broker_url or None),
+            "task_always_eager": not broker_url,
+            "task_eager_propagates": True,
+            "task_ignore_result": True,
+            "broker_connection_timeout": 3,
+            "broker_connection_retry_on_startup": True,
+        },
+        "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

@@ -1,6 +1,9 @@
 """Maps domain and HTTP errors to JSON under /api and to friendly pages elsewhere. Never a 500 for input."""
 from apiflask import HTTPError
 from flask import jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -9,6 +12,19 @@ STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
 CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
                    422: "invalid", 429: "too_many_requests"}
+
+
+#: Shown instead of Werkzeug's English defaults.
+DEFAULT_MESSAGES = {
+    400: _l("Yêu cầu không hợp lệ."),
+    401: _l("Bạn cần đăng nhập."),
+    403: _l("Bạn không có quyền truy cập."),
+    404: _l("Không tìm thấy trang hoặc dữ liệu bạn cần."),
+    405: _l("Phương thức này không được hỗ trợ tại đây."),
+    413: _l("Dữ liệu gửi lên quá lớn."),
+    414: _l("Địa chỉ quá dài."),
+    429: _l("Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút."),
+}
 
 
 def wants_json() -> bool:
@@ -54,8 +70,13 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        response = error_response(error.code or 500, CODE_FOR_STATUS.get(error.code, "error"),
-                                  error.description or error.name)
+        if isinstance(error, CSRFError):
+            message = _("Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ (CSRF). Vui lòng tải lại trang và thử lại.")
+        elif error.description == type(error).description or error.code == 429:
+            message = str(DEFAULT_MESSAGES.get(error.code, error.name))
+        else:
+            message = error.description
+        response = error_response(error.code or 500, CODE_FOR_STATUS.get(error.code, "error"), message)
         if getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

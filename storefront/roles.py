@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 
@@ -11,7 +12,7 @@ def role_required(*roles: str):
         @login_required
         def guarded(*args, **kwargs):
             if current_user.role not in roles:
-                abort(403, "Bạn không có quyền xem trang này.")
+                abort(403, _("Bạn không có quyền xem trang này."))
             return view(*args, **kwargs)
         return guarded
     return decorator

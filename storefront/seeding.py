@@ -127,11 +127,14 @@ def load_outlets(session: Session) -> list[Outlet]:
 
 
 def load_demo_batches(session: Session, today: date) -> int:
-    products = session.scalars(select(Product).where(Product.group != SERVICE_GROUP, Product.is_generated.is_(False)))
+    """Two lots per certified real product, made while its certificate was valid (never after it lapsed)."""
+    products = session.scalars(select(Product).where(Product.group != SERVICE_GROUP, Product.is_generated.is_(False),
+                                                     Product.current_certificate_id.is_not(None)))
     count = 0
     for product in products:
+        last_valid_day = min(today, product.current_certificate.expires_on - timedelta(days=1))
         for n, days_ago in enumerate((75, 20), start=1):
-            produced = today - timedelta(days=days_ago)
+            produced = last_valid_day - timedelta(days=days_ago)
             session.add(Batch(product=product, lot_code=f"{product.id:04d}-{produced:%y%m%d}-{n}",
                               produced_on=produced, best_before=produced + timedelta(days=365),
                               origin=f"{product.origin_commune or product.producer.name}"))

@@ -1,11 +1,12 @@
 """Outlet operations. They flush; the caller commits."""
+from datetime import date
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.text import slugify
+from core.text import fold, slugify
 from stores.models import Area, Outlet
 
 OUTLET_KINDS = ("shop", "fair")
@@ -46,4 +47,9 @@ def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: O
 
 
 def district_areas(session: Session) -> list[Area]:
-    return list(session.scalars(select(Area).where(Area.level == "district").order_by(Area.province, Area.name)))
+    """One row per district (its latest dated form: quận An Dương, not huyện), Hai Phong first, by name."""
+    latest: dict[str, Area] = {}
+    for area in session.scalars(select(Area).where(Area.level == "district").order_by(Area.id)):
+        if area.slug not in latest or (area.valid_from or date.min) > (latest[area.slug].valid_from or date.min):
+            latest[area.slug] = area
+    return sorted(latest.values(), key=lambda a: (a.province != "Hải Phòng", fold(a.name)))

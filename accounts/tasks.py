@@ -1,0 +1,13 @@
+"""Account tasks (entrypoints: they may use the Flask app's config)."""
+from celery import shared_task
+from flask import current_app
+
+from core.mail import write_to_outbox
+
+
+@shared_task(ignore_result=False)
+def send_mail_task(to: str, subject: str, body: str) -> str:
+    """Writes the message to the outbox; idempotent enough to retry (a retry sends a second copy, never none)."""
+    path = write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
+                           to=to, subject=subject, body=body)
+    return path.name

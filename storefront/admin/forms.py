@@ -1,0 +1,32 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import Optional
+
+from catalog.certification import LEVELS
+from storefront.validators import length, number_range, required
+
+
+class CertificateForm(FlaskForm):
+    stars = SelectField(_l("Số sao"), choices=[SelectChoice(n, f"{n}★") for n in (3, 4, 5)], coerce=int)
+    score = IntegerField(_l("Điểm (0–100, để trống nếu chưa rõ)"), validators=[Optional(), number_range(0, 100)])
+    level = SelectField(_l("Cấp công nhận"), choices=[SelectChoice(level) for level in LEVELS])
+    decision = StringField(_l("Số quyết định"), validators=[length(max=300)])
+    issued_on = DateField(_l("Ngày ký"), validators=[required()])
+
+
+class RevokeForm(FlaskForm):
+    reason = StringField(_l("Lý do thu hồi"), validators=[required(), length(max=500)])
+
+
+class OutletForm(FlaskForm):
+    code = StringField(_l("Mã (chữ thường không dấu)"), validators=[required(), length(max=60)])
+    name = StringField(_l("Tên cửa hàng"), validators=[required(), length(max=160)])
+    kind = SelectField(_l("Loại"), choices=[SelectChoice("shop", _l("Cửa hàng huyện")),
+                                        SelectChoice("fair", _l("Gian hàng hội chợ"))])
+    area_id = SelectField(_l("Khu vực"), coerce=int)
+    address = StringField(_l("Địa chỉ"), validators=[length(max=300)])
+
+
+class AssignStaffForm(FlaskForm):
+    outlet_id = SelectField(_l("Cửa hàng"), coerce=int)

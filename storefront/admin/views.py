@@ -1,0 +1,139 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from accounts.models import User
+from accounts.services import assign_staff
+from catalog.certification import not_sellable_reason
+from catalog.queries import expiring_certificates, get_product, staff_products
+from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
+from core.db import db
+from core.errors import DomainError
+from storefront.admin import bp
+from storefront.admin.forms import AssignStaffForm, CertificateForm, OutletForm, RevokeForm
+from storefront.context import today
+from storefront.roles import role_required
+from stores.services import district_areas, get_outlet, list_outlets, save_outlet
+
+
+PRODUCTS_PER_PAGE = 50
+
+
+@bp.before_request
+@role_required("admin")
+def admins_only():
+    """Every admin page needs an admin."""
+
+
+@bp.get("/")
+def dashboard():
+    return render_template("admin/dashboard.html", expiring=expiring_certificates(db.session, today()),
+                           outlets=list_outlets(db.session))
+
+
+@bp.get("/san-pham")
+def products():
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page,
+                                  per_page=PRODUCTS_PER_PAGE)
+    return render_template("admin/products.html", items=items, total=total, page=page, per_page=PRODUCTS_PER_PAGE,
+                           reason_for=lambda p: not_sellable_reason(p.active, p.certificates, today()))
+
+
+@bp.route("/san-pham/<int:product_id>", methods=["GET", "POST"])
+def product(product_id: int):
+    product = get_product(db.session, product_id)
+    form = CertificateForm()
+    if form.validate_on_submit():
+        try:
+            issue_certificate(db.session, product, stars=form.stars.data, score=form.score.data,
+                              level=form.level.data, decision=form.decision.data or "",
+                              issued_on=form.issued_on.data, today=today(), actor_id=current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            form.issued_on.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Đã cấp giấy chứng nhận."), "success")
+            return redirect(url_for("admin.product", product_id=product.id))
+    return render_template("admin/product.html", product=product, form=form, revoke_form=RevokeForm(),
+                           history=certificate_history(db.session, product.id),
+                           reason=not_sellable_reason(product.active, product.certificates, today()))
+
+
+@bp.post("/chung-nhan/<int:certificate_id>/thu-hoi")
+def revoke(certificate_id: int):
+    certificate = get_certificate(db.session, certificate_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Cần ghi lý do thu hồi."), "error")
+    else:
+        try:
+            revoke_certificate(db.session, certificate, reason=form.reason.data, actor_id=current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Đã thu hồi giấy chứng nhận."), "success")
+    return redirect(url_for("admin.product", product_id=certificate.product_id))
+
+
+@bp.get("/chung-nhan/sap-het-han")
+def expiring():
+    return render_template("admin/expiring.html", certificates=expiring_certificates(db.session, today()),
+                           today=today())
+
+
+@bp.get("/cua-hang")
+def outlets():
+    return render_template("admin/outlets.html", outlets=list_outlets(db.session))
+
+
+@bp.route("/cua-hang/moi", methods=["GET", "POST"], defaults={"outlet_id": None})
+@bp.route("/cua-hang/<int:outlet_id>", methods=["GET", "POST"])
+def outlet(outlet_id):
+    existing = get_outlet(db.session, outlet_id) if outlet_id else None
+    form = OutletForm(obj=existing)
+    form.area_id.choices = [SelectChoice(0, _("(không gắn khu vực)"))] + [
+        SelectChoice(a.id, f"{a.label} ({a.province})") for a in district_areas(db.session)]
+    if form.validate_on_submit():
+        try:
+            saved = save_outlet(db.session, code=form.code.data, name=form.name.data, kind=form.kind.data,
+                                area_id=form.area_id.data or None, address=form.address.data, outlet=existing)
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu cửa hàng %(name)s.", name=saved.name), "success")
+            return redirect(url_for("admin.outlets"))
+    return render_template("admin/outlet_form.html", form=form, outlet=existing)
+
+
+@bp.route("/nhan-vien", methods=["GET", "POST"])
+def staff():
+    outlets = list_outlets(db.session)
+    form = AssignStaffForm()
+    form.outlet_id.choices = [SelectChoice(0, _("(không thuộc cửa hàng nào)"))] + [
+        SelectChoice(o.id, o.name) for o in outlets]
+    if form.validate_on_submit():
+        user_id = request.form.get("user_id", "")
+        try:
+            if not user_id.isdigit():
+                raise DomainError(_("Thiếu tài khoản cần gán."))
+            user = assign_staff(db.session, int(user_id), form.outlet_id.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Đã cập nhật %(email)s.", email=user.email), "success")
+        return redirect(url_for("admin.staff"))
+    # Producers keep their own accounts; only customers and staff are assigned to outlets here.
+    users = db.session.scalars(select(User).where(User.role.in_(("consumer", "staff")))
+                               .order_by(User.role.desc(), User.email))
+    return render_template("admin/staff.html", users=list(users), outlets=outlets, form=form)

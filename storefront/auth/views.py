@@ -1,0 +1,96 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from accounts.services import TokenSigner, authenticate, create_user, find_user, set_password
+from accounts.tasks import send_mail_task
+from core.db import db
+from core.errors import Conflict
+from storefront.auth import bp
+from storefront.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from storefront.celery import dispatch
+from storefront.extensions import limiter
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a login link cannot bounce the user to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("shop.home")
+
+
+@bp.route("/dang-nhap", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/dang-xuat")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("shop.home"))
+
+
+@bp.route("/dang-ky", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(db.session, email=form.email.data, password=form.password.data, name=form.name.data)
+        except Conflict as error:
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Chào mừng bạn đến OCOP Mart!"), "success")
+            return redirect(url_for("shop.home"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/quen-mat-khau", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = find_user(db.session, form.email.data)
+        if user is not None:
+            token = TokenSigner(current_app.config["SECRET_KEY"]).reset_token(user)
+            link = url_for("auth.reset_password", token=token, _external=True)
+            dispatch(send_mail_task, user.email, _("Đặt lại mật khẩu OCOP Mart"),
+                     _("Mở liên kết sau trong vòng 1 giờ để đặt mật khẩu mới:") + f"\n\n{link}\n")
+        # The same answer whether or not the address has an account, so accounts cannot be probed.
+        flash(_("Nếu email có tài khoản, chúng tôi đã gửi liên kết đặt lại mật khẩu."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/dat-lai-mat-khau/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = TokenSigner(current_app.config["SECRET_KEY"]).user_for_reset(db.session, token)
+    if user is None:
+        return render_template("error.html", status=400,
+                               message=_("Liên kết đặt lại mật khẩu không hợp lệ hoặc đã hết hạn.")), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Đã đổi mật khẩu. Mời bạn đăng nhập."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.get("/tai-khoan")
+@login_required
+def account():
+    return render_template("auth/account.html", user=current_user)

@@ -1,0 +1,45 @@
+"""Parses the catalogue's query string; bad values become a friendly 400 page, never a 500."""
+from dataclasses import dataclass
+
+from werkzeug.datastructures import MultiDict
+
+from catalog.groups import GROUPS
+from catalog.queries import SORTS, ProductFilters
+from core.errors import InvalidInput
+
+PER_PAGE = 24
+
+
+@dataclass(frozen=True)
+class CatalogueArgs:
+    filters: ProductFilters
+
+
+def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:
+    result = []
+    for value in values:
+        if value == "":
+            continue
+        if not value.isdigit() or int(value) not in allowed:
+            raise InvalidInput(f"Bộ lọc '{name}' không có giá trị '{value[:20]}'.")
+        result.append(int(value))
+    return result
+
+
+def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> ProductFilters:
+    q = args.get("q", "").strip()
+    if len(q) > 200:
+        raise InvalidInput("Từ khóa tìm kiếm quá dài (tối đa 200 ký tự).")
+    districts = [d for d in args.getlist("district") if d]
+    unknown = [d for d in districts if d not in known_districts]
+    if unknown:
+        raise InvalidInput(f"Không có huyện/quận '{unknown[0][:40]}'.")
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise InvalidInput(f"Không có cách sắp xếp '{sort[:20]}'.")
+    page = args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100000:
+        raise InvalidInput("Số trang phải là số nguyên từ 1.")
+    return ProductFilters(q=q, groups=_ints(args.getlist("group"), set(GROUPS), "nhóm"),
+                          stars=_ints(args.getlist("stars"), {3, 4, 5}, "sao"), districts=districts,
+                          sort=sort, page=int(page), per_page=PER_PAGE)

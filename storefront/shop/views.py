@@ -1,0 +1,61 @@
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import flask_babel
+from flask import redirect, render_template, request, session, url_for
+
+from catalog.certification import not_sellable_reason
+from catalog.groups import GROUPS
+from catalog.queries import (ProductFilters, district_slugs, districts_with_products, get_product_by_slug,
+                             list_sellable)
+from core.db import db
+from storefront.context import today
+from storefront.shop import bp
+from storefront.shop.forms import parse_catalogue_args
+
+HOME_PER_GROUP = 8
+
+
+@bp.get("/")
+def home():
+    """Products by group, 5★ first."""
+    shelves = []
+    for code, name in GROUPS.items():
+        page = list_sellable(db.session, ProductFilters(groups=[code], sort="stars", per_page=HOME_PER_GROUP),
+                             today())
+        if page.items:
+            shelves.append({"code": code, "name": name, "products": page.items, "total": page.total})
+    return render_template("shop/home.html", shelves=shelves)
+
+
+@bp.get("/san-pham")
+def catalogue():
+    filters = parse_catalogue_args(request.args, district_slugs(db.session))
+    page = list_sellable(db.session, filters, today())
+    return render_template("shop/catalogue.html", page=page, filters=filters, groups=GROUPS,
+                           districts=districts_with_products(db.session))
+
+
+@bp.get("/san-pham/<slug>")
+def product(slug: str):
+    product = get_product_by_slug(db.session, slug)
+    reason = not_sellable_reason(product.active, product.certificates, today())
+    return render_template("shop/product.html", product=product, certificate=product.current_certificate,
+                           reason=reason, latest=product.certificates[-1] if product.certificates else None,
+                           today=today())
+
+
+@bp.get("/ngon-ngu/<code>")
+def switch_language(code: str):
+    if code in ("vi", "en"):
+        session["lang"] = code
+        flask_babel.refresh()
+    return redirect(_same_site_without_lang(request.referrer) or url_for("shop.home"))
+
+
+def _same_site_without_lang(url: str | None) -> str | None:
+    """The page to return to, minus a `lang=` that would switch the language straight back."""
+    if not url or not url.startswith(request.host_url):
+        return None
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"])
+    return urlunsplit(("", "", parts.path, query, ""))

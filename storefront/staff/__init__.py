@@ -1,0 +1,7 @@
+"""Outlet staff pages: each staff member sees only their own outlet."""
+from apiflask import APIBlueprint
+
+# An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.
+bp = APIBlueprint("staff", __name__, enable_openapi=False)
+
+from storefront.staff import views  # noqa: E402,F401

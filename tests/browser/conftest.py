@@ -1,0 +1,85 @@
+"""A live OCOP Mart server on a seeded temporary SQLite database, and a headless Debian Chromium (DESIGN §5).
+
+The server runs the real app with werkzeug on 127.0.0.1 and a free port, in a thread of the test process.
+Playwright drives /usr/bin/chromium; it never downloads a browser (no `playwright install`).
+"""
+import os
+import socket
+import threading
+from datetime import date
+
+import pytest
+
+from tests.conftest import missing_service
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TODAY = date(2026, 11, 29)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of the app serving the demo catalogue (real products, outlets, batches) as of TODAY."""
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    from core.db import db
+    from storefront import create_app
+    from storefront.seeding import load_areas, load_demo_batches, load_outlets, load_real_products
+
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({"TODAY": TODAY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
+                      "SECRET_KEY": "browser-test", "TESTING": True, "MAIL_OUTBOX": str(folder / "outbox")})
+    with app.app_context():
+        upgrade()
+        load_areas(db.session)
+        load_real_products(db.session, TODAY)
+        load_outlets(db.session)
+        load_demo_batches(db.session, TODAY)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    if not os.path.exists(CHROMIUM):
+        missing_service(f"Chromium not installed at {CHROMIUM} (Debian package `chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser):
+    context = chromium_browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -1,0 +1,86 @@
+from datetime import date
+
+from sqlalchemy import select
+
+from accounts.models import User
+from catalog.models import CertificateEvent
+from stores.models import Outlet
+from tests.factories import PASSWORD, make_outlet, make_product, make_user
+
+
+def login_admin(client, session):
+    admin = make_user(session, role="admin")
+    session.commit()
+    client.post("/dang-nhap", data={"email": admin.email, "password": PASSWORD})
+    return admin
+
+
+def test_an_admin_revokes_and_reissues_a_certificate_from_the_product_page(client, session):
+    admin = login_admin(client, session)
+    product = make_product(session, "Cá mòi kho", stars=4, issued_on=date(2025, 3, 1))
+    session.commit()
+    certificate_id = product.current_certificate.id
+    response = client.post(f"/admin/chung-nhan/{certificate_id}/thu-hoi", data={"reason": "Vi phạm nhãn mác"})
+    assert response.status_code == 302
+    assert client.get(f"/san-pham/{product.slug}").status_code == 200
+    assert "Cá mòi kho" not in client.get("/san-pham").get_data(as_text=True)
+
+    response = client.post(f"/admin/san-pham/{product.id}", data={"stars": "4", "score": "80", "level": "province",
+                                                                  "decision": "QĐ 9/2026", "issued_on": "2026-11-20"})
+    assert response.status_code == 302
+    assert "Cá mòi kho" in client.get("/san-pham").get_data(as_text=True)
+    events = session.scalars(select(CertificateEvent).order_by(CertificateEvent.id)).all()
+    assert [(e.action, e.actor_id) for e in events] == [("issued", None), ("revoked", admin.id), ("issued", admin.id)]
+    history = client.get(f"/admin/san-pham/{product.id}").get_data(as_text=True)
+    assert admin.email in history
+
+
+def test_a_certificate_against_the_rules_is_a_form_error(client, session):
+    login_admin(client, session)
+    product = make_product(session, stars=None)
+    session.commit()
+    response = client.post(f"/admin/san-pham/{product.id}", data={"stars": "5", "level": "province",
+                                                                  "issued_on": "2026-01-10"})
+    assert response.status_code == 200
+    assert "1489/QĐ-TTg" in response.get_data(as_text=True)  # 5★ is for the national council
+    assert product.current_certificate is None
+
+
+def test_the_expiring_list_shows_certificates_ending_within_90_days(client, session):
+    login_admin(client, session)
+    make_product(session, "Sắp hết hạn", stars=4, issued_on=date(2024, 1, 15))
+    make_product(session, "Còn lâu", stars=4, issued_on=date(2025, 6, 1))
+    session.commit()
+    page = client.get("/admin/chung-nhan/sap-het-han").get_data(as_text=True)
+    assert "Sắp hết hạn" in page and "Còn lâu" not in page
+
+
+def test_an_admin_opens_and_edits_an_outlet(client, session):
+    login_admin(client, session)
+    response = client.post("/admin/cua-hang/moi", data={"code": "Hội chợ Xuân", "name": "Gian hàng Tết",
+                                                        "kind": "fair", "area_id": "0", "address": "Quảng trường"})
+    assert response.status_code == 302
+    outlet = session.scalar(select(Outlet).where(Outlet.code == "hoi-cho-xuan"))
+    assert outlet.kind == "fair"
+    client.post(f"/admin/cua-hang/{outlet.id}", data={"code": "hoi-cho-xuan", "name": "Gian hàng Xuân 2027",
+                                                      "kind": "fair", "area_id": "0", "address": ""})
+    session.refresh(outlet)
+    assert outlet.name == "Gian hàng Xuân 2027"
+    clash = client.post("/admin/cua-hang/moi", data={"code": "hoi-cho-xuan", "name": "Trùng", "kind": "shop",
+                                                     "area_id": "0"})
+    assert clash.status_code == 200 and "đã được dùng" in clash.get_data(as_text=True)
+
+
+def test_an_admin_assigns_a_user_to_an_outlet(client, session):
+    login_admin(client, session)
+    outlet = make_outlet(session, "an-lao")
+    user = make_user(session)
+    session.commit()
+    response = client.post("/admin/nhan-vien", data={"user_id": str(user.id), "outlet_id": str(outlet.id)})
+    assert response.status_code == 302
+    session.refresh(user)
+    assert (user.role, user.outlet_id) == ("staff", outlet.id)
+    client.post("/admin/nhan-vien", data={"user_id": str(user.id), "outlet_id": "0"})
+    session.refresh(user)
+    assert (user.role, user.outlet_id) == ("consumer", None)
+    assert session.scalar(select(User).where(User.role == "admin")) is not None
