@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from catalog.certification import SELLABLE_STARS
-from catalog.models import Certificate, Producer, Product
+from catalog.models import Certificate, Product
 from core.errors import NotFound
 from core.text import fold
 from stores.models import Area
@@ -91,33 +91,46 @@ def _order(sort: str):
     }.get(sort, (CurrentCertificate.stars.desc(), *by_name))
 
 
-def _facet(session: Session, column, filters: ProductFilters, skip: str, today: date) -> dict[str, int]:
-    """Counts for one facet with every other filter applied, so a shopper sees what each choice would give."""
-    query = (select(column, func.count(Product.id))
-             .select_from(Product)
-             .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
-             .where(sellable_clause(today), *_conditions(filters, skip=skip)))
-    if skip == "district":
-        query = query.join(Area, Product.origin_district_id == Area.id)
-    rows = session.execute(query.group_by(column)).all()
-    return {str(key): count for key, count in sorted(rows, key=lambda row: str(row[0])) if key is not None}
+FACETS = ("group", "stars", "district")
+
+
+def _facet_counts(session: Session, filters: ProductFilters, skip: str, today: date) -> dict[str, dict[str, int]]:
+    """Counts per (group, stars, district) with every filter applied except `skip`'s, folded into facets."""
+    rows = session.execute(
+        select(Product.group, CurrentCertificate.stars, Area.slug, func.count(Product.id))
+        .select_from(Product)
+        .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+        .outerjoin(Area, Product.origin_district_id == Area.id)
+        .where(sellable_clause(today), *_conditions(filters, skip=skip))
+        .group_by(Product.group, CurrentCertificate.stars, Area.slug)).all()
+    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for *keys, count in rows:
+        for name, key in zip(FACETS, keys):
+            if key is not None:
+                facets[name][str(key)] = facets[name].get(str(key), 0) + count
+    return {name: dict(sorted(counts.items())) for name, counts in facets.items()}
+
+
+def _facets(session: Session, filters: ProductFilters, today: date) -> tuple[int, dict[str, dict[str, int]]]:
+    """Total and facets. A facet ignores its own filter so a shopper sees what each other choice would give;
+    one grouped query serves the total and every facet whose filter is not in use."""
+    everything = _facet_counts(session, filters, "", today)
+    total = sum(everything["group"].values())
+    active = {"group": filters.groups, "stars": filters.stars, "district": filters.districts}
+    facets = {name: (_facet_counts(session, filters, name, today)[name] if active[name] else everything[name])
+              for name in FACETS}
+    return total, facets
 
 
 def list_sellable(session: Session, filters: ProductFilters, today: date) -> ProductPage:
-    base = sellable_products(today).where(*_conditions(filters))
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    total, facets = _facets(session, filters, today)
     items = list(session.scalars(
-        base.options(joinedload(Product.producer), joinedload(Product.origin_district),
-                     joinedload(Product.current_certificate))
+        sellable_products(today).where(*_conditions(filters))
+        .options(joinedload(Product.producer), joinedload(Product.origin_district),
+                 joinedload(Product.current_certificate))
         .order_by(*_order(filters.sort))
         .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
-    facets = {
-        "group": _facet(session, Product.group, filters, "group", today),
-        "stars": _facet(session, CurrentCertificate.stars, filters, "stars", today),
-        "district": _facet(session, Area.slug, filters, "district", today),
-    }
-    return ProductPage(items=items, total=total or 0, page=filters.page, per_page=filters.per_page,
-                       facets=facets)
+    return ProductPage(items=items, total=total, page=filters.page, per_page=filters.per_page, facets=facets)
 
 
 def get_product(session: Session, product_id: int) -> Product:
@@ -168,6 +181,3 @@ def staff_products(session: Session, q: str = "", page: int = 1, per_page: int =
                             .order_by(Product.name_folded).limit(per_page).offset((page - 1) * per_page))
     return list(items), total
 
-
-def producers_by_id(session: Session, ids) -> dict[int, Producer]:
-    return {p.id: p for p in session.scalars(select(Producer).where(Producer.id.in_(ids)))}

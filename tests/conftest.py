@@ -28,7 +28,7 @@ def missing_service(message: str):
     pytest.skip(message)
 
 
-def _migrate(url: str, instance_path) -> None:
+def _migrate(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     from flask_migrate import upgrade
     with app.app_context():
@@ -42,7 +42,7 @@ def _migrate(url: str, instance_path) -> None:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    _migrate(url, None)
+    _migrate(url)
     return url
 
 
@@ -61,7 +61,7 @@ def postgresql_url():
         missing_service(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}")
     finally:
         engine.dispose()
-    _migrate(url, None)
+    _migrate(url)
     return url
 
 

@@ -1,6 +1,4 @@
 """Parses the catalogue's query string; bad values become a friendly 400 page, never a 500."""
-from dataclasses import dataclass
-
 from werkzeug.datastructures import MultiDict
 
 from catalog.groups import GROUPS
@@ -8,11 +6,6 @@ from catalog.queries import SORTS, ProductFilters
 from core.errors import InvalidInput
 
 PER_PAGE = 24
-
-
-@dataclass(frozen=True)
-class CatalogueArgs:
-    filters: ProductFilters
 
 
 def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:

@@ -1,4 +1,5 @@
 from apiflask import abort
+from flask import request
 from sqlalchemy import select
 
 from catalog.certification import is_sellable
@@ -84,7 +85,6 @@ def product_detail(product_id):
 @bp.output(SuggestOut)
 def suggest():
     """Up to 8 sellable product names starting with, or containing, the typed words."""
-    from flask import request
     q = fold(request.args.get("q", ""))[:100].strip()
     if not q:
         return {"suggestions": []}
