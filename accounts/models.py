@@ -1,3 +1,4 @@
+import hashlib
 from typing import Optional
 
 from sqlalchemy import ForeignKey, String
@@ -33,5 +34,10 @@ class User(TimestampMixin, Base):
     def is_authenticated(self) -> bool:
         return True
 
+    @property
+    def credential_fingerprint(self) -> str:
+        """Changes whenever the password does, so sessions and tokens issued before a reset stop working."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.credential_fingerprint}"

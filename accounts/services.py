@@ -44,11 +44,25 @@ def create_user(session: Session, *, email: str, password: str = "", password_ha
     return user
 
 
+#: Checked against when the address is unknown, so a miss costs as much time as a wrong password.
+_UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
+
+
 def authenticate(session: Session, email: str, password: str) -> Optional[User]:
     user = find_user(session, email)
-    if user is None or not check_password_hash(user.password_hash, password or ""):
+    if user is None:
+        check_password_hash(_UNKNOWN_USER_HASH, password or "")
         return None
-    return user
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+def user_for_session(session: Session, session_id: str) -> Optional[User]:
+    """The user a login cookie names, if their password has not changed since (see User.get_id)."""
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 18:
+        return None
+    user = session.get(User, int(user_id))
+    return user if user is not None and user.credential_fingerprint == fingerprint else None
 
 
 def set_password(user: User, password: str) -> None:
@@ -59,47 +73,42 @@ def assign_staff(session: Session, user_id: int, outlet_id: Optional[int]) -> Us
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("Không tìm thấy tài khoản.")
-    if user.role == "admin":
-        raise Conflict("Không thể gán quản trị viên vào một cửa hàng.", code="is_admin")
+    if user.role not in ("consumer", "staff"):
+        raise Conflict("Chỉ tài khoản khách hàng hoặc nhân viên mới được gán vào cửa hàng.", code="not_assignable")
     user.outlet_id = outlet_id
-    user.role = "staff" if outlet_id else ("producer" if user.producer_id else "consumer")
+    user.role = "staff" if outlet_id else "consumer"
     session.flush()
     return user
 
 
 class TokenSigner:
-    """Signed, expiring tokens for password reset (one use: bound to the current hash) and the API."""
+    """Signed, expiring tokens for password reset and the API, bound to the user's current password:
+    a reset link works once, and a password change ends every token issued before it."""
 
     def __init__(self, secret_key: str):
         self._secret = secret_key
 
-    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=salt)
-
     def reset_token(self, user: User) -> str:
-        return self._serializer("password-reset").dumps({"uid": user.id, "h": user.password_hash[-12:]})
+        return self._dumps("password-reset", user)
 
     def user_for_reset(self, session: Session, token: str) -> Optional[User]:
-        data = self._load("password-reset", token, RESET_TOKEN_MAX_AGE)
-        user = session.get(User, data["uid"]) if data else None
-        # A token stops working once the password it was issued against has changed.
-        if user is None or user.password_hash[-12:] != data.get("h"):
-            return None
-        return user
+        return self._user_for(session, "password-reset", token, RESET_TOKEN_MAX_AGE)
 
     def api_token(self, user: User) -> str:
-        return self._serializer("api-token").dumps({"uid": user.id, "h": user.password_hash[-12:]})
+        return self._dumps("api-token", user)
 
     def user_for_api(self, session: Session, token: str) -> Optional[User]:
-        data = self._load("api-token", token, API_TOKEN_MAX_AGE)
-        user = session.get(User, data["uid"]) if data else None
-        if user is None or user.password_hash[-12:] != data.get("h"):
-            return None
-        return user
+        return self._user_for(session, "api-token", token, API_TOKEN_MAX_AGE)
 
-    def _load(self, salt: str, token: str, max_age: int) -> Optional[dict]:
+    def _dumps(self, salt: str, user: User) -> str:
+        return URLSafeTimedSerializer(self._secret, salt=salt).dumps({"uid": user.id, "h": user.credential_fingerprint})
+
+    def _user_for(self, session: Session, salt: str, token: str, max_age: int) -> Optional[User]:
         try:
-            data = self._serializer(salt).loads(token, max_age=max_age)
+            data = URLSafeTimedSerializer(self._secret, salt=salt).loads(token, max_age=max_age)
         except (BadSignature, SignatureExpired):
             return None
-        return data if isinstance(data, dict) and isinstance(data.get("uid"), int) else None
+        if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+            return None
+        user = session.get(User, data["uid"])
+        return user if user is not None and user.credential_fingerprint == data.get("h") else None

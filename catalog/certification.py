@@ -34,6 +34,7 @@ CERTIFYING_PERIODS = (
 
 
 class CertificateLike(Protocol):
+    id: Optional[int]
     stars: int
     issued_on: date
     expires_on: date
@@ -88,7 +89,8 @@ def certification_problem(stars: int, score: Optional[int], level: str, issued_o
 def current_certificate(certificates: Iterable[CertificateLike]) -> Optional[CertificateLike]:
     """The non-revoked certificate with the latest signing date (a re-evaluation supersedes the old)."""
     live = [c for c in certificates if c.revoked_at is None]
-    return max(live, key=lambda c: c.issued_on, default=None)
+    # Two signed the same day: the one recorded last is the re-evaluation.
+    return max(live, key=lambda c: (c.issued_on, c.id or 0), default=None)
 
 
 def is_certificate_valid(certificate: Optional[CertificateLike], today: date) -> bool:

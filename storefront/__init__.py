@@ -2,16 +2,17 @@
 from pathlib import Path
 
 from apiflask import APIFlask
-from flask import abort, request, session
+from flask import request, session
 import flask_babel
 from flask_babel import get_locale
 
-from accounts.models import User
+from accounts.services import user_for_session
 from core.db import db
 from core.money import format_vnd
 from storefront.celery import celery_init_app
-from storefront.config import load_config
+from storefront.config import instance_secret, load_config
 from storefront.errors import register_error_handlers
+from storefront.guards import reject_malformed_input
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,8 @@ def create_app(config: dict | None = None) -> APIFlask:
                    template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -41,13 +44,12 @@ def create_app(config: dict | None = None) -> APIFlask:
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        return user_for_session(db.session, session_id)
 
     @app.before_request
     def guard_request():
-        if len(request.query_string) > app.config["MAX_QUERY_STRING"]:
-            abort(400, "Chuỗi truy vấn quá dài.")
+        reject_malformed_input()
         if request.args.get("lang") in app.config["LANGUAGES"]:
             session["lang"] = request.args["lang"]
             flask_babel.refresh()

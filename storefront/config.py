@@ -4,7 +4,15 @@ import secrets
 from pathlib import Path
 
 
-def _instance_secret(instance_path: str) -> str:
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {"error": {"type": "string", "description": "machine-readable code"},
+                   "message": {"type": "string", "description": "human-readable explanation"}},
+}
+
+
+def instance_secret(instance_path: str) -> str:
     """A random key kept in instance/ so sessions survive restarts without a key in the code."""
     path = Path(instance_path) / "secret_key"
     if not path.exists():
@@ -19,8 +27,9 @@ def load_config(instance_path: str) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if not database_url.startswith("sqlite") else {},
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
@@ -45,12 +54,21 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
+        #: Links in e-mails are built from this, never from the request's Host header (reset-link poisoning).
+        "PUBLIC_URL": public_url,
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
+        "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_QUERY_STRING": 2048,
         # apiflask: answer schema validation failures with 400, as the API contract says.
         "VALIDATION_ERROR_STATUS_CODE": 400,
         "VALIDATION_ERROR_DESCRIPTION": "Bad request",
         "AUTO_404_RESPONSE": False,
+        # The OpenAPI document describes errors as they are sent (storefront/errors.py).
+        "HTTP_ERROR_SCHEMA": ERROR_SCHEMA,
+        "VALIDATION_ERROR_SCHEMA": ERROR_SCHEMA,
         "INFO": {"description": "OCOP Mart API v1: certified OCOP products of Hai Phong."},
     }

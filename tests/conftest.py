@@ -7,6 +7,7 @@ import os
 from datetime import date
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 
 from core.db import db
@@ -29,7 +30,7 @@ def missing_service(message: str):
 
 
 def _migrate(url: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret"})
     from flask_migrate import upgrade
     with app.app_context():
         upgrade()
@@ -80,12 +81,20 @@ def app(database_url, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
     })
+    # The test client reuses this context for its requests; give each request a fresh `g`, as in production,
+    # so nothing a request cached (the logged-in user, the locale) leaks into the next one.
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         yield app
         db.session.rollback()
         _clear_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_g(sender, **extra) -> None:
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def _clear_tables() -> None:

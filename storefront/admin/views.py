@@ -36,14 +36,14 @@ def dashboard():
 @bp.get("/san-pham")
 def products():
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) >= 1 else 1
+    page = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 100000 else 1
     items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page,
                                   per_page=PRODUCTS_PER_PAGE)
     return render_template("admin/products.html", items=items, total=total, page=page, per_page=PRODUCTS_PER_PAGE,
                            reason_for=lambda p: not_sellable_reason(p.active, p.certificates, today()))
 
 
-@bp.route("/san-pham/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/san-pham/<int(max=2147483647):product_id>", methods=["GET", "POST"])
 def product(product_id: int):
     product = get_product(db.session, product_id)
     form = CertificateForm()
@@ -64,7 +64,7 @@ def product(product_id: int):
                            reason=not_sellable_reason(product.active, product.certificates, today()))
 
 
-@bp.post("/chung-nhan/<int:certificate_id>/thu-hoi")
+@bp.post("/chung-nhan/<int(max=2147483647):certificate_id>/thu-hoi")
 def revoke(certificate_id: int):
     certificate = get_certificate(db.session, certificate_id)
     form = RevokeForm()
@@ -94,7 +94,7 @@ def outlets():
 
 
 @bp.route("/cua-hang/moi", methods=["GET", "POST"], defaults={"outlet_id": None})
-@bp.route("/cua-hang/<int:outlet_id>", methods=["GET", "POST"])
+@bp.route("/cua-hang/<int(max=2147483647):outlet_id>", methods=["GET", "POST"])
 def outlet(outlet_id):
     existing = get_outlet(db.session, outlet_id) if outlet_id else None
     form = OutletForm(obj=existing)
@@ -123,7 +123,7 @@ def staff():
     if form.validate_on_submit():
         user_id = request.form.get("user_id", "")
         try:
-            if not user_id.isdigit():
+            if not (user_id.isascii() and user_id.isdigit()) or int(user_id) > 2**31 - 1:
                 raise DomainError(_("Thiếu tài khoản cần gán."))
             user = assign_staff(db.session, int(user_id), form.outlet_id.data or None)
         except DomainError as error:

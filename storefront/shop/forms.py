@@ -13,7 +13,7 @@ def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:
     for value in values:
         if value == "":
             continue
-        if not value.isdigit() or int(value) not in allowed:
+        if not (value.isascii() and value.isdigit()) or int(value) not in allowed:
             raise InvalidInput(f"Bộ lọc '{name}' không có giá trị '{value[:20]}'.")
         result.append(int(value))
     return result
@@ -31,7 +31,7 @@ def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> ProductF
     if sort not in SORTS:
         raise InvalidInput(f"Không có cách sắp xếp '{sort[:20]}'.")
     page = args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100000:
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100000:
         raise InvalidInput("Số trang phải là số nguyên từ 1.")
     return ProductFilters(q=q, groups=_ints(args.getlist("group"), set(GROUPS), "nhóm"),
                           stars=_ints(args.getlist("stars"), {3, 4, 5}, "sao"), districts=districts,

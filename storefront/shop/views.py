@@ -1,5 +1,3 @@
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 import flask_babel
 from flask import redirect, render_template, request, session, url_for
 
@@ -11,6 +9,7 @@ from core.db import db
 from storefront.context import today
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
+from storefront.urls import local_path
 
 HOME_PER_GROUP = 8
 
@@ -49,13 +48,6 @@ def switch_language(code: str):
     if code in ("vi", "en"):
         session["lang"] = code
         flask_babel.refresh()
-    return redirect(_same_site_without_lang(request.referrer) or url_for("shop.home"))
-
-
-def _same_site_without_lang(url: str | None) -> str | None:
-    """The page to return to, minus a `lang=` that would switch the language straight back."""
-    if not url or not url.startswith(request.host_url):
-        return None
-    parts = urlsplit(url)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"])
-    return urlunsplit(("", "", parts.path, query, ""))
+    # Back to the page the visitor came from, minus a `lang=` that would switch straight back.
+    back = local_path(request.referrer, host_url=request.host_url, drop_params=("lang",))
+    return redirect(back or url_for("shop.home"))

@@ -18,7 +18,7 @@ def my_outlet():
     return redirect(url_for("staff.outlet", outlet_id=current_user.outlet_id))
 
 
-@bp.get("/<int:outlet_id>")
+@bp.get("/<int(max=2147483647):outlet_id>")
 @role_required("staff", "admin")
 def outlet(outlet_id: int):
     """An outlet's page: its staff only (or an admin)."""

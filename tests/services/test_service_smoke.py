@@ -38,7 +38,8 @@ def test_a_real_celery_worker_runs_the_password_mail_task(redis_url, tmp_path):
 
     from accounts.tasks import send_mail_task
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "MAIL_OUTBOX": str(tmp_path),
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "MAIL_OUTBOX": str(tmp_path),
                       "CELERY": {"broker_url": redis_url, "result_backend": redis_url, "task_always_eager": False,
                                  "task_ignore_result": False}})
     celery_app = app.extensions["celery"]
@@ -85,7 +86,8 @@ def test_stripe_mock_creates_and_confirms_a_payment_intent(stripe_api_base):
 
 
 def test_health_reports_every_configured_part_up(redis_url, search_url, stripe_api_base):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SEARCH_URL": search_url,
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SEARCH_URL": search_url,
                       "STRIPE_API_KEY": "sk_test_ocop", "STRIPE_API_BASE": stripe_api_base,
                       "CELERY": {"broker_url": redis_url, "task_always_eager": False}})
     body = app.test_client().get("/health").get_json()

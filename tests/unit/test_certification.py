@@ -15,6 +15,7 @@ class Cert:
     stars: int
     issued_on: date
     revoked_at: Optional[datetime] = None
+    id: Optional[int] = None
 
     @property
     def expires_on(self) -> date:
@@ -75,6 +76,11 @@ def test_the_latest_signed_unrevoked_certificate_is_current():
     new.revoked_at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert current_certificate([new, old]) is old
     assert current_certificate([]) is None
+
+
+def test_of_two_certificates_signed_the_same_day_the_later_recorded_is_current():
+    first, second = Cert(3, date(2026, 1, 5), id=7), Cert(4, date(2026, 1, 5), id=9)
+    assert current_certificate([second, first]) is second
 
 
 @pytest.mark.parametrize("issued_on, on_sale", [

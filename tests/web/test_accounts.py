@@ -70,11 +70,14 @@ def test_repeated_failed_logins_are_throttled(client, session):
 def test_a_forgotten_password_is_reset_through_a_one_time_link_in_the_outbox(app, client, session):
     user = make_user(session, email="quen@example.com")
     session.commit()
-    assert client.post("/quen-mat-khau", data={"email": "quen@example.com"}).status_code == 302
+    # A forged Host header must not steer the link (and its token) to another site.
+    response = client.post("/quen-mat-khau", data={"email": "quen@example.com"}, headers={"Host": "evil.example"})
+    assert response.status_code == 302
     mails = list(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))
     assert len(mails) == 1
     body = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default).get_body().get_content()
-    link = re.search(r"http://localhost(/dat-lai-mat-khau/\S+)", body).group(1)
+    assert "evil.example" not in body
+    link = re.search(re.escape(app.config["PUBLIC_URL"]) + r"(/dat-lai-mat-khau/\S+)", body).group(1)
     assert client.post(link, data={"password": "mat-khau-moi-1", "confirm": "mat-khau-moi-1"}).status_code == 302
     assert authenticate(session, user.email, "mat-khau-moi-1") is not None
     # The link dies with the password it was issued against.
@@ -124,3 +127,20 @@ def test_staff_see_only_their_own_outlet(client, session):
     assert client.get("/cua-hang/").headers["Location"].endswith(f"/cua-hang/{mine.id}")
     assert client.get(f"/cua-hang/{mine.id}").status_code == 200
     assert client.get(f"/cua-hang/{other.id}").status_code == 403
+
+
+def test_a_password_change_ends_sessions_opened_before_it(client, session):
+    user = make_user(session)
+    session.commit()
+    login(client, user.email)
+    assert client.get("/tai-khoan").status_code == 200
+    from accounts.services import set_password
+    set_password(user, "mat-khau-moi-99")
+    session.commit()
+    assert client.get("/tai-khoan").status_code == 302
+
+
+def test_the_language_switch_never_redirects_off_site(client):
+    for referrer in ("http://localhost//evil.example/x", "https://evil.example/", "http://localhost/san-pham?lang=vi"):
+        location = client.get("/ngon-ngu/en", headers={"Referer": referrer}).headers["Location"]
+        assert location in ("/", "/san-pham")

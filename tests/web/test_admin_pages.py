@@ -84,3 +84,21 @@ def test_an_admin_assigns_a_user_to_an_outlet(client, session):
     session.refresh(user)
     assert (user.role, user.outlet_id) == ("consumer", None)
     assert session.scalar(select(User).where(User.role == "admin")) is not None
+
+
+def test_producer_accounts_cannot_be_made_outlet_staff(client, session):
+    login_admin(client, session)
+    outlet = make_outlet(session, "an-lao")
+    from tests.factories import make_producer
+    producer_user = make_user(session, role="producer", producer_id=make_producer(session).id)
+    session.commit()
+    client.post("/admin/nhan-vien", data={"user_id": str(producer_user.id), "outlet_id": str(outlet.id)})
+    session.refresh(producer_user)
+    assert (producer_user.role, producer_user.outlet_id) == ("producer", None)
+
+
+def test_admin_pages_answer_huge_or_odd_numbers_without_crashing(client, session):
+    login_admin(client, session)
+    assert client.get("/admin/san-pham/99999999999999999999").status_code == 404
+    assert client.get("/admin/san-pham?page=%C2%B2").status_code == 200
+    assert client.post("/admin/nhan-vien", data={"user_id": "99999999999999999999", "outlet_id": "0"}).status_code == 302

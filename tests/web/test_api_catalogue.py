@@ -128,3 +128,5 @@ def test_the_openapi_document_describes_the_api(client):
     for path in ("/api/v1/products", "/api/v1/products/{product_id}", "/api/v1/outlets", "/api/v1/auth/token",
                  "/api/v1/products/{product_id}/certificates", "/api/v1/certificates/{certificate_id}/revoke"):
         assert path in spec["paths"]
+    assert set(spec["components"]["schemas"]["HTTPError"]["properties"]) == {"error", "message"}
+    assert {"400", "404"} <= set(spec["paths"]["/api/v1/products/{product_id}"]["get"]["responses"])

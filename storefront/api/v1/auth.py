@@ -9,9 +9,11 @@ from storefront.extensions import limiter
 
 
 @bp.post("/auth/token")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], deduct_when=lambda r: r.status_code == 401)
+# Every attempt counts, checked before the password is: a burst of parallel guesses cannot slip through.
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 @bp.input(TokenIn, arg_name="credentials")
 @bp.output(TokenOut)
+@bp.doc(responses=[400, 401, 429])
 def issue_token(credentials):
     """Exchange e-mail and password for a bearer token (valid 12 hours)."""
     user = authenticate(db.session, credentials["email"], credentials["password"])

@@ -12,6 +12,7 @@ from storefront.context import today
 @bp.auth_required(token_auth, roles=["admin"])
 @bp.input(CertificateIn, arg_name="data")
 @bp.output(CertificateOut, status_code=201)
+@bp.doc(responses=[400, 401, 403, 404])
 def issue(product_id, data):
     """Admin: record a (re-)evaluation; the latest signed certificate becomes current."""
     admin = token_auth.current_user
@@ -25,6 +26,7 @@ def issue(product_id, data):
 @bp.auth_required(token_auth, roles=["admin"])
 @bp.input(RevokeIn, arg_name="data")
 @bp.output(CertificateOut)
+@bp.doc(responses=[400, 401, 403, 404, 409])
 def revoke(certificate_id, data):
     """Admin: revoke a certificate early; the product leaves the shop at once."""
     admin = token_auth.current_user

@@ -25,8 +25,13 @@ def auth_error(error):
     return {"error": "forbidden", "message": "Tài khoản này không có quyền thực hiện thao tác này."}, 403
 
 
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
 def parse_id(raw: str, what: str = "id") -> int:
-    """Path ids are positive integers: malformed is 400, a well-formed unknown one is the caller's 404."""
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 18:
+    """Path ids are positive integers: malformed is 400, a well-formed unknown one 404."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         abort(400, f"{what} phải là số nguyên dương.", extra_data={"error": "invalid_id"})
+    if int(raw) > MAX_ID:
+        abort(404, "Không tìm thấy.", extra_data={"error": "not_found"})
     return int(raw)

@@ -61,6 +61,7 @@ def list_products(query):
 
 @bp.get("/products/<product_id>")
 @bp.output(ProductDetail)
+@bp.doc(responses=[400, 404])
 def product_detail(product_id):
     """One sellable product with its certificate, traceability and availability; 404 when not on sale."""
     product = get_product(db.session, parse_id(product_id, "product_id"))

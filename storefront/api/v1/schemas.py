@@ -6,6 +6,9 @@ from marshmallow import EXCLUDE, ValidationError, fields, validates
 
 from catalog.certification import LEVELS
 from catalog.queries import SORTS
+from storefront.api.v1.common import MAX_ID
+
+MAX_PRICE = 10**12
 
 
 class CommaSeparated(fields.Field):
@@ -32,10 +35,10 @@ class ProductQuery(Schema):
     group = CommaSeparated(Integer(validate=Range(1, 6)), load_default=list)
     stars = CommaSeparated(Integer(validate=OneOf([3, 4, 5])), load_default=list)
     district = CommaSeparated(String(validate=Length(1, 120)), load_default=list)
-    outlet_id = Integer(validate=Range(min=1))
+    outlet_id = Integer(validate=Range(1, MAX_ID))
     in_stock = Boolean()
-    min_price = Integer(validate=Range(min=0))
-    max_price = Integer(validate=Range(min=0))
+    min_price = Integer(validate=Range(0, MAX_PRICE))
+    max_price = Integer(validate=Range(0, MAX_PRICE))
     sort = String(load_default="relevance", validate=OneOf(SORTS))
     page = Integer(load_default=1, validate=Range(min=1, max=100000))
     per_page = Integer(load_default=24, validate=Range(min=1, max=100))
@@ -135,8 +138,8 @@ class TokenOut(Schema):
 
 
 class CertificateIn(Schema):
-    stars = Integer(required=True, validate=OneOf([3, 4, 5]))
-    score = Integer(load_default=None, allow_none=True, validate=Range(0, 100))
+    stars = Integer(required=True, strict=True, validate=OneOf([3, 4, 5]))
+    score = Integer(load_default=None, allow_none=True, strict=True, validate=Range(0, 100))
     level = String(required=True, validate=OneOf(LEVELS))
     decision = String(load_default="", validate=Length(max=300))
     issued_on = Date(required=True)
