@@ -53,9 +53,12 @@ def list_products(query):
                              districts=query["district"], min_price=query.get("min_price"),
                              max_price=query.get("max_price"), sort=query["sort"], page=query["page"],
                              per_page=query["per_page"])
+    if query.get("in_stock"):
+        # Stock arrives with the inventory ledger; until then no outlet holds any product.
+        return {"items": [], "total": 0, "page": filters.page, "per_page": filters.per_page,
+                "facets": {"group": {}, "stars": {}, "district": {}}}
     page = list_sellable(db.session, filters, today())
-    items = [] if query.get("in_stock") else [product_item(p) for p in page.items]
-    return {"items": items, "total": 0 if query.get("in_stock") else page.total, "page": page.page,
+    return {"items": [product_item(p) for p in page.items], "total": page.total, "page": page.page,
             "per_page": page.per_page, "facets": page.facets}
 
 

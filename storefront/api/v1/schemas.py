@@ -10,6 +10,38 @@ from storefront.api.v1.common import MAX_ID
 
 MAX_PRICE = 10**12
 
+# Input fields and validators that explain themselves in Vietnamese, like every other API message.
+_COMMON = {"required": "bắt buộc phải có.", "null": "không được để trống."}
+
+
+class Text(String):
+    default_error_messages = {**_COMMON, "invalid": "phải là chuỗi ký tự."}
+
+
+class WholeNumber(Integer):
+    default_error_messages = {**_COMMON, "invalid": "phải là số nguyên.", "too_large": "quá lớn."}
+
+
+class Flag(Boolean):
+    default_error_messages = {**_COMMON, "invalid": "phải là 1/0 hoặc true/false."}
+
+
+class Day(Date):
+    default_error_messages = {**_COMMON, "invalid": "phải là ngày dạng YYYY-MM-DD.",
+                              "format": "phải là ngày dạng YYYY-MM-DD."}
+
+
+def between(low: int, high: int) -> Range:
+    return Range(low, high, error="phải từ {min} đến {max}.")
+
+
+def one_of(choices) -> OneOf:
+    return OneOf(list(choices), error="phải là một trong: {choices}.")
+
+
+def at_most(characters: int, at_least: int = 0) -> Length:
+    return Length(at_least, characters, error="cần từ {min} đến {max} ký tự.")
+
 
 class CommaSeparated(fields.Field):
     """`4,5` → [4, 5]; each value must pass the inner field."""
@@ -31,17 +63,17 @@ class ProductQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = String(load_default="", validate=Length(max=200))
-    group = CommaSeparated(Integer(validate=Range(1, 6)), load_default=list)
-    stars = CommaSeparated(Integer(validate=OneOf([3, 4, 5])), load_default=list)
-    district = CommaSeparated(String(validate=Length(1, 120)), load_default=list)
-    outlet_id = Integer(validate=Range(1, MAX_ID))
-    in_stock = Boolean()
-    min_price = Integer(validate=Range(0, MAX_PRICE))
-    max_price = Integer(validate=Range(0, MAX_PRICE))
-    sort = String(load_default="relevance", validate=OneOf(SORTS))
-    page = Integer(load_default=1, validate=Range(min=1, max=100000))
-    per_page = Integer(load_default=24, validate=Range(min=1, max=100))
+    q = Text(load_default="", validate=at_most(200))
+    group = CommaSeparated(WholeNumber(validate=between(1, 6)), load_default=list)
+    stars = CommaSeparated(WholeNumber(validate=one_of([3, 4, 5])), load_default=list)
+    district = CommaSeparated(Text(validate=at_most(120, at_least=1)), load_default=list)
+    outlet_id = WholeNumber(validate=between(1, MAX_ID))
+    in_stock = Flag()
+    min_price = WholeNumber(validate=between(0, MAX_PRICE))
+    max_price = WholeNumber(validate=between(0, MAX_PRICE))
+    sort = Text(load_default="relevance", validate=one_of(SORTS))
+    page = WholeNumber(load_default=1, validate=between(1, 100000))
+    per_page = WholeNumber(load_default=24, validate=between(1, 100))
 
 
 class ProductItem(Schema):
@@ -127,8 +159,8 @@ class OutletList(Schema):
 
 
 class TokenIn(Schema):
-    email = String(required=True, validate=Length(1, 254))
-    password = String(required=True, validate=Length(1, 200))
+    email = Text(required=True, validate=at_most(254, at_least=1))
+    password = Text(required=True, validate=at_most(200, at_least=1))
 
 
 class TokenOut(Schema):
@@ -138,15 +170,15 @@ class TokenOut(Schema):
 
 
 class CertificateIn(Schema):
-    stars = Integer(required=True, strict=True, validate=OneOf([3, 4, 5]))
-    score = Integer(load_default=None, allow_none=True, strict=True, validate=Range(0, 100))
-    level = String(required=True, validate=OneOf(LEVELS))
-    decision = String(load_default="", validate=Length(max=300))
-    issued_on = Date(required=True)
+    stars = WholeNumber(required=True, strict=True, validate=one_of([3, 4, 5]))
+    score = WholeNumber(load_default=None, allow_none=True, strict=True, validate=between(0, 100))
+    level = Text(required=True, validate=one_of(LEVELS))
+    decision = Text(load_default="", validate=at_most(300))
+    issued_on = Day(required=True)
 
 
 class RevokeIn(Schema):
-    reason = String(required=True, validate=Length(1, 500))
+    reason = Text(required=True, validate=at_most(500, at_least=1))
 
     @validates("reason")
     def reason_not_blank(self, value, **kwargs):
