@@ -1,9 +1,9 @@
 """The Flask application: web shop, staff and admin pages, and the JSON API v1."""
 from pathlib import Path
 
-from apiflask import APIFlask
-from flask import request, session
 import flask_babel
+from apiflask import APIFlask
+from flask import current_app, request, session
 from flask_babel import get_locale
 
 from accounts.services import user_for_session
@@ -12,15 +12,15 @@ from core.money import format_vnd
 from storefront.celery import celery_init_app
 from storefront.config import instance_secret, load_config
 from storefront.errors import register_error_handlers
-from storefront.guards import reject_malformed_input
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
+from storefront.guards import reject_malformed_input
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
     chosen = request.args.get("lang") or session.get("lang")
-    return chosen if chosen in ("vi", "en") else "vi"
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: dict | None = None) -> APIFlask:

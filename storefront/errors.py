@@ -11,7 +11,7 @@ from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
 CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
-                   422: "invalid", 429: "too_many_requests"}
+                   422: "invalid", 429: "too_many_requests", 500: "internal_error"}
 
 
 #: Shown instead of Werkzeug's English defaults.

@@ -90,7 +90,8 @@ def load_real_products(session: Session, today: date) -> dict:
             price_vnd=demo_price(record.name, record.group), price_is_demo=True,
             origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
             source_url=record.source_url,
-            description=f"Sản phẩm OCOP {record.stars} sao của {producer.name}.")
+            description=f"{record.name} — sản phẩm của {producer.name}"
+                        f"{', ' + record.commune if record.commune else ''}, {district_label}.")
         session.add(product)
         session.flush()
         counts["products"] += 1
