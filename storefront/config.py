@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,6 +36,8 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if not database_url.startswith("sqlite") else {},
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OCOP Mart <no-reply@ocop.example>"),
+        #: Where programme notices (certificates about to lapse) go.
+        "PROGRAMME_MAIL": os.environ.get("PROGRAMME_MAIL", "admin@ocop.example"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         # If a shared limiter store (Redis) is down, throttle per process rather than fail logins.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
@@ -45,6 +49,12 @@ def load_config(instance_path: str) -> dict:
             "task_ignore_result": True,
             "broker_connection_timeout": 3,
             "broker_connection_retry_on_startup": True,
+            "imports": ("accounts.tasks", "catalog.tasks"),
+            "timezone": "Asia/Ho_Chi_Minh",
+            "beat_schedule": {
+                "certificate-expiry-digest": {"task": "catalog.tasks.certificate_expiry_digest_task",
+                                              "schedule": crontab(minute=0, hour=7, day_of_week="mon")},
+            },
         },
         "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),

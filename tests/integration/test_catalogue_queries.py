@@ -84,3 +84,21 @@ def test_revoking_records_who_and_when_and_takes_the_product_off_sale(session):
     session.commit()
     assert not is_sellable(product.active, product.current_certificate, PINNED_TODAY)
     assert session.scalar(select(Product.current_certificate_id).where(Product.id == product.id)) is None
+
+
+def test_the_weekly_digest_mails_the_certificates_about_to_lapse(app, session, tmp_path):
+    import email
+    import email.policy
+    from pathlib import Path
+
+    from catalog.tasks import certificate_expiry_digest_task
+    make_product(session, "Gạo tám Tiên Lãng", stars=4, issued_on=date(2024, 1, 15))   # lapses 15/01/2027
+    make_product(session, "Mật ong Cát Bà", stars=4, issued_on=date(2025, 6, 1))       # years left
+    session.commit()
+    assert certificate_expiry_digest_task.delay().get() == 1
+    [mail] = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    body = message.get_body().get_content()
+    assert message["To"] == "admin@ocop.example"
+    assert "Gạo tám Tiên Lãng" in body and "15/01/2027" in body and "còn 47 ngày" in body
+    assert "Mật ong Cát Bà" not in body

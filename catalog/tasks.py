@@ -1,0 +1,29 @@
+"""Catalogue tasks (entrypoints: they may use the Flask app's config and session)."""
+from celery import shared_task
+from flask import current_app
+
+from catalog.queries import expiring_certificates
+from core.dates import vietnam_today
+from core.db import db
+from core.mail import write_to_outbox
+
+
+def expiry_digest(certificates, today) -> tuple[str, str]:
+    """Subject and body of the programme's weekly list of certificates that lapse within 90 days."""
+    subject = f"OCOP Mart: {len(certificates)} giấy chứng nhận hết hiệu lực trong 90 ngày tới"
+    lines = [f"- {c.product.name}: {c.stars} sao, hết hiệu lực từ {c.expires_on:%d/%m/%Y} "
+             f"(còn {(c.expires_on - today).days} ngày)" for c in certificates]
+    body = "\n".join(["Các sản phẩm sau cần được đánh giá lại để tiếp tục được bán:", "", *lines, ""])
+    return subject, body
+
+
+@shared_task
+def certificate_expiry_digest_task() -> int:
+    """Mails the programme admins the certificates about to lapse; nothing is sent when none are."""
+    today = current_app.config.get("TODAY") or vietnam_today()
+    certificates = expiring_certificates(db.session, today)
+    if certificates:
+        subject, body = expiry_digest(certificates, today)
+        write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
+                        to=current_app.config["PROGRAMME_MAIL"], subject=subject, body=body)
+    return len(certificates)
