@@ -31,3 +31,15 @@ def test_parts_that_are_down_are_reported_and_the_catalogue_keeps_answering(degr
     assert "sk_test_secret_value" not in response.get_data(as_text=True)
     assert client.get("/api/v1/products").get_json()["total"] == 1
     assert "Nước mắm Cát Hải" in client.get("/").get_data(as_text=True)
+
+
+def test_a_password_reset_still_mails_when_the_broker_is_down(app, client, session):
+    from pathlib import Path
+
+    from tests.factories import make_user
+    make_user(session, email="quen@example.com")
+    session.commit()
+    app.extensions["celery"].conf.update(broker_url=f"redis://{DEAD}/0", task_always_eager=False,
+                                         broker_connection_timeout=1)
+    assert client.post("/quen-mat-khau", data={"email": "quen@example.com"}).status_code == 302
+    assert len(list(Path(app.config["MAIL_OUTBOX"]).glob("*.eml"))) == 1
