@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
@@ -83,6 +83,10 @@ class Certificate(TimestampMixin, Base):
     revoked_reason: Mapped[str] = mapped_column(String(500), default="")
 
     product: Mapped[Product] = relationship(back_populates="certificates", foreign_keys=[product_id])
+
+    @property
+    def last_valid_day(self) -> date:
+        return self.expires_on - timedelta(days=1)
 
 
 class CertificateEvent(Base):

@@ -154,13 +154,6 @@ def district_slugs(session: Session) -> set[str]:
     return set(session.scalars(select(Area.slug).where(Area.level == "district")))
 
 
-def districts_with_products(session: Session) -> list[Area]:
-    """One area per district slug that products come from, for filter menus."""
-    areas = session.scalars(select(Area).join(Product, Product.origin_district_id == Area.id)
-                            .distinct().order_by(Area.name))
-    return list({area.slug: area for area in areas}.values())
-
-
 def expiring_certificates(session: Session, today: date, within_days: int = 90) -> list[Certificate]:
     """Current, unrevoked certificates that stop being valid within the window (for re-evaluation)."""
     return list(session.scalars(

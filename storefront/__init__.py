@@ -19,8 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def select_locale() -> str:
+    """The visitor's explicit choice, else what their browser asks for, else Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
-    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def create_app(config: dict | None = None) -> APIFlask:

@@ -25,7 +25,11 @@ FAIR_OUTLET = ("hoi-cho", "Gian hàng Hội chợ OCOP Hải Phòng")
 #: Demo price ranges (VND) per OCOP group; the data has no prices.
 PRICE_RANGES = {1: (35_000, 450_000), 2: (60_000, 650_000), 3: (80_000, 900_000),
                 4: (120_000, 3_500_000), 5: (150_000, 2_000_000), 6: (50_000, 300_000)}
-UNITS = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
+#: Selling unit by sub-group, else by group (the data names none).
+UNITS_BY_SUBGROUP = {"Thực phẩm tươi sống": "kg", "Thực phẩm thô, sơ chế": "kg", "Gia vị": "lọ",
+                     "Đồ uống có cồn": "chai", "Đồ uống không cồn": "chai", "Động vật cảnh": "con",
+                     "Chè (sản phẩm chè từ thực vật khác)": "hộp"}
+UNITS_BY_GROUP = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
 
 
 def load_areas(session: Session) -> int:
@@ -78,7 +82,8 @@ def load_real_products(session: Session, today: date) -> dict:
         key = record.producer or f"placeholder:{district_label}"
         producer = producers.get(key)
         if producer is None:
-            producer = Producer(name=record.producer or f"Chủ thể OCOP chưa rõ tên ({district_label})",
+            # One placeholder per district: the district is already shown beside the producer's name.
+            producer = Producer(name=record.producer or "Chủ thể OCOP chưa rõ tên",
                                 commune=record.commune, district=district, is_placeholder=not record.producer)
             session.add(producer)
             producers[key] = producer
@@ -86,12 +91,12 @@ def load_real_products(session: Session, today: date) -> dict:
                 named_order.append(producer)
         product = Product(
             name=record.name, name_folded=fold(record.name), slug=slugs(record.name), producer=producer,
-            group=record.group, subgroup=record.subgroup, unit=UNITS[record.group],
+            group=record.group, subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
             price_vnd=demo_price(record.name, record.group), price_is_demo=True,
             origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
             source_url=record.source_url,
-            description=f"{record.name} — sản phẩm của {producer.name}"
-                        f"{', ' + record.commune if record.commune else ''}, {district_label}.")
+            description=(f"Sản phẩm của {record.producer}." if record.producer
+                         else f"Sản phẩm OCOP của {district_label}; nguồn tin không nêu tên chủ thể."))
         session.add(product)
         session.flush()
         counts["products"] += 1

@@ -35,6 +35,8 @@ def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: O
         raise InvalidInput("Cần nhập tên cửa hàng.", code="name_required")
     if area_id is not None and session.get(Area, area_id) is None:
         raise InvalidInput("Khu vực không tồn tại.", code="invalid_area")
+    if kind == "shop" and area_id is None:
+        raise InvalidInput("Cửa hàng huyện cần gắn với một huyện/quận.", code="area_required")
     clash = session.scalar(select(Outlet).where(Outlet.code == code))
     if clash is not None and clash is not outlet:
         raise Conflict(f"Mã cửa hàng '{code}' đã được dùng.", code="code_taken")

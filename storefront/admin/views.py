@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from accounts.models import User
 from accounts.services import assign_staff
-from catalog.certification import not_sellable_reason
+from catalog.certification import expiry_for, not_sellable_reason
 from catalog.queries import expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
@@ -55,12 +55,16 @@ def product(product_id: int):
         except DomainError as error:
             db.session.rollback()
             form.issued_on.errors.append(error.message)
+            flash(error.message, "error")  # also at the top, where a phone user is looking
         else:
             db.session.commit()
-            flash(_("Đã cấp giấy chứng nhận."), "success")
+            if expiry_for(form.issued_on.data) <= today():
+                flash(_("Đã ghi nhận giấy chứng nhận, nhưng nó đã hết hiệu lực: sản phẩm không được bán."), "info")
+            else:
+                flash(_("Đã cấp giấy chứng nhận."), "success")
             return redirect(url_for("admin.product", product_id=product.id))
     return render_template("admin/product.html", product=product, form=form, revoke_form=RevokeForm(),
-                           history=certificate_history(db.session, product.id),
+                           history=certificate_history(db.session, product.id), today=today(),
                            reason=not_sellable_reason(product.active, product.certificates, today()))
 
 

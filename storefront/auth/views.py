@@ -17,6 +17,8 @@ from storefront.urls import local_path
 # Every attempt counts, checked before the password is: a burst of parallel guesses cannot slip through.
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
+    if current_user.is_authenticated:
+        return redirect(local_path(request.args.get("next")) or url_for("shop.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)

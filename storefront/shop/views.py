@@ -3,13 +3,13 @@ from flask import redirect, render_template, request, session, url_for
 
 from catalog.certification import not_sellable_reason
 from catalog.groups import GROUPS
-from catalog.queries import (ProductFilters, district_slugs, districts_with_products, get_product_by_slug,
-                             list_sellable)
+from catalog.queries import ProductFilters, district_slugs, get_product_by_slug, list_sellable
 from core.db import db
 from storefront.context import today
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
 from storefront.urls import local_path
+from stores.services import district_areas
 
 HOME_PER_GROUP = 8
 
@@ -30,8 +30,12 @@ def home():
 def catalogue():
     filters = parse_catalogue_args(request.args, district_slugs(db.session))
     page = list_sellable(db.session, filters, today())
-    return render_template("shop/catalogue.html", page=page, filters=filters, groups=GROUPS,
-                           districts=districts_with_products(db.session))
+    # Offer only choices that lead somewhere (or are already chosen).
+    groups = {code: name for code, name in GROUPS.items()
+              if str(code) in page.facets["group"] or code in filters.groups}
+    districts = [area for area in district_areas(db.session)
+                 if area.slug in page.facets["district"] or area.slug in filters.districts]
+    return render_template("shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts)
 
 
 @bp.get("/san-pham/<slug>")

@@ -66,9 +66,12 @@ def test_an_admin_opens_and_edits_an_outlet(client, session):
                                                       "kind": "fair", "area_id": "0", "address": ""})
     session.refresh(outlet)
     assert outlet.name == "Gian hàng Xuân 2027"
-    clash = client.post("/admin/cua-hang/moi", data={"code": "hoi-cho-xuan", "name": "Trùng", "kind": "shop",
+    clash = client.post("/admin/cua-hang/moi", data={"code": "hoi-cho-xuan", "name": "Trùng", "kind": "fair",
                                                      "area_id": "0"})
     assert clash.status_code == 200 and "đã được dùng" in clash.get_data(as_text=True)
+    no_district = client.post("/admin/cua-hang/moi", data={"code": "moi", "name": "Cửa hàng", "kind": "shop",
+                                                           "area_id": "0"})
+    assert "cần gắn với một huyện" in no_district.get_data(as_text=True)
 
 
 def test_an_admin_assigns_a_user_to_an_outlet(client, session):

@@ -27,7 +27,7 @@ def test_home_lists_sellable_products_by_group_with_prices_in_dong(client, shelv
 def test_the_product_page_shows_stars_certificate_and_the_2028_expiry(client, shelves):
     page = client.get(f"/san-pham/{shelves['five'].slug}").get_data(as_text=True)
     assert 'data-stars="5"' in page
-    assert "26/06/2025" in page and "2028" in page
+    assert "26/06/2025" in page and "còn hiệu lực đến hết 25/06/2028" in page
     assert "not-on-sale" not in page
 
 
@@ -55,6 +55,33 @@ def test_bad_catalogue_input_is_a_friendly_400_page(client, query):
 
 def test_a_missing_product_is_a_404_page(client):
     assert client.get("/san-pham/khong-co").status_code == 404
+
+
+def test_a_revoked_certificate_is_shown_as_revoked_not_as_valid(client, session, shelves):
+    from catalog.services import revoke_certificate
+    revoke_certificate(session, shelves["five"].current_certificate, reason="Vi phạm chất lượng")
+    session.commit()
+    page = client.get(f"/san-pham/{shelves['five'].slug}").get_data(as_text=True)
+    assert "not-on-sale" in page and "đã bị thu hồi ngày" in page
+    assert "còn hiệu lực đến hết" not in page and "star-badge-muted" in page
+
+
+def test_a_year_only_expiry_is_marked_as_estimated(client, session, shelves):
+    shelves["expired"].current_certificate.date_is_approximate = True  # the source gave only the year
+    session.commit()
+    page = client.get(f"/san-pham/{shelves['expired'].slug}").get_data(as_text=True)
+    assert "đã hết hiệu lực từ 01/01/2022" in page and "ước tính" in page
+
+
+def test_the_catalogue_offers_only_districts_that_have_products_on_sale(client, shelves):
+    page = client.get("/san-pham").get_data(as_text=True)
+    assert 'value="kien-thuy"' in page and 'value="bach-long-vi"' not in page
+
+
+def test_an_english_browser_gets_english_unless_the_visitor_chose(client, shelves):
+    assert 'lang="en"' in client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    client.get("/ngon-ngu/vi")
+    assert 'lang="vi"' in client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
 
 
 def test_the_interface_switches_to_english(client, shelves):
