@@ -5,6 +5,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
+from core.text import fold_words
 
 
 class Producer(TimestampMixin, Base):
@@ -14,6 +15,9 @@ class Producer(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Search key: core.text.fold_words of the name, filled in from it on insert.
+    name_folded: Mapped[str] = mapped_column(
+        String(200), default=lambda context: fold_words(context.get_current_parameters()["name"]))
     commune: Mapped[str] = mapped_column(String(120), default="")
     district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
     #: Stands in for the unknown owner of products whose source names none.
@@ -29,7 +33,7 @@ class Product(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    #: Search key: the name folded (no case, no diacritics, đ→d).
+    #: Search and sort key: core.text.fold_words of the name (no case, no diacritics, đ→d, no punctuation).
     name_folded: Mapped[str] = mapped_column(String(200), index=True)
     producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
     #: OCOP group code 1–6 (catalog.groups).

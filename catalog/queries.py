@@ -3,13 +3,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from catalog.certification import SELLABLE_STARS
-from catalog.models import Certificate, Product
+from catalog.models import Certificate, Producer, Product
 from core.errors import NotFound
-from core.text import fold
+from core.text import fold_words
 from stores.models import Area
 
 SORTS = ("relevance", "price_asc", "price_desc", "stars", "newest")
@@ -39,6 +39,8 @@ def sellable_products(today: date):
 @dataclass(frozen=True)
 class ProductFilters:
     q: str = ""
+    #: The last word of `q` may be half typed (suggestions as you type); otherwise words match whole.
+    partial_last_word: bool = False
     groups: Sequence[int] = ()
     stars: Sequence[int] = ()
     districts: Sequence[str] = ()
@@ -62,12 +64,28 @@ class ProductPage:
         return max(1, -(-self.total // self.per_page))
 
 
+def _has_word(column, word: str, as_prefix: bool):
+    """`column` (folded text) holds `word` as a whole word, or as the start of one when `as_prefix`."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (literal(" ") + column + literal(" ")).like(f"% {escaped}{'%' if as_prefix else ' %'}", escape="\\")
+
+
+def _search_terms(q: str, partial_last_word: bool = False):
+    """Per word of `q`, a condition that the product's name or its producer's name has it, as a whole word:
+    "nuoc mam" finds "Nước mắm", "gom chu dau" finds the vases of "Công ty CP Gốm Chu Đậu", and "ca" finds
+    "Cá mòi" but nothing inside "trái cây". With `partial_last_word` the last word may be a prefix.
+    """
+    words = fold_words(q).split()
+    for position, word in enumerate(words):
+        as_prefix = partial_last_word and position == len(words) - 1
+        yield or_(_has_word(Product.name_folded, word, as_prefix),
+                  Product.producer_id.in_(select(Producer.id).where(_has_word(Producer.name_folded, word, as_prefix))))
+
+
 def _conditions(filters: ProductFilters, skip: str = ""):
     District = aliased(Area)
     conditions = []
-    if filters.q:
-        for word in fold(filters.q).split():
-            conditions.append(Product.name_folded.contains(word, autoescape=True))
+    conditions.extend(_search_terms(filters.q, filters.partial_last_word))
     if filters.groups and skip != "group":
         conditions.append(Product.group.in_(filters.groups))
     if filters.stars and skip != "stars":
@@ -82,13 +100,19 @@ def _conditions(filters: ProductFilters, skip: str = ""):
     return conditions
 
 
-def _order(sort: str):
+def _order(filters: ProductFilters):
     by_name = (Product.name_folded, Product.id)
+    words = fold_words(filters.q).split()
+    if filters.sort == "relevance" and words:
+        # Products whose own name matches every word come before those found through their producer.
+        name_matches = and_(*(_has_word(Product.name_folded, word, filters.partial_last_word and i == len(words) - 1)
+                              for i, word in enumerate(words)))
+        return (case((name_matches, 0), else_=1), CurrentCertificate.stars.desc(), *by_name)
     return {
         "price_asc": (Product.price_vnd.asc(), *by_name),
         "price_desc": (Product.price_vnd.desc(), *by_name),
         "newest": (CurrentCertificate.issued_on.desc(), *by_name),
-    }.get(sort, (CurrentCertificate.stars.desc(), *by_name))
+    }.get(filters.sort, (CurrentCertificate.stars.desc(), *by_name))
 
 
 FACETS = ("group", "stars", "district")
@@ -128,7 +152,7 @@ def list_sellable(session: Session, filters: ProductFilters, today: date) -> Pro
         sellable_products(today).where(*_conditions(filters))
         .options(joinedload(Product.producer), joinedload(Product.origin_district),
                  joinedload(Product.current_certificate))
-        .order_by(*_order(filters.sort))
+        .order_by(*_order(filters))
         .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
     return ProductPage(items=items, total=total, page=filters.page, per_page=filters.per_page, facets=facets)
 
@@ -164,11 +188,19 @@ def expiring_certificates(session: Session, today: date, within_days: int = 90) 
         .order_by(Certificate.expires_on)))
 
 
+def suggest_names(session: Session, q: str, today: date, limit: int = 8) -> list[str]:
+    """Names of sellable products matching what has been typed so far, best matches first."""
+    if not fold_words(q):
+        return []
+    filters = ProductFilters(q=q, partial_last_word=True)
+    names = session.scalars(sellable_products(today).with_only_columns(Product.name)
+                            .where(*_conditions(filters)).order_by(*_order(filters)).limit(limit))
+    return list(dict.fromkeys(names))
+
+
 def staff_products(session: Session, q: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Product], int]:
     """Every product, sellable or not, for the programme's staff."""
-    query = select(Product)
-    if q:
-        query = query.where(*[Product.name_folded.contains(w, autoescape=True) for w in fold(q).split()])
+    query = select(Product).where(*_search_terms(q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(query.options(joinedload(Product.current_certificate), joinedload(Product.producer))
                             .order_by(Product.name_folded).limit(per_page).offset((page - 1) * per_page))

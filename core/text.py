@@ -3,6 +3,7 @@ import re
 import unicodedata
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> str:
@@ -14,6 +15,14 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped).lower()
+
+
+def fold_words(text: str) -> str:
+    """The folded words of `text`, one space apart: fold_words("Bánh đậu xanh (Rồng Vàng)") == "banh dau xanh rong vang".
+
+    Stored this way, a search can match whole words with nothing but spaces around them.
+    """
+    return " ".join(_WORDS.findall(fold(text)))
 
 
 def slugify(text: str) -> str:

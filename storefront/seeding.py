@@ -15,7 +15,7 @@ from catalog.importing import ProductRecord, read_products
 from catalog.models import Batch, Certificate, CertificateEvent, Producer, Product
 from catalog.services import issue_certificate
 from core.models import utcnow
-from core.text import fold, slugify
+from core.text import fold_words, slugify
 from stores.importing import read_areas
 from stores.models import Area, Outlet
 
@@ -90,7 +90,7 @@ def load_real_products(session: Session, today: date) -> dict:
             if record.producer:
                 named_order.append(producer)
         product = Product(
-            name=record.name, name_folded=fold(record.name), slug=slugs(record.name), producer=producer,
+            name=record.name, name_folded=fold_words(record.name), slug=slugs(record.name), producer=producer,
             group=record.group, subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
             price_vnd=demo_price(record.name, record.group), price_is_demo=True,
             origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
@@ -206,7 +206,7 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
              "is_placeholder": False, "is_generated": True} for name in new_producers])
         producers.update(zip(new_producers, ids))
     product_ids = list(session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
-        {"name": i.name, "name_folded": fold(i.name), "slug": slugs(i.name), "producer_id": producers[i.producer],
+        {"name": i.name, "name_folded": fold_words(i.name), "slug": slugs(i.name), "producer_id": producers[i.producer],
          "group": i.group, "subgroup": i.subgroup, "unit": i.unit, "price_vnd": i.price_vnd,
          "description": "Sản phẩm sinh tự động để thử tải (không có thật).", "origin_commune": "",
          "origin_district_id": areas.get(slugify(i.place)), "active": True, "name_verified": True,

@@ -102,3 +102,35 @@ def test_the_weekly_digest_mails_the_certificates_about_to_lapse(app, session, t
     assert message["To"] == "admin@ocop.example"
     assert "Gạo tám Tiên Lãng" in body and "15/01/2027" in body and "còn 47 ngày" in body
     assert "Mật ong Cát Bà" not in body
+
+
+def test_search_matches_whole_words_of_the_name_or_the_producer(session):
+    from catalog.queries import suggest_names
+    from tests.factories import make_producer
+    vase = make_product(session, "Bình giọt ngọc", stars=5, level="national", issued_on=date(2025, 6, 26),
+                        producer=make_producer(session, "Công ty CP Gốm Chu Đậu"))
+    fish = make_product(session, "Cá mòi kho (hộp 200g)", stars=4)
+    fruit = make_product(session, "Trái cây sấy", stars=3)
+    session.commit()
+
+    def found(q):
+        return [p.id for p in list_sellable(session, ProductFilters(q=q), PINNED_TODAY).items]
+
+    assert found("gom chu dau") == [vase.id]
+    assert found("GỐM Chu Đậu") == [vase.id]
+    assert found("ca") == [fish.id]                  # not "trái cây"
+    assert found("hop 200g") == [fish.id]            # punctuation is not part of a word
+    assert found("tra") == []                        # no match inside "trái"
+    assert fruit.id in found("trai cay")
+    assert suggest_names(session, "binh gio", PINNED_TODAY) == ["Bình giọt ngọc"]
+    assert suggest_names(session, "   ", PINNED_TODAY) == []
+
+
+def test_name_matches_rank_before_producer_matches(session):
+    from tests.factories import make_producer
+    by_producer = make_product(session, "Bình hoa lam", stars=5, level="national", issued_on=date(2025, 6, 26),
+                               producer=make_producer(session, "HTX Gốm Sen"))
+    by_name = make_product(session, "Gốm men lam", stars=3)
+    session.commit()
+    page = list_sellable(session, ProductFilters(q="gom"), PINNED_TODAY)
+    assert [p.id for p in page.items] == [by_name.id, by_producer.id]

@@ -1,12 +1,10 @@
 from apiflask import abort
 from flask import request
-from sqlalchemy import select
 
 from catalog.certification import is_sellable
 from catalog.models import Product
-from catalog.queries import ProductFilters, district_slugs, get_product, list_sellable, sellable_products
+from catalog.queries import ProductFilters, district_slugs, get_product, list_sellable, suggest_names
 from core.db import db
-from core.text import fold
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
 from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut
@@ -88,13 +86,5 @@ def product_detail(product_id):
 @bp.get("/suggest")
 @bp.output(SuggestOut)
 def suggest():
-    """Up to 8 sellable product names starting with, or containing, the typed words."""
-    q = fold(request.args.get("q", ""))[:100].strip()
-    if not q:
-        return {"suggestions": []}
-    names = db.session.scalars(
-        sellable_products(today()).with_only_columns(Product.name)
-        .where(Product.name_folded.contains(q, autoescape=True))
-        .order_by(Product.name_folded.startswith(q, autoescape=True).desc(), Product.name_folded)
-        .limit(8))
-    return {"suggestions": list(dict.fromkeys(names))}
+    """Up to 8 names of sellable products that match the words typed so far (the last may be half typed)."""
+    return {"suggestions": suggest_names(db.session, request.args.get("q", "")[:100], today())}
