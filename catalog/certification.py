@@ -8,6 +8,7 @@ from core.dates import add_months
 VALIDITY_MONTHS = 36
 SELLABLE_STARS = frozenset({3, 4, 5})
 LEVELS = ("district", "province", "national")
+LEVEL_NAMES = {"district": "cấp huyện", "province": "cấp tỉnh/thành phố", "national": "cấp quốc gia"}
 
 #: Score bands (out of 100) for each star rank: <30 → 1★, 30–49 → 2★, 50–69 → 3★, 70–89 → 4★, 90–100 → 5★.
 STAR_BANDS = ((90, 5), (70, 4), (50, 3), (30, 2), (0, 1))
@@ -82,7 +83,8 @@ def certification_problem(stars: int, score: Optional[int], level: str, issued_o
     if period is None:
         return "Chương trình OCOP chưa bắt đầu vào ngày này."
     if not may_certify(level, stars, issued_on):
-        return f"Theo {period.decision}, cấp {level} không được công nhận {stars} sao vào ngày {issued_on:%d/%m/%Y}."
+        return (f"Theo {period.decision}, {LEVEL_NAMES[level]} ({level}) không được công nhận {stars} sao "
+                f"vào ngày {issued_on:%d/%m/%Y}.")
     return None
 
 

@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.certification import certification_problem, current_certificate, expiry_for
+from catalog.certification import LEVEL_NAMES, certification_problem, current_certificate, expiry_for
 from catalog.models import Certificate, CertificateEvent, Product
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import utcnow
@@ -33,7 +33,8 @@ def issue_certificate(session: Session, product: Product, *, stars: int, score: 
                               date_is_approximate=date_is_approximate)
     session.add(certificate)
     session.flush()
-    _record(session, certificate, "issued", actor_id, f"{stars}★ {level or '?'} {issued_on.isoformat()}")
+    _record(session, certificate, "issued", actor_id,
+            f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}")
     refresh_current_certificate(product)
     session.flush()
     return certificate

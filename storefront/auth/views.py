@@ -63,7 +63,9 @@ def forgot_password():
             token = TokenSigner(current_app.config["SECRET_KEY"]).reset_token(user)
             link = current_app.config["PUBLIC_URL"] + url_for("auth.reset_password", token=token)
             dispatch(send_mail_task, user.email, _("Đặt lại mật khẩu OCOP Mart"),
-                     _("Mở liên kết sau trong vòng 1 giờ để đặt mật khẩu mới:") + f"\n\n{link}\n")
+                     _("Mở liên kết sau trong vòng 1 giờ để đặt mật khẩu mới:") + f"\n\n{link}\n\n"
+                     + _("Nếu bạn không yêu cầu đặt lại mật khẩu, hãy bỏ qua thư này; mật khẩu cũ vẫn dùng được.")
+                     + "\n")
         # The same answer whether or not the address has an account, so accounts cannot be probed.
         flash(_("Nếu email có tài khoản, chúng tôi đã gửi liên kết đặt lại mật khẩu."), "info")
         return redirect(url_for("auth.login"))
