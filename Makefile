@@ -17,7 +17,7 @@ FLASK  := $(BIN)/flask --app storefront
 # Re-installs only when pyproject.toml is newer than this stamp (or the venv is gone).
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv install translations migrate seed run test bench stack stack-stop stack-status clean
+.PHONY: help venv install translations translations-extract migrate seed run test bench stack stack-stop stack-status clean
 
 help:
 	@echo "make run | test | bench | stack | stack-stop | install | translations | migrate | seed | clean"
@@ -34,6 +34,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # Compiles translations/*/LC_MESSAGES/messages.po to .mo (the .mo files are not in git).
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d translations
+
+# After changing user-visible text: refresh the catalogue, then translate what `pybabel update` marks new/fuzzy.
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --project="OCOP Mart" --version=1.0 \
+		--copyright-holder="OCOP Mart" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en
 
 migrate: $(STAMP)
 	$(FLASK) db upgrade

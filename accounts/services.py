@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ROLES, User
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import N_, Conflict, InvalidInput, NotFound
 
 MIN_PASSWORD_LENGTH = 8
 RESET_TOKEN_MAX_AGE = 60 * 60  # one hour
@@ -24,7 +24,7 @@ def find_user(session: Session, email: str) -> Optional[User]:
 
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", code="weak_password")
+        raise InvalidInput(N_("Mật khẩu cần ít nhất %(n)s ký tự."), code="weak_password", n=MIN_PASSWORD_LENGTH)
     return generate_password_hash(password)
 
 
@@ -33,10 +33,10 @@ def create_user(session: Session, *, email: str, password: str = "", password_ha
     """Pass `password`, or a `password_hash` from hash_password when many accounts share one (demo data)."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise InvalidInput(f"Vai trò không hợp lệ: {role}")
+        raise InvalidInput(N_("Vai trò không hợp lệ: %(role)s"), role=role)
     password_hash = password_hash or hash_password(password)
     if session.scalar(select(func.count(User.id)).where(User.email == email)):
-        raise Conflict("Email này đã được đăng ký.", code="email_taken")
+        raise Conflict(N_("Email này đã được đăng ký."), code="email_taken")
     user = User(email=email, name=name.strip(), role=role, outlet_id=outlet_id, producer_id=producer_id,
                 password_hash=password_hash)
     session.add(user)
@@ -72,9 +72,9 @@ def set_password(user: User, password: str) -> None:
 def assign_staff(session: Session, user_id: int, outlet_id: Optional[int]) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản.")
+        raise NotFound(N_("Không tìm thấy tài khoản."))
     if user.role not in ("consumer", "staff"):
-        raise Conflict("Chỉ tài khoản khách hàng hoặc nhân viên mới được gán vào cửa hàng.", code="not_assignable")
+        raise Conflict(N_("Chỉ tài khoản khách hàng hoặc nhân viên mới được gán vào cửa hàng."), code="not_assignable")
     user.outlet_id = outlet_id
     user.role = "staff" if outlet_id else "consumer"
     session.flush()

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Iterable, Optional, Protocol
 
 from core.dates import add_months
+from core.errors import N_, InvalidInput
 
 VALIDITY_MONTHS = 36
 SELLABLE_STARS = frozenset({3, 4, 5})
@@ -66,26 +67,29 @@ def may_certify(level: str, stars: int, on: date) -> bool:
     return period is not None and stars in period.rights.get(level, frozenset())
 
 
-def certification_problem(stars: int, score: Optional[int], level: str, issued_on: date,
-                          today: date) -> Optional[str]:
-    """Why a proposed certificate is not acceptable, or None when it is (messages in Vietnamese)."""
+def check_certificate(stars: int, score: Optional[int], level: str, issued_on: date, today: date) -> None:
+    """Raises InvalidInput saying why a proposed certificate is not acceptable."""
+    def refuse(template: str, **params):
+        raise InvalidInput(template, code="invalid_certificate", **params)
+
     if stars not in SELLABLE_STARS:
-        return "Chỉ sản phẩm đạt 3–5 sao mới được cấp giấy chứng nhận OCOP."
+        refuse(N_("Chỉ sản phẩm đạt 3–5 sao mới được cấp giấy chứng nhận OCOP."))
     if score is not None and not 0 <= score <= 100:
-        return "Điểm đánh giá phải từ 0 đến 100."
+        refuse(N_("Điểm đánh giá phải từ 0 đến 100."))
     if score is not None and stars_for_score(score) != stars:
-        return f"Điểm {score} tương ứng {stars_for_score(score)} sao, không phải {stars} sao."
+        refuse(N_("Điểm %(score)s tương ứng %(band)s sao, không phải %(stars)s sao."),
+               score=score, band=stars_for_score(score), stars=stars)
     if level not in LEVELS:
-        return "Cấp chứng nhận phải là district, province hoặc national."
+        refuse(N_("Cấp chứng nhận phải là district, province hoặc national."))
     if issued_on > today:
-        return "Ngày ký giấy chứng nhận không được ở tương lai."
+        refuse(N_("Ngày ký giấy chứng nhận không được ở tương lai."))
     period = certifying_period(issued_on)
     if period is None:
-        return "Chương trình OCOP chưa bắt đầu vào ngày này."
+        refuse(N_("Chương trình OCOP chưa bắt đầu vào ngày này."))
     if not may_certify(level, stars, issued_on):
-        return (f"Theo {period.decision}, {LEVEL_NAMES[level]} ({level}) không được công nhận {stars} sao "
-                f"vào ngày {issued_on:%d/%m/%Y}.")
-    return None
+        refuse(N_("Theo %(decision)s, %(level_name)s (%(level)s) không được công nhận %(stars)s sao vào ngày %(date)s."),
+               decision=period.decision, level_name=LEVEL_NAMES[level], level=level, stars=stars,
+               date=f"{issued_on:%d/%m/%Y}")
 
 
 def current_certificate(certificates: Iterable[CertificateLike]) -> Optional[CertificateLike]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from catalog.certification import SELLABLE_STARS
 from catalog.models import Certificate, Producer, Product
-from core.errors import NotFound
+from core.errors import N_, NotFound
 from core.text import fold_words
 from stores.models import Area
 
@@ -163,14 +163,14 @@ def get_product(session: Session, product_id: int) -> Product:
         .options(selectinload(Product.certificates), selectinload(Product.batches),
                  joinedload(Product.producer), joinedload(Product.origin_district))).first()
     if product is None:
-        raise NotFound("Không tìm thấy sản phẩm.")
+        raise NotFound(N_("Không tìm thấy sản phẩm."))
     return product
 
 
 def get_product_by_slug(session: Session, slug: str) -> Product:
     product_id = session.scalar(select(Product.id).where(Product.slug == slug))
     if product_id is None:
-        raise NotFound("Không tìm thấy sản phẩm.")
+        raise NotFound(N_("Không tìm thấy sản phẩm."))
     return get_product(session, product_id)
 
 

@@ -5,9 +5,9 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.certification import LEVEL_NAMES, certification_problem, current_certificate, expiry_for
+from catalog.certification import LEVEL_NAMES, check_certificate, current_certificate, expiry_for
 from catalog.models import Certificate, CertificateEvent, Product
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
 
 
@@ -25,9 +25,7 @@ def issue_certificate(session: Session, product: Product, *, stars: int, score: 
     `check_rules=False` is for importing historical records whose level the source leaves unknown.
     """
     if check_rules:
-        problem = certification_problem(stars, score, level or "", issued_on, today)
-        if problem:
-            raise InvalidInput(problem, code="invalid_certificate")
+        check_certificate(stars, score, level or "", issued_on, today)
     certificate = Certificate(product=product, stars=stars, score=score, level=level, decision=decision,
                               issued_on=issued_on, expires_on=expiry_for(issued_on),
                               date_is_approximate=date_is_approximate)
@@ -44,9 +42,9 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
                        actor_id: Optional[int] = None, now: Optional[datetime] = None) -> Certificate:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Cần ghi lý do thu hồi.", code="reason_required")
+        raise InvalidInput(N_("Cần ghi lý do thu hồi."), code="reason_required")
     if certificate.revoked_at is not None:
-        raise Conflict("Giấy chứng nhận này đã bị thu hồi.", code="already_revoked")
+        raise Conflict(N_("Giấy chứng nhận này đã bị thu hồi."), code="already_revoked")
     certificate.revoked_at = now or utcnow()
     certificate.revoked_reason = reason[:500]
     _record(session, certificate, "revoked", actor_id, reason[:500])
@@ -58,7 +56,7 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
 def get_certificate(session: Session, certificate_id: int) -> Certificate:
     certificate = session.get(Certificate, certificate_id)
     if certificate is None:
-        raise NotFound("Không tìm thấy giấy chứng nhận.")
+        raise NotFound(N_("Không tìm thấy giấy chứng nhận."))
     return certificate
 
 

@@ -54,10 +54,15 @@ def validation_message(detail: dict) -> str:
     return " ".join(parts) or "Dữ liệu không hợp lệ."
 
 
+def translated(error: DomainError) -> str:
+    """The error's message in the visitor's language (its template is in the catalogue via core.errors.N_)."""
+    return _(error.template, **error.params)
+
+
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return error_response(status_for(error), error.code, error.message)
+        return error_response(status_for(error), error.code, translated(error))
 
     @app.error_processor
     def api_error(error: HTTPError):

@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.text import fold, slugify
 from stores.models import Area, Outlet
 
@@ -19,7 +19,7 @@ def list_outlets(session: Session) -> list[Outlet]:
 def get_outlet(session: Session, outlet_id: int) -> Outlet:
     outlet = session.get(Outlet, outlet_id)
     if outlet is None:
-        raise NotFound("Không tìm thấy cửa hàng.")
+        raise NotFound(N_("Không tìm thấy cửa hàng."))
     return outlet
 
 
@@ -28,18 +28,18 @@ def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: O
     """Creates an outlet, or updates `outlet` when given."""
     code = slugify(code or "")
     if not code:
-        raise InvalidInput("Mã cửa hàng chỉ gồm chữ thường không dấu, số và dấu gạch ngang.", code="invalid_code")
+        raise InvalidInput(N_("Mã cửa hàng chỉ gồm chữ thường không dấu, số và dấu gạch ngang."), code="invalid_code")
     if kind not in OUTLET_KINDS:
-        raise InvalidInput("Loại cửa hàng phải là shop hoặc fair.", code="invalid_kind")
+        raise InvalidInput(N_("Loại cửa hàng phải là shop hoặc fair."), code="invalid_kind")
     if not (name or "").strip():
-        raise InvalidInput("Cần nhập tên cửa hàng.", code="name_required")
+        raise InvalidInput(N_("Cần nhập tên cửa hàng."), code="name_required")
     if area_id is not None and session.get(Area, area_id) is None:
-        raise InvalidInput("Khu vực không tồn tại.", code="invalid_area")
+        raise InvalidInput(N_("Khu vực không tồn tại."), code="invalid_area")
     if kind == "shop" and area_id is None:
-        raise InvalidInput("Cửa hàng huyện cần gắn với một huyện/quận.", code="area_required")
+        raise InvalidInput(N_("Cửa hàng huyện cần gắn với một huyện/quận."), code="area_required")
     clash = session.scalar(select(Outlet).where(Outlet.code == code))
     if clash is not None and clash is not outlet:
-        raise Conflict(f"Mã cửa hàng '{code}' đã được dùng.", code="code_taken")
+        raise Conflict(N_("Mã cửa hàng '%(outlet_code)s' đã được dùng."), code="code_taken", outlet_code=code)
     outlet = outlet or Outlet()
     outlet.code, outlet.name, outlet.kind = code, name.strip(), kind
     outlet.area_id, outlet.address = area_id, (address or "").strip()

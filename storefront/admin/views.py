@@ -10,10 +10,11 @@ from catalog.certification import expiry_for, not_sellable_reason
 from catalog.queries import expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
-from core.errors import DomainError
+from core.errors import N_, DomainError
 from storefront.admin import bp
 from storefront.admin.forms import AssignStaffForm, CertificateForm, OutletForm, RevokeForm
 from storefront.context import today
+from storefront.errors import translated
 from storefront.roles import role_required
 from stores.services import district_areas, get_outlet, list_outlets, save_outlet
 
@@ -54,8 +55,8 @@ def product(product_id: int):
                               issued_on=form.issued_on.data, today=today(), actor_id=current_user.id)
         except DomainError as error:
             db.session.rollback()
-            form.issued_on.errors.append(error.message)
-            flash(error.message, "error")  # also at the top, where a phone user is looking
+            form.issued_on.errors.append(translated(error))
+            flash(translated(error), "error")  # also at the top, where a phone user is looking
         else:
             db.session.commit()
             if expiry_for(form.issued_on.data) <= today():
@@ -79,7 +80,7 @@ def revoke(certificate_id: int):
             revoke_certificate(db.session, certificate, reason=form.reason.data, actor_id=current_user.id)
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(translated(error), "error")
         else:
             db.session.commit()
             flash(_("Đã thu hồi giấy chứng nhận."), "success")
@@ -110,7 +111,7 @@ def outlet(outlet_id):
                                 area_id=form.area_id.data or None, address=form.address.data, outlet=existing)
         except DomainError as error:
             db.session.rollback()
-            form.code.errors.append(error.message)
+            form.code.errors.append(translated(error))
         else:
             db.session.commit()
             flash(_("Đã lưu cửa hàng %(name)s.", name=saved.name), "success")
@@ -128,11 +129,11 @@ def staff():
         user_id = request.form.get("user_id", "")
         try:
             if not (user_id.isascii() and user_id.isdigit()) or int(user_id) > 2**31 - 1:
-                raise DomainError(_("Thiếu tài khoản cần gán."))
+                raise DomainError(N_("Thiếu tài khoản cần gán."))
             user = assign_staff(db.session, int(user_id), form.outlet_id.data or None)
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(translated(error), "error")
         else:
             db.session.commit()
             flash(_("Đã cập nhật %(email)s.", email=user.email), "success")

@@ -9,6 +9,7 @@ from core.errors import Conflict
 from storefront.auth import bp
 from storefront.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from storefront.celery import dispatch
+from storefront.errors import translated
 from storefront.extensions import limiter
 from storefront.urls import local_path
 
@@ -44,7 +45,7 @@ def register():
         try:
             user = create_user(db.session, email=form.email.data, password=form.password.data, name=form.name.data)
         except Conflict as error:
-            form.email.errors.append(error.message)
+            form.email.errors.append(translated(error))
         else:
             db.session.commit()
             login_user(user)

@@ -3,7 +3,7 @@ from werkzeug.datastructures import MultiDict
 
 from catalog.groups import GROUPS
 from catalog.queries import SORTS, ProductFilters
-from core.errors import InvalidInput
+from core.errors import N_, InvalidInput
 
 PER_PAGE = 24
 
@@ -14,7 +14,7 @@ def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:
         if value == "":
             continue
         if not (value.isascii() and value.isdigit()) or int(value) not in allowed:
-            raise InvalidInput(f"Bộ lọc '{name}' không có giá trị '{value[:20]}'.")
+            raise InvalidInput(N_("Bộ lọc '%(name)s' không có giá trị '%(value)s'."), name=name, value=value[:20])
         result.append(int(value))
     return result
 
@@ -22,17 +22,17 @@ def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:
 def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> ProductFilters:
     q = args.get("q", "").strip()
     if len(q) > 200:
-        raise InvalidInput("Từ khóa tìm kiếm quá dài (tối đa 200 ký tự).")
+        raise InvalidInput(N_("Từ khóa tìm kiếm quá dài (tối đa 200 ký tự)."))
     districts = [d for d in args.getlist("district") if d]
     unknown = [d for d in districts if d not in known_districts]
     if unknown:
-        raise InvalidInput(f"Không có huyện/quận '{unknown[0][:40]}'.")
+        raise InvalidInput(N_("Không có huyện/quận '%(district)s'."), district=unknown[0][:40])
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
-        raise InvalidInput(f"Không có cách sắp xếp '{sort[:20]}'.")
+        raise InvalidInput(N_("Không có cách sắp xếp '%(sort)s'."), sort=sort[:20])
     page = args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100000:
-        raise InvalidInput("Số trang phải là số nguyên từ 1.")
+        raise InvalidInput(N_("Số trang phải là số nguyên từ 1."))
     return ProductFilters(q=q, groups=_ints(args.getlist("group"), set(GROUPS), "nhóm"),
                           stars=_ints(args.getlist("stars"), {3, 4, 5}, "sao"), districts=districts,
                           sort=sort, page=int(page), per_page=PER_PAGE)

@@ -4,8 +4,9 @@ from typing import Optional
 
 import pytest
 
-from catalog.certification import (certification_problem, current_certificate, expiry_for, is_sellable,
+from catalog.certification import (check_certificate, current_certificate, expiry_for, is_sellable,
                                    may_certify, not_sellable_reason, stars_for_score)
+from core.errors import InvalidInput
 
 TODAY = date(2026, 11, 29)
 
@@ -58,16 +59,19 @@ def test_the_dated_rule_table_decides_who_may_certify(level, stars, on, allowed)
 
 
 def test_a_future_dated_certificate_is_refused():
-    assert "tương lai" in certification_problem(4, None, "province", date(2026, 11, 30), TODAY)
+    with pytest.raises(InvalidInput, match="tương lai"):
+        check_certificate(4, None, "province", date(2026, 11, 30), TODAY)
 
 
 def test_a_score_that_contradicts_the_stars_is_refused():
-    assert "75" in certification_problem(3, 75, "province", date(2026, 1, 5), TODAY)
-    assert certification_problem(4, 75, "province", date(2026, 1, 5), TODAY) is None
+    with pytest.raises(InvalidInput, match="Điểm 75 tương ứng 4 sao, không phải 3 sao"):
+        check_certificate(3, 75, "province", date(2026, 1, 5), TODAY)
+    check_certificate(4, 75, "province", date(2026, 1, 5), TODAY)  # accepted: no exception
 
 
 def test_under_three_stars_gets_no_certificate():
-    assert certification_problem(2, 40, "province", date(2026, 1, 5), TODAY) is not None
+    with pytest.raises(InvalidInput, match="3–5 sao"):
+        check_certificate(2, 40, "province", date(2026, 1, 5), TODAY)
 
 
 def test_the_latest_signed_unrevoked_certificate_is_current():

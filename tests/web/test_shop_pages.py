@@ -1,3 +1,4 @@
+import html
 from datetime import date
 
 import pytest
@@ -89,3 +90,10 @@ def test_the_interface_switches_to_english(client, shelves):
     client.get("/ngon-ngu/en")
     page = client.get("/").get_data(as_text=True)
     assert 'lang="en"' in page and "Products" in page
+
+
+def test_error_messages_follow_the_language_switch(client):
+    client.get("/ngon-ngu/en")
+    page = html.unescape(client.get("/san-pham?sort=cheapest").get_data(as_text=True))
+    assert "There is no sort order 'cheapest'." in page
+    assert "Product not found." in client.get("/san-pham/khong-co").get_data(as_text=True)
