@@ -1,0 +1,38 @@
+"""Domain packages stay free of the web layer (DESIGN §2): only entrypoints (tasks.py) may use Flask."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "orders", "search")
+#: Flask-aware by design: the db handle and Celery task entrypoints.
+ENTRYPOINTS = {"core/db.py"}
+WEB_MODULES = ("flask", "flask_", "apiflask", "storefront", "core.db")
+
+
+def imported_modules(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def domain_modules():
+    for package in DOMAIN_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if path.name != "tasks.py" and relative not in ENTRYPOINTS and "/engine/" not in relative:
+                yield relative
+
+
+def test_the_check_sees_a_web_import():
+    assert "flask_sqlalchemy" in set(imported_modules(ROOT / "core/db.py"))
+
+
+@pytest.mark.parametrize("module", list(domain_modules()))
+def test_domain_modules_do_not_import_the_web_layer(module):
+    web = [name for name in imported_modules(ROOT / module)
+           if name == "flask" or name.startswith(WEB_MODULES)]
+    assert web == [], f"{module} imports {web}"
