@@ -202,7 +202,9 @@ def staff_products(session: Session, q: str = "", page: int = 1, per_page: int =
     """Every product, sellable or not, for the programme's staff."""
     query = select(Product).where(*_search_terms(q))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.options(joinedload(Product.current_certificate), joinedload(Product.producer))
+    # Each row shows why a product is off sale, which needs all its certificates: load them in one query.
+    items = session.scalars(query.options(joinedload(Product.current_certificate), joinedload(Product.producer),
+                                          selectinload(Product.certificates))
                             .order_by(Product.name_folded).limit(per_page).offset((page - 1) * per_page))
     return list(items), total
 
