@@ -8,6 +8,11 @@ from core.models import Base, TimestampMixin
 from core.text import fold_words
 
 
+def _folded_name(context) -> str:
+    """Insert default for a name_folded column: derived from the row's name, ORM and bulk inserts alike."""
+    return fold_words(context.get_current_parameters()["name"])
+
+
 class Producer(TimestampMixin, Base):
     """A cooperative, firm or household that owns OCOP products."""
 
@@ -16,8 +21,7 @@ class Producer(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     #: Search key: core.text.fold_words of the name, filled in from it on insert.
-    name_folded: Mapped[str] = mapped_column(
-        String(200), default=lambda context: fold_words(context.get_current_parameters()["name"]))
+    name_folded: Mapped[str] = mapped_column(String(200), default=lambda context: _folded_name(context))
     commune: Mapped[str] = mapped_column(String(120), default="")
     district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
     #: Stands in for the unknown owner of products whose source names none.
@@ -33,8 +37,9 @@ class Product(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(220), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    #: Search and sort key: core.text.fold_words of the name (no case, no diacritics, đ→d, no punctuation).
-    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    #: Search and sort key: core.text.fold_words of the name (no case, no diacritics, đ→d, no punctuation),
+    #: filled in from it on insert.
+    name_folded: Mapped[str] = mapped_column(String(200), index=True, default=lambda context: _folded_name(context))
     producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
     #: OCOP group code 1–6 (catalog.groups).
     group: Mapped[int] = mapped_column(Integer, index=True)

@@ -15,9 +15,10 @@ from catalog.importing import ProductRecord, read_products
 from catalog.models import Batch, Certificate, CertificateEvent, Producer, Product
 from catalog.services import issue_certificate
 from core.models import utcnow
-from core.text import fold_words, slugify
+from core.text import slugify
 from stores.importing import read_areas
 from stores.models import Area, Outlet
+from stores.services import latest_districts
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_PASSWORD = "demo-password"
@@ -90,8 +91,8 @@ def load_real_products(session: Session, today: date) -> dict:
             if record.producer:
                 named_order.append(producer)
         product = Product(
-            name=record.name, name_folded=fold_words(record.name), slug=slugs(record.name), producer=producer,
-            group=record.group, subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
+            name=record.name, slug=slugs(record.name), producer=producer, group=record.group,
+            subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
             price_vnd=demo_price(record.name, record.group), price_is_demo=True,
             origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
             source_url=record.source_url,
@@ -118,13 +119,9 @@ def load_real_products(session: Session, today: date) -> dict:
 def load_outlets(session: Session) -> list[Outlet]:
     if session.scalar(select(func.count(Outlet.id))):
         return list(session.scalars(select(Outlet).order_by(Outlet.id)))
-    districts = session.scalars(select(Area).where(Area.level == "district", Area.province == "Hải Phòng")
-                                .order_by(Area.id))
-    latest: dict[str, Area] = {}
-    for area in districts:
-        latest[area.slug] = area  # the later dated row of a renamed district wins
-    outlets = [Outlet(code=slug, name=f"OCOP Mart {area.name}", kind="shop", area=area,
-                      address=f"{area.kind} {area.name}, Hải Phòng") for slug, area in latest.items()]
+    outlets = [Outlet(code=area.slug, name=f"OCOP Mart {area.name}", kind="shop", area=area,
+                      address=f"{area.kind} {area.name}, Hải Phòng")
+               for area in latest_districts(session) if area.province == "Hải Phòng"]
     code, name = FAIR_OUTLET
     outlets.append(Outlet(code=code, name=name, kind="fair", area=None, address="Hội chợ, Hải Phòng"))
     session.add_all(outlets)
@@ -206,7 +203,7 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
              "is_placeholder": False, "is_generated": True} for name in new_producers])
         producers.update(zip(new_producers, ids))
     product_ids = list(session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
-        {"name": i.name, "name_folded": fold_words(i.name), "slug": slugs(i.name), "producer_id": producers[i.producer],
+        {"name": i.name, "slug": slugs(i.name), "producer_id": producers[i.producer],
          "group": i.group, "subgroup": i.subgroup, "unit": i.unit, "price_vnd": i.price_vnd,
          "description": "Sản phẩm sinh tự động để thử tải (không có thật).", "origin_commune": "",
          "origin_district_id": areas.get(slugify(i.place)), "active": True, "name_verified": True,

@@ -48,10 +48,15 @@ def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: O
     return outlet
 
 
-def district_areas(session: Session) -> list[Area]:
-    """One row per district (its latest dated form: quận An Dương, not huyện), Hai Phong first, by name."""
+def latest_districts(session: Session) -> list[Area]:
+    """One row per district in data order, in its latest dated form (quận An Dương, not huyện An Dương)."""
     latest: dict[str, Area] = {}
     for area in session.scalars(select(Area).where(Area.level == "district").order_by(Area.id)):
         if area.slug not in latest or (area.valid_from or date.min) > (latest[area.slug].valid_from or date.min):
             latest[area.slug] = area
-    return sorted(latest.values(), key=lambda a: (a.province != "Hải Phòng", fold(a.name)))
+    return list(latest.values())
+
+
+def district_areas(session: Session) -> list[Area]:
+    """latest_districts for menus: Hai Phong first, then by name."""
+    return sorted(latest_districts(session), key=lambda a: (a.province != "Hải Phòng", fold(a.name)))

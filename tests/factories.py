@@ -8,7 +8,7 @@ from sqlalchemy import select
 from accounts.services import create_user
 from catalog.models import Producer, Product
 from catalog.services import issue_certificate
-from core.text import fold_words, slugify
+from core.text import slugify
 from stores.models import Area, Outlet
 
 _serial = count(1)
@@ -33,7 +33,7 @@ def make_product(session, name: Optional[str] = None, *, stars: Optional[int] = 
                  today: date = date(2026, 11, 29), **overrides) -> Product:
     """A product with one certificate of `stars` signed on `issued_on` (none when stars is None)."""
     name = name or f"Nước mắm thử {next(_serial)}"
-    product = Product(name=name, name_folded=fold_words(name), slug=f"{slugify(name)}-{next(_serial)}",
+    product = Product(name=name, slug=f"{slugify(name)}-{next(_serial)}",
                       producer=producer or make_producer(session), group=group, price_vnd=price_vnd,
                       origin_commune="xã Đại Hà", origin_district=district(session, district_slug), **overrides)
     session.add(product)
