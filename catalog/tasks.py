@@ -17,13 +17,14 @@ def expiry_digest(certificates, today) -> tuple[str, str]:
     return subject, body
 
 
-@shared_task
-def certificate_expiry_digest_task() -> int:
+@shared_task(bind=True)
+def certificate_expiry_digest_task(self) -> int:
     """Mails the programme admins the certificates about to lapse; nothing is sent when none are."""
     today = current_app.config.get("TODAY") or vietnam_today()
     certificates = expiring_certificates(db.session, today)
     if certificates:
         subject, body = expiry_digest(certificates, today)
         write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
-                        to=current_app.config["PROGRAMME_MAIL"], subject=subject, body=body)
+                        to=current_app.config["PROGRAMME_MAIL"], subject=subject, body=body,
+                        message_key=self.request.id)  # acknowledged late: a redelivery must not mail twice
     return len(certificates)

@@ -1,6 +1,38 @@
 """The Flask-SQLAlchemy handle. Imported by entrypoints only (views, CLI, tasks); domain code takes a session."""
+import sqlite3
+
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from core.models import Base
 
+#: How long an SQLite writer waits for another one to finish before giving up (then the unit of work is retried).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _embedded_database_settings(dbapi_connection, connection_record) -> None:
+    """SQLite as a real embedded database: readers never block the writer (WAL), writers queue instead of
+    failing at once (busy timeout), and foreign keys are enforced as on PostgreSQL."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # WAL makes each commit durable at the next checkpoint; NORMAL is the documented pairing with WAL.
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def is_sqlite_error(error: BaseException) -> bool:
+    return isinstance(getattr(error, "orig", error), sqlite3.Error)
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """SQLite gave up waiting for the write lock: the whole unit of work may safely be run again."""
+    original = getattr(error, "orig", error)
+    return isinstance(original, sqlite3.OperationalError) and "locked" in str(original)

@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import flask_babel
-from apiflask import APIFlask
 from flask import current_app, request, session
 from flask_babel import get_locale
 
@@ -15,6 +14,7 @@ from storefront.errors import register_error_handlers
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
 from storefront.security import init_security
+from storefront.unit_of_work import UnitOfWorkFlask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,8 +28,8 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def create_app(config: dict | None = None) -> APIFlask:
-    app = APIFlask(__name__, title="OCOP Mart API", version="1.0.0",
+def create_app(config: dict | None = None) -> UnitOfWorkFlask:
+    app = UnitOfWorkFlask(__name__, title="OCOP Mart API", version="1.0.0",
                    spec_path="/api/v1/openapi.json", docs_path=None, json_errors=False,
                    template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
     app.config.update(load_config(app.instance_path))
@@ -37,6 +37,8 @@ def create_app(config: dict | None = None) -> APIFlask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
 
+    # First of all hooks: CSRF and the login throttle read the form, so they must only ever see checked input.
+    app.before_request(reject_malformed_input)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -54,8 +56,7 @@ def create_app(config: dict | None = None) -> APIFlask:
         return user_for_session(db.session, session_id)
 
     @app.before_request
-    def guard_request():
-        reject_malformed_input()
+    def remember_language_choice():
         if request.args.get("lang") in app.config["LANGUAGES"]:
             session["lang"] = request.args["lang"]
             flask_babel.refresh()
@@ -71,7 +72,7 @@ def create_app(config: dict | None = None) -> APIFlask:
     return app
 
 
-def _register_blueprints(app: APIFlask) -> None:
+def _register_blueprints(app: UnitOfWorkFlask) -> None:
     from storefront.admin import bp as admin_bp
     from storefront.api.v1 import bp as api_bp
     from storefront.auth import bp as auth_bp

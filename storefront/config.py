@@ -29,11 +29,15 @@ def load_config(instance_path: str) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
     public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if not database_url.startswith("sqlite") else {},
+        # pre-ping replaces connections a database restart killed; connect_timeout keeps an unreachable host
+        # from holding requests (and pool slots) for minutes: they fail fast with a 503 (storefront/errors.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": ({"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+                                      if not database_url.startswith("sqlite") else {}),
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OCOP Mart <no-reply@ocop.example>"),
         #: Where programme notices (certificates about to lapse) go.
@@ -49,6 +53,19 @@ def load_config(instance_path: str) -> dict:
             "task_ignore_result": True,
             "broker_connection_timeout": 3,
             "broker_connection_retry_on_startup": True,
+            # A task is acknowledged when it ends, not when it starts: if its worker dies (killed, OOM, machine
+            # lost) the broker hands it to another worker, so tasks must be idempotent (accounts/tasks.py).
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_cancel_long_running_tasks_on_connection_loss": True,
+            # One task reserved at a time: a dying worker takes no queued tasks down with it.
+            "worker_prefetch_multiplier": 1,
+            # Redis has no acknowledgements of its own: a task not acknowledged within this time is given to
+            # another worker. It must exceed the longest task (or it runs twice at once) and bounds how long
+            # a dead worker's task waits; the sweep that hands it on runs at most every 10 s.
+            "broker_transport_options": {"visibility_timeout": visibility_timeout,
+                                         "unacked_restore_interval": max(1, min(10, visibility_timeout // 3)),
+                                         "unacked_restore_throttle": 1},
             "imports": ("accounts.tasks", "catalog.tasks"),
             "timezone": "Asia/Ho_Chi_Minh",
             "beat_schedule": {
@@ -60,7 +77,9 @@ def load_config(instance_path: str) -> dict:
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        #: Failed logins allowed per (account, address), and per address over all accounts; successes are free.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

@@ -1,17 +1,31 @@
 """Maps domain and HTTP errors to JSON under /api and to friendly pages elsewhere. Never a 500 for input."""
+import logging
+
+import psycopg
 from apiflask import HTTPError
-from flask import jsonify, make_response, render_template, request
+from flask import current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
-from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from core.db import db, is_lock_error, is_sqlite_error
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Term
+
+log = logging.getLogger(__name__)
 
 STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
 CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
-                   422: "invalid", 429: "too_many_requests", 500: "internal_error"}
+                   422: "invalid", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+
+#: The database cannot be reached or dropped the connection (a restart, a failover, a full pool): the request
+#: may succeed if sent again, so it is a 503, not a 500. pool_pre_ping replaces the dead connections.
+DATABASE_UNAVAILABLE = (sqlalchemy_errors.OperationalError, sqlalchemy_errors.DisconnectionError,
+                        sqlalchemy_errors.TimeoutError, psycopg.OperationalError)
+#: Seconds a client should wait before retrying: about how long a PostgreSQL restart takes.
+RETRY_AFTER_SECONDS = 5
 
 
 #: Shown instead of Werkzeug's English defaults.
@@ -24,6 +38,7 @@ DEFAULT_MESSAGES = {
     413: _l("Dữ liệu gửi lên quá lớn."),
     414: _l("Địa chỉ quá dài."),
     429: _l("Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút."),
+    503: _l("Hệ thống đang tạm gián đoạn. Vui lòng thử lại sau ít giây."),
 }
 
 
@@ -56,13 +71,47 @@ def validation_message(detail: dict) -> str:
 
 def translated(error: DomainError) -> str:
     """The error's message in the visitor's language (its template is in the catalogue via core.errors.N_)."""
-    return _(error.template, **error.params)
+    params = {name: _(value) if isinstance(value, Term) else value for name, value in error.params.items()}
+    return _(error.template, **params)
+
+
+def end_session_even_if_the_database_went_away() -> None:
+    """Ends the session's transaction; if the connection is gone, so that the rollback itself fails, drops the
+    connection instead (pool_pre_ping and the next checkout replace it)."""
+    try:
+        db.session.close()
+    except DATABASE_UNAVAILABLE as lost:
+        log.warning("database lost while ending the session: %s", lost)
+        db.session().invalidate()  # the scoped_session proxy does not offer invalidate()
 
 
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         return error_response(status_for(error), error.code, translated(error))
+
+    def database_unavailable(error: Exception):
+        if is_sqlite_error(error) and not is_lock_error(error):
+            raise error  # "no such table" and the like are faults of ours, not an unavailable database
+        log.warning("database unavailable, answering 503: %s", error)
+        # Without this, the next use of the session in this context would fail with "can't reconnect until
+        # invalid transaction is rolled back" (a 500) instead of reconnecting.
+        end_session_even_if_the_database_went_away()
+        # The visitor cannot be looked up while the database is away: show the page as to a visitor rather
+        # than let the header's account menu query the database again and turn this page into a 500.
+        if "_login_user" not in g:
+            g._login_user = current_app.login_manager.anonymous_user()
+        response = error_response(503, "unavailable", str(DEFAULT_MESSAGES[503]))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
+
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse):
+    # a database lost after the answer was ready must not turn it into a 500, and an exception in a teardown
+    # escapes every error handler.
+    app.teardown_appcontext(lambda error: end_session_even_if_the_database_went_away())
 
     @app.error_processor
     def api_error(error: HTTPError):

@@ -30,14 +30,22 @@ def _database() -> str:
     return db.engine.dialect.name
 
 
-def _broker() -> str:
-    client = redis.Redis.from_url(current_app.config["CELERY"]["broker_url"], socket_timeout=PROBE_TIMEOUT,
-                                  socket_connect_timeout=PROBE_TIMEOUT)
+def _redis(url: str) -> str:
+    client = redis.Redis.from_url(url, socket_timeout=PROBE_TIMEOUT, socket_connect_timeout=PROBE_TIMEOUT)
     try:
         client.ping()
     finally:
         client.close()
     return "redis"
+
+
+def _broker() -> str:
+    return _redis(current_app.config["CELERY"]["broker_url"])
+
+
+def _rate_limit_storage() -> str:
+    """Down means logins are throttled per process (the in-memory fallback), not across the shop's servers."""
+    return _redis(current_app.config["RATELIMIT_STORAGE_URI"])
 
 
 def _search() -> str:
@@ -59,6 +67,8 @@ def configured_probes() -> dict[str, Callable[[], str]]:
     probes = {"database": _database}
     if config["CELERY"]["broker_url"].startswith(("redis://", "rediss://")):
         probes["broker"] = _broker
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        probes["rate_limit_storage"] = _rate_limit_storage
     if config["SEARCH_URL"] != "builtin":
         probes["search"] = _search
     if config["STRIPE_API_KEY"]:

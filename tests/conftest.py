@@ -80,6 +80,8 @@ def app(database_url, tmp_path):
         "TODAY": PINNED_TODAY,
         "WTF_CSRF_ENABLED": False,
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        # Throttle counts start empty with each app, even if the environment names a shared store.
+        "RATELIMIT_STORAGE_URI": "memory://",
     })
     # The test client reuses this context for its requests; give each request a fresh `g`, as in production,
     # so nothing a request cached (the logged-in user, the locale) leaks into the next one.
@@ -103,6 +105,8 @@ def _clear_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # Products and certificates point at each other; foreign keys are enforced, so break the cycle first.
+        db.session.execute(text("UPDATE products SET current_certificate_id = NULL"))
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
