@@ -13,6 +13,19 @@ def test_nul_bytes_and_non_ascii_digits_are_400(client, path):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/api/v1/products?q=%FF", "/api/v1/suggest?q=c%E1", "/san-pham?q=%C3"])
+def test_a_query_string_that_is_not_utf8_is_400_not_kept_percent_encoded(client, path):
+    response = client.get(path)
+    assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("raw", [{"QUERY_STRING": "q=g\xe0o"}, {"PATH_INFO": "/san-pham/g\xe0o"}])
+def test_raw_bytes_in_the_address_that_are_not_utf8_are_400_not_replaced(client, raw):
+    # A WSGI server hands over the bytes as sent, one character per byte; the test client would encode them.
+    response = client.get("/san-pham", environ_overrides=raw)
+    assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True)
+
+
 def test_api_errors_for_odd_input_keep_the_error_shape(client):
     body = client.get("/api/v1/products?q=%00").get_json()
     assert body["error"] == "bad_request" and body["message"]
