@@ -4,12 +4,13 @@ from datetime import date
 from typing import Iterable, Optional, Protocol
 
 from core.dates import add_months
-from core.errors import N_, InvalidInput
+from core.errors import N_, InvalidInput, Term
 
 VALIDITY_MONTHS = 36
 SELLABLE_STARS = frozenset({3, 4, 5})
 LEVELS = ("district", "province", "national")
-LEVEL_NAMES = {"district": "cấp huyện", "province": "cấp tỉnh/thành phố", "national": "cấp quốc gia"}
+LEVEL_NAMES = {"district": Term(N_("cấp huyện")), "province": Term(N_("cấp tỉnh/thành phố")),
+               "national": Term(N_("cấp quốc gia"))}
 
 #: Score bands (out of 100) for each star rank: <30 → 1★, 30–49 → 2★, 50–69 → 3★, 70–89 → 4★, 90–100 → 5★.
 STAR_BANDS = ((90, 5), (70, 4), (50, 3), (30, 2), (0, 1))
@@ -62,6 +63,11 @@ def certifying_period(on: date) -> Optional[CertifyingPeriod]:
     return current
 
 
+def levels_that_certify(stars: int, on: date) -> tuple[str, ...]:
+    """The levels allowed to award `stars` on the date `on` (in LEVELS order), for forms to offer."""
+    return tuple(level for level in LEVELS if may_certify(level, stars, on))
+
+
 def may_certify(level: str, stars: int, on: date) -> bool:
     period = certifying_period(on)
     return period is not None and stars in period.rights.get(level, frozenset())
@@ -69,27 +75,26 @@ def may_certify(level: str, stars: int, on: date) -> bool:
 
 def check_certificate(stars: int, score: Optional[int], level: str, issued_on: date, today: date) -> None:
     """Raises InvalidInput saying why a proposed certificate is not acceptable."""
-    def refuse(template: str, **params):
-        raise InvalidInput(template, code="invalid_certificate", **params)
+    def refuse(field: str, template: str, **params):
+        raise InvalidInput(template, code="invalid_certificate", field=field, **params)
 
     if stars not in SELLABLE_STARS:
-        refuse(N_("Chỉ sản phẩm đạt 3–5 sao mới được cấp giấy chứng nhận OCOP."))
+        refuse("stars", N_("Chỉ sản phẩm đạt 3–5 sao mới được cấp giấy chứng nhận OCOP."))
     if score is not None and not 0 <= score <= 100:
-        refuse(N_("Điểm đánh giá phải từ 0 đến 100."))
+        refuse("score", N_("Điểm đánh giá phải từ 0 đến 100."))
     if score is not None and stars_for_score(score) != stars:
-        refuse(N_("Điểm %(score)s tương ứng %(band)s sao, không phải %(stars)s sao."),
+        refuse("score", N_("Điểm %(score)s tương ứng %(band)s sao, không phải %(stars)s sao."),
                score=score, band=stars_for_score(score), stars=stars)
     if level not in LEVELS:
-        refuse(N_("Cấp chứng nhận phải là district, province hoặc national."))
+        refuse("level", N_("Cấp công nhận phải là cấp huyện, cấp tỉnh/thành phố hoặc cấp quốc gia."))
     if issued_on > today:
-        refuse(N_("Ngày ký giấy chứng nhận không được ở tương lai."))
+        refuse("issued_on", N_("Ngày ký giấy chứng nhận không được ở tương lai."))
     period = certifying_period(issued_on)
     if period is None:
-        refuse(N_("Chương trình OCOP chưa bắt đầu vào ngày này."))
+        refuse("issued_on", N_("Chương trình OCOP chưa bắt đầu vào ngày này."))
     if not may_certify(level, stars, issued_on):
-        refuse(N_("Theo %(decision)s, %(level_name)s (%(level)s) không được công nhận %(stars)s sao vào ngày %(date)s."),
-               decision=period.decision, level_name=LEVEL_NAMES[level], level=level, stars=stars,
-               date=f"{issued_on:%d/%m/%Y}")
+        refuse("level", N_("Theo %(decision)s, %(level_name)s không được công nhận %(stars)s sao vào ngày %(date)s."),
+               decision=period.decision, level_name=LEVEL_NAMES[level], stars=stars, date=f"{issued_on:%d/%m/%Y}")
 
 
 def current_certificate(certificates: Iterable[CertificateLike]) -> Optional[CertificateLike]:
@@ -99,28 +104,53 @@ def current_certificate(certificates: Iterable[CertificateLike]) -> Optional[Cer
     return max(live, key=lambda c: (c.issued_on, c.id or 0), default=None)
 
 
-def is_certificate_valid(certificate: Optional[CertificateLike], today: date) -> bool:
-    return (certificate is not None and certificate.revoked_at is None
-            and certificate.stars in SELLABLE_STARS
-            and certificate.issued_on <= today < certificate.expires_on)
+#: Why a product is off sale; `None` means it is on sale.
+OFF_SALE_REASONS = ("inactive", "uncertified", "revoked", "stars", "not_yet_valid", "expired")
 
 
-def is_sellable(listing_active: bool, certificate: Optional[CertificateLike], today: date) -> bool:
-    """The one definition of 'on sale': an active listing with a valid 3–5★ current certificate."""
-    return listing_active and is_certificate_valid(certificate, today)
+def certificate_standing(certificate: CertificateLike, today: date) -> str:
+    """Where one certificate stands on `today`: revoked, not_yet_valid, expired or valid.
+
+    The only place that compares a certificate's dates with today; everything else asks this or sellability().
+    """
+    if certificate.revoked_at is not None:
+        return "revoked"
+    if today < certificate.issued_on:
+        return "not_yet_valid"
+    if today >= certificate.expires_on:
+        return "expired"
+    return "valid"
 
 
-def not_sellable_reason(listing_active: bool, certificates: Iterable[CertificateLike],
-                        today: date) -> Optional[str]:
-    """Why a product is off sale (inactive, uncertified, revoked, expired, not_yet_valid), or None if on sale."""
+@dataclass(frozen=True)
+class Sellability:
+    """The one answer to "can this product be sold today?", with the reason when it cannot."""
+
+    #: None when on sale, else one of OFF_SALE_REASONS.
+    reason: Optional[str]
+    #: The current certificate (latest non-revoked), whatever its standing; None when there is none.
+    certificate: Optional[CertificateLike]
+
+    @property
+    def on_sale(self) -> bool:
+        return self.reason is None
+
+
+def sellability(listing_active: bool, certificates: Iterable[CertificateLike], today: date) -> Sellability:
+    """On sale = an active listing whose current certificate is 3–5★ and valid today (DESIGN §1).
+
+    Takes all the product's certificates, so the current one is derived here, not trusted from storage.
+    """
     certificates = list(certificates)
     current = current_certificate(certificates)
     if not listing_active:
-        return "inactive"
-    if current is None:
-        return "revoked" if certificates else "uncertified"
-    if today >= current.expires_on:
-        return "expired"
-    if today < current.issued_on:
-        return "not_yet_valid"
-    return None
+        reason = "inactive"
+    elif current is None:
+        reason = "revoked" if certificates else "uncertified"
+    elif current.stars not in SELLABLE_STARS:
+        reason = "stars"
+    else:
+        standing = certificate_standing(current, today)
+        reason = None if standing == "valid" else standing
+    return Sellability(reason=reason, certificate=current)
+

@@ -17,9 +17,10 @@ CurrentCertificate = aliased(Certificate, name="current_certificate")
 
 
 def sellable_clause(today: date):
-    """SQL twin of catalog.certification.is_sellable over the product's current certificate.
+    """SQL twin of catalog.certification.sellability over the product's stored current certificate.
 
     Expiry is compared with `today` at read time, so no job has to run for a product to leave the shop.
+    Tests hold it to the same answer as sellability() case by case.
     """
     return and_(
         Product.active.is_(True),

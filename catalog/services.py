@@ -2,8 +2,8 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
 from catalog.certification import LEVEL_NAMES, check_certificate, current_certificate, expiry_for
 from catalog.models import Certificate, CertificateEvent, Product
@@ -11,9 +11,25 @@ from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
 
 
+def lock_product(session: Session, product_id: int) -> Product:
+    """Takes the product's write lock for the rest of the transaction and reloads its certificates.
+
+    Certificate writes on one product are serialised through it, so the current certificate is derived from
+    every committed certificate and stored in the same transaction: a no-op UPDATE is a row lock on
+    PostgreSQL and, on SQLite, starts the one write transaction (the driver opens it at the first write).
+    """
+    session.execute(update(Product).where(Product.id == product_id)
+                    .values(current_certificate_id=Product.current_certificate_id))
+    product = session.scalars(select(Product).where(Product.id == product_id)
+                              .options(selectinload(Product.certificates))
+                              .execution_options(populate_existing=True)).one_or_none()
+    if product is None:
+        raise NotFound(N_("Không tìm thấy sản phẩm."))
+    return product
+
+
 def refresh_current_certificate(product: Product) -> None:
-    current = current_certificate(product.certificates)
-    product.current_certificate = current
+    product.current_certificate = current_certificate(product.certificates)
 
 
 def issue_certificate(session: Session, product: Product, *, stars: int, score: Optional[int],
@@ -26,6 +42,7 @@ def issue_certificate(session: Session, product: Product, *, stars: int, score: 
     """
     if check_rules:
         check_certificate(stars, score, level or "", issued_on, today)
+    product = lock_product(session, product.id)
     certificate = Certificate(product=product, stars=stars, score=score, level=level, decision=decision,
                               issued_on=issued_on, expires_on=expiry_for(issued_on),
                               date_is_approximate=date_is_approximate)
@@ -43,6 +60,8 @@ def revoke_certificate(session: Session, certificate: Certificate, *, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(N_("Cần ghi lý do thu hồi."), code="reason_required")
+    lock_product(session, certificate.product_id)
+    session.refresh(certificate)  # another admin may have revoked it while we waited for the lock
     if certificate.revoked_at is not None:
         raise Conflict(N_("Giấy chứng nhận này đã bị thu hồi."), code="already_revoked")
     certificate.revoked_at = now or utcnow()

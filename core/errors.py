@@ -10,11 +10,17 @@ def N_(template: str) -> str:
     return template
 
 
+class Term(str):
+    """A catalogued word (marked with N_ where it is defined) passed as a message parameter: it is shown in
+    the visitor's language along with the message, unlike names and numbers, which are shown as they are."""
+
+
 class DomainError(Exception):
     code = "bad_request"
 
-    def __init__(self, template: str, code: str | None = None, **params):
-        self.template, self.params = template, params
+    def __init__(self, template: str, code: str | None = None, field: str | None = None, **params):
+        """`field` names the input the error is about, so a form can show it under that field."""
+        self.template, self.params, self.field = template, params, field
         self.message = template % params if params else template
         super().__init__(self.message)
         if code:

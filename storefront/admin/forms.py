@@ -7,10 +7,15 @@ from catalog.certification import LEVELS
 from storefront.validators import length, number_range, required
 
 
+#: The certifying levels in the visitor's language (catalog.certification.LEVELS order).
+LEVEL_LABELS = {"district": _l("cấp huyện"), "province": _l("cấp tỉnh/thành phố"), "national": _l("cấp quốc gia")}
+
+
 class CertificateForm(FlaskForm):
     stars = SelectField(_l("Số sao"), choices=[SelectChoice(n, f"{n}★") for n in (3, 4, 5)], coerce=int)
     score = IntegerField(_l("Điểm (0–100, để trống nếu chưa rõ)"), validators=[Optional(), number_range(0, 100)])
-    level = SelectField(_l("Cấp công nhận"), choices=[SelectChoice(level) for level in LEVELS])
+    level = SelectField(_l("Cấp công nhận"), choices=[SelectChoice(level, LEVEL_LABELS[level]) for level in LEVELS],
+                        validate_choice=False)  # an unknown level is refused, in Vietnamese, by check_certificate
     decision = StringField(_l("Số quyết định"), validators=[length(max=300)])
     issued_on = DateField(_l("Ngày ký"), validators=[required()])
 

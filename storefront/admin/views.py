@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from accounts.models import User
 from accounts.services import assign_staff
-from catalog.certification import expiry_for, not_sellable_reason
+from catalog.certification import CERTIFYING_PERIODS, certificate_standing, levels_that_certify, sellability
 from catalog.queries import expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
@@ -41,50 +41,72 @@ def products():
     items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page,
                                   per_page=PRODUCTS_PER_PAGE)
     return render_template("admin/products.html", items=items, total=total, page=page, per_page=PRODUCTS_PER_PAGE,
-                           reason_for=lambda p: not_sellable_reason(p.active, p.certificates, today()))
+                           reason_for=lambda p: sellability(p.active, p.certificates, today()).reason)
+
+
+def certifying_rights() -> list[dict]:
+    """The dated rule table for the certificate form's script, which offers only the levels allowed on a date."""
+    return [{"starts_on": period.starts_on.isoformat(),
+             "rights": {level: sorted(stars) for level, stars in period.rights.items()}}
+            for period in CERTIFYING_PERIODS]
+
+
+def new_certificate_form() -> CertificateForm:
+    """Signed today by a level that may award the default stars today, so the defaults are a valid certificate."""
+    form = CertificateForm()
+    if not form.is_submitted():
+        form.issued_on.data = today()
+        form.level.data = next(iter(levels_that_certify(form.stars.data or 3, today())), None)
+    return form
 
 
 @bp.route("/san-pham/<int(max=2147483647):product_id>", methods=["GET", "POST"])
 def product(product_id: int):
     product = get_product(db.session, product_id)
-    form = CertificateForm()
+    form = new_certificate_form()
     if form.validate_on_submit():
         try:
-            issue_certificate(db.session, product, stars=form.stars.data, score=form.score.data,
-                              level=form.level.data, decision=form.decision.data or "",
-                              issued_on=form.issued_on.data, today=today(), actor_id=current_user.id)
+            certificate = issue_certificate(db.session, product, stars=form.stars.data, score=form.score.data,
+                                            level=form.level.data, decision=form.decision.data or "",
+                                            issued_on=form.issued_on.data, today=today(), actor_id=current_user.id)
         except DomainError as error:
             db.session.rollback()
-            form.issued_on.errors.append(translated(error))
-            flash(translated(error), "error")  # also at the top, where a phone user is looking
+            getattr(form, error.field or "issued_on").errors.append(translated(error))
         else:
             db.session.commit()
-            if expiry_for(form.issued_on.data) <= today():
+            if certificate_standing(certificate, today()) == "expired":
                 flash(_("Đã ghi nhận giấy chứng nhận, nhưng nó đã hết hiệu lực: sản phẩm không được bán."), "info")
             else:
                 flash(_("Đã cấp giấy chứng nhận."), "success")
             return redirect(url_for("admin.product", product_id=product.id))
-    return render_template("admin/product.html", product=product, form=form, revoke_form=RevokeForm(),
-                           history=certificate_history(db.session, product.id), today=today(),
-                           reason=not_sellable_reason(product.active, product.certificates, today()))
+    return render_template("admin/product.html", product=product, form=form, rights=certifying_rights(),
+                           history=certificate_history(db.session, product.id),
+                           reason=sellability(product.active, product.certificates, today()).reason)
 
 
-@bp.post("/chung-nhan/<int(max=2147483647):certificate_id>/thu-hoi")
+@bp.route("/chung-nhan/<int(max=2147483647):certificate_id>/thu-hoi", methods=["GET", "POST"])
 def revoke(certificate_id: int):
+    """Revoking takes a product off sale at once, so it is a page of its own that says what will happen."""
     certificate = get_certificate(db.session, certificate_id)
+    product = certificate.product
+    if certificate.revoked_at is not None:
+        flash(_("Giấy chứng nhận này đã bị thu hồi."), "info")
+        return redirect(url_for("admin.product", product_id=product.id))
     form = RevokeForm()
-    if not form.validate_on_submit():
-        flash(_("Cần ghi lý do thu hồi."), "error")
-    else:
+    if form.validate_on_submit():
         try:
             revoke_certificate(db.session, certificate, reason=form.reason.data, actor_id=current_user.id)
         except DomainError as error:
             db.session.rollback()
-            flash(translated(error), "error")
+            form.reason.errors.append(translated(error))
         else:
             db.session.commit()
             flash(_("Đã thu hồi giấy chứng nhận."), "success")
-    return redirect(url_for("admin.product", product_id=certificate.product_id))
+            return redirect(url_for("admin.product", product_id=product.id))
+    others = [c for c in product.certificates if c.id != certificate.id]
+    return render_template("admin/revoke.html", certificate=certificate, product=product, form=form,
+                           before=sellability(product.active, product.certificates, today()),
+                           after=sellability(product.active, others, today()))
 
 
 @bp.get("/chung-nhan/sap-het-han")

@@ -1,7 +1,7 @@
 import flask_babel
 from flask import redirect, render_template, request, session, url_for
 
-from catalog.certification import not_sellable_reason
+from catalog.certification import certificate_standing, sellability
 from catalog.groups import GROUPS
 from catalog.queries import ProductFilters, district_slugs, get_product_by_slug, list_sellable
 from core.db import db
@@ -41,10 +41,15 @@ def catalogue():
 @bp.get("/san-pham/<slug>")
 def product(slug: str):
     product = get_product_by_slug(db.session, slug)
-    reason = not_sellable_reason(product.active, product.certificates, today())
-    return render_template("shop/product.html", product=product, certificate=product.current_certificate,
-                           reason=reason, latest=product.certificates[-1] if product.certificates else None,
-                           today=today())
+    answer = sellability(product.active, product.certificates, today())
+    return render_template("shop/product.html", product=product, certificate=answer.certificate,
+                           reason=answer.reason, latest=product.certificates[-1] if product.certificates else None)
+
+
+@bp.app_template_global()
+def standing(certificate) -> str:
+    """Templates ask where a certificate stands instead of comparing its dates themselves."""
+    return certificate_standing(certificate, today())
 
 
 @bp.get("/ngon-ngu/<code>")

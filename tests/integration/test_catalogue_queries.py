@@ -2,7 +2,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from catalog.certification import is_sellable
+from catalog.certification import sellability
 from catalog.models import Product
 from catalog.queries import ProductFilters, expiring_certificates, list_sellable, sellable_products
 from catalog.services import issue_certificate, revoke_certificate
@@ -18,15 +18,25 @@ def test_the_sql_filter_agrees_with_the_pure_rule_on_every_case(session):
         make_product(session, stars=5, issued_on=date(2019, 6, 1)),                 # long expired
         make_product(session, stars=None),                                          # never certified
         make_product(session, stars=4, issued_on=date(2025, 1, 1), active=False),   # delisted
+        make_product(session, stars=2, issued_on=date(2025, 1, 1)),                 # imported 2★ record
+        make_product(session, stars=4, issued_on=date(2026, 11, 30)),               # signed tomorrow (import)
     ]
     revoked = make_product(session, stars=4, issued_on=date(2025, 1, 1))
     revoke_certificate(session, revoked.certificates[0], reason="vi phạm chất lượng")
-    cases.append(revoked)
+    # Its newer certificate revoked, an older valid one is current again.
+    fallback = make_product(session, stars=3, issued_on=date(2024, 6, 1))
+    newer = issue_certificate(session, fallback, stars=4, score=None, level="province", decision="QĐ",
+                              issued_on=date(2026, 1, 5), today=PINNED_TODAY)
+    revoke_certificate(session, newer, reason="cấp nhầm")
+    cases += [revoked, fallback]
     session.commit()
 
     listed = set(session.scalars(sellable_products(PINNED_TODAY).with_only_columns(Product.id)))
-    expected = {p.id for p in cases if is_sellable(p.active, p.current_certificate, PINNED_TODAY)}
-    assert listed == expected == {cases[0].id, cases[2].id}
+    answers = {p.id: sellability(p.active, p.certificates, PINNED_TODAY) for p in cases}
+    assert listed == {product_id for product_id, answer in answers.items() if answer.on_sale}
+    assert listed == {cases[0].id, cases[2].id, fallback.id}
+    assert [answer.reason for answer in answers.values()] == [
+        None, "expired", None, "expired", "uncertified", "inactive", "stars", "not_yet_valid", "revoked", None]
 
 
 def test_a_re_evaluation_supersedes_the_old_certificate(session):
@@ -82,7 +92,7 @@ def test_revoking_records_who_and_when_and_takes_the_product_off_sale(session):
     revoke_certificate(session, product.certificates[0], reason="Hồ sơ giả mạo", actor_id=None,
                        now=datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc))
     session.commit()
-    assert not is_sellable(product.active, product.current_certificate, PINNED_TODAY)
+    assert sellability(product.active, product.certificates, PINNED_TODAY).reason == "revoked"
     assert session.scalar(select(Product.current_certificate_id).where(Product.id == product.id)) is None
 
 

@@ -4,8 +4,8 @@ from typing import Optional
 
 import pytest
 
-from catalog.certification import (check_certificate, current_certificate, expiry_for, is_sellable,
-                                   may_certify, not_sellable_reason, stars_for_score)
+from catalog.certification import (certificate_standing, check_certificate, current_certificate, expiry_for,
+                                   may_certify, sellability, stars_for_score)
 from core.errors import InvalidInput
 
 TODAY = date(2026, 11, 29)
@@ -94,19 +94,30 @@ def test_of_two_certificates_signed_the_same_day_the_later_recorded_is_current()
     (date(2026, 11, 30), False),  # not yet signed
 ])
 def test_validity_is_half_open_from_signing_to_expiry(issued_on, on_sale):
-    assert is_sellable(True, Cert(4, issued_on), TODAY) is on_sale
+    assert sellability(True, [Cert(4, issued_on)], TODAY).on_sale is on_sale
 
 
-def test_inactive_listing_or_missing_or_revoked_certificate_is_not_sellable():
-    valid = Cert(4, date(2025, 1, 1))
-    assert is_sellable(False, valid, TODAY) is False
-    assert is_sellable(True, None, TODAY) is False
-    assert is_sellable(True, Cert(4, date(2025, 1, 1), revoked_at=datetime(2026, 1, 1)), TODAY) is False
+@pytest.mark.parametrize("active, certificates, reason", [
+    (True, [Cert(4, date(2025, 1, 1))], None),
+    (True, [Cert(3, date(2019, 1, 1))], "expired"),
+    (True, [Cert(3, date(2025, 1, 1), revoked_at=datetime(2026, 1, 1))], "revoked"),
+    (True, [], "uncertified"),
+    (False, [Cert(4, date(2025, 1, 1))], "inactive"),
+    (True, [Cert(2, date(2025, 1, 1))], "stars"),            # an imported record below the sellable band
+    (True, [Cert(4, date(2026, 12, 1))], "not_yet_valid"),
+    # Revoking the latest makes the previous non-revoked one current again, sellable while it is valid.
+    (True, [Cert(4, date(2025, 1, 1), id=1), Cert(5, date(2026, 1, 1), id=2, revoked_at=datetime(2026, 2, 1))], None),
+    (True, [Cert(4, date(2019, 1, 1), id=1), Cert(5, date(2026, 1, 1), id=2, revoked_at=datetime(2026, 2, 1))],
+     "expired"),
+])
+def test_one_answer_says_whether_a_product_sells_and_why_not(active, certificates, reason):
+    answer = sellability(active, certificates, TODAY)
+    assert answer.reason == reason and answer.on_sale is (reason is None)
+    assert answer.certificate is current_certificate(certificates)
 
 
-def test_reasons_say_why_a_product_is_off_sale():
-    assert not_sellable_reason(True, [Cert(4, date(2025, 1, 1))], TODAY) is None
-    assert not_sellable_reason(True, [Cert(3, date(2019, 1, 1))], TODAY) == "expired"
-    assert not_sellable_reason(True, [Cert(3, date(2025, 1, 1), revoked_at=datetime(2026, 1, 1))], TODAY) == "revoked"
-    assert not_sellable_reason(True, [], TODAY) == "uncertified"
-    assert not_sellable_reason(False, [Cert(4, date(2025, 1, 1))], TODAY) == "inactive"
+def test_a_certificate_stands_revoked_before_anything_else_then_by_its_dates():
+    assert certificate_standing(Cert(4, date(2019, 1, 1), revoked_at=datetime(2020, 1, 1)), TODAY) == "revoked"
+    assert certificate_standing(Cert(4, date(2019, 1, 1)), TODAY) == "expired"
+    assert certificate_standing(Cert(4, TODAY.replace(day=30)), TODAY) == "not_yet_valid"
+    assert certificate_standing(Cert(4, TODAY), TODAY) == "valid"

@@ -105,3 +105,83 @@ def test_admin_pages_answer_huge_or_odd_numbers_without_crashing(client, session
     assert client.get("/admin/san-pham/99999999999999999999").status_code == 404
     assert client.get("/admin/san-pham?page=%C2%B2").status_code == 200
     assert client.post("/admin/nhan-vien", data={"user_id": "99999999999999999999", "outlet_id": "0"}).status_code == 302
+
+
+def test_revoking_asks_for_confirmation_and_says_what_will_happen(client, session):
+    login_admin(client, session)
+    product = make_product(session, "Rượu Kim Sơn", stars=4, issued_on=date(2025, 3, 1))
+    session.commit()
+    certificate_id = product.current_certificate.id
+    product_page = client.get(f"/admin/san-pham/{product.id}").get_data(as_text=True)
+    assert f'href="/admin/chung-nhan/{certificate_id}/thu-hoi"' in product_page  # a link, not a one-click form
+
+    confirm = client.get(f"/admin/chung-nhan/{certificate_id}/thu-hoi")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Xác nhận thu hồi" in page and "ngừng bán ngay" in page
+    session.refresh(product.current_certificate)
+    assert product.current_certificate.revoked_at is None  # looking at the page changes nothing
+
+    blank = client.post(f"/admin/chung-nhan/{certificate_id}/thu-hoi", data={"reason": "  "})
+    assert blank.status_code == 200 and "Vui lòng điền mục này." in blank.get_data(as_text=True)
+    done = client.post(f"/admin/chung-nhan/{certificate_id}/thu-hoi", data={"reason": "Hồ sơ giả mạo"})
+    assert done.status_code == 302
+    again = client.get(f"/admin/chung-nhan/{certificate_id}/thu-hoi")
+    assert again.status_code == 302  # already revoked: back to the product with a notice
+
+
+def test_revoking_a_superseding_certificate_says_the_previous_one_applies_again(client, session):
+    login_admin(client, session)
+    product = make_product(session, stars=3, issued_on=date(2025, 1, 10))
+    session.commit()
+    client.post(f"/admin/san-pham/{product.id}", data={"stars": "4", "level": "province", "issued_on": "2026-10-01"})
+    session.expire_all()
+    newest = max(product.certificates, key=lambda c: c.id)
+    page = client.get(f"/admin/chung-nhan/{newest.id}/thu-hoi").get_data(as_text=True)
+    assert "trở lại là giấy hiện hành" in page and "10/01/2025" in page
+
+
+def test_the_public_page_says_when_a_certificate_was_revoked_but_not_why(client, session):
+    login_admin(client, session)
+    product = make_product(session, "Nước mắm Vạn Phần", stars=4, issued_on=date(2025, 3, 1))
+    session.commit()
+    client.post(f"/admin/chung-nhan/{product.current_certificate.id}/thu-hoi",
+                data={"reason": "Ghi chú nội bộ: hồ sơ giả"})
+    public = client.get(f"/san-pham/{product.slug}").get_data(as_text=True)
+    assert "đã bị thu hồi" in public
+    assert "Ghi chú nội bộ" not in public
+    assert "Ghi chú nội bộ" in client.get(f"/admin/san-pham/{product.id}").get_data(as_text=True)
+
+
+def test_the_certificate_form_defaults_to_a_valid_certificate_for_today(client, session):
+    login_admin(client, session)
+    product = make_product(session, stars=None)
+    session.commit()
+    page = client.get(f"/admin/san-pham/{product.id}").get_data(as_text=True)
+    # Since 6/7/2025 (1489/QĐ-TTg) the city council awards 3★; today's date is filled in.
+    assert '<option value="province" selected>' in page and 'value="2026-11-29"' in page
+    assert "data-certifying-rights=" in page and "js/certificate-form.js" in page
+
+
+def test_each_certificate_error_is_shown_under_its_own_field_in_the_visitors_language(client, session):
+    login_admin(client, session)
+    product = make_product(session, stars=None)
+    session.commit()
+    wrong_level = client.post(f"/admin/san-pham/{product.id}",
+                              data={"stars": "3", "level": "district", "issued_on": "2026-01-10"})
+    page = wrong_level.get_data(as_text=True)
+    assert 'id="level-errors"' in page and 'id="issued_on-errors"' not in page
+    assert "cấp huyện không được công nhận 3 sao" in page and "(district)" not in page
+
+    wrong_score = client.post(f"/admin/san-pham/{product.id}",
+                              data={"stars": "4", "score": "95", "level": "province", "issued_on": "2026-01-10"})
+    assert 'id="score-errors"' in wrong_score.get_data(as_text=True)
+
+    future = client.post(f"/admin/san-pham/{product.id}",
+                         data={"stars": "4", "level": "province", "issued_on": "2026-12-10"})
+    assert 'id="issued_on-errors"' in future.get_data(as_text=True)
+
+    client.get("/ngon-ngu/en")
+    english = client.post(f"/admin/san-pham/{product.id}",
+                          data={"stars": "3", "level": "district", "issued_on": "2026-01-10"}).get_data(as_text=True)
+    assert "may not award 3 stars" in english and "district level" in english and "cấp huyện" not in english
+    assert product.current_certificate is None

@@ -75,8 +75,8 @@ def test_revoking_takes_the_product_off_sale_at_once_and_a_new_certificate_resto
 
 @pytest.mark.parametrize("payload, words", [
     ({"stars": 4, "score": 55, "level": "province", "issued_on": "2026-01-10"}, "55"),
-    ({"stars": 3, "level": "district", "issued_on": "2026-01-10"}, "district"),      # no districts since 7/2025
-    ({"stars": 5, "level": "province", "issued_on": "2024-01-10"}, "province"),      # 5★ is national only
+    ({"stars": 3, "level": "district", "issued_on": "2026-01-10"}, "cấp huyện"),      # no districts since 7/2025
+    ({"stars": 5, "level": "province", "issued_on": "2024-01-10"}, "cấp tỉnh/thành phố"),      # 5★ is national only
     ({"stars": 4, "level": "province", "issued_on": "2026-12-01"}, "tương lai"),     # future-dated
     ({"stars": 2, "level": "province", "issued_on": "2026-01-10"}, "stars"),
     ({"stars": 4, "level": "commune", "issued_on": "2026-01-10"}, "level"),
