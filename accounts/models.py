@@ -1,7 +1,7 @@
 import hashlib
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -23,11 +23,15 @@ class User(TimestampMixin, Base):
     #: The producer whose listings a producer account keeps.
     producer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("producers.id"))
 
+    #: False once an admin stops the account: it can no longer log in, and its sessions and tokens stop working.
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Part of every login cookie and API token; raising it ends all of them (logout, disabling the account).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+
     outlet = relationship("Outlet")
     producer = relationship("Producer")
 
-    # Flask-Login's protocol, spelled out so this module needs no Flask import.
-    is_active = True
+    # Flask-Login's protocol (with is_active above), spelled out so this module needs no Flask import.
     is_anonymous = False
 
     @property
@@ -40,4 +44,5 @@ class User(TimestampMixin, Base):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.credential_fingerprint}"
+        """What the login cookie stores: it names the session epoch and password it was issued under."""
+        return f"{self.id}:{self.session_epoch}:{self.credential_fingerprint}"

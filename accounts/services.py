@@ -1,4 +1,4 @@
-"""Account operations: registration, authentication, password reset and staff assignment."""
+"""Account operations: registration, authentication, sessions, password reset, disabling and staff assignment."""
 from typing import Optional
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -49,6 +49,8 @@ _UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
 
 
 def authenticate(session: Session, email: str, password: str) -> Optional[User]:
+    """The account these credentials open, disabled or not: callers tell a disabled account apart only
+    after the password proved who is asking, so the message cannot be used to probe accounts."""
     user = find_user(session, email)
     if user is None:
         check_password_hash(_UNKNOWN_USER_HASH, password or "")
@@ -57,12 +59,57 @@ def authenticate(session: Session, email: str, password: str) -> Optional[User]:
 
 
 def user_for_session(session: Session, session_id: str) -> Optional[User]:
-    """The user a login cookie names, if their password has not changed since (see User.get_id)."""
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 18:
+    """The user a login cookie names (see User.get_id), if the account is still active, has not been logged out
+    or disabled since (its session epoch), and its password has not changed."""
+    parts = session_id.split(":")
+    if len(parts) != 3 or not all(_is_small_integer(part) for part in parts[:2]):
         return None
+    user_id, epoch, fingerprint = parts
     user = session.get(User, int(user_id))
-    return user if user is not None and user.credential_fingerprint == fingerprint else None
+    if user is None or not user.is_active:
+        return None
+    return user if user.session_epoch == int(epoch) and user.credential_fingerprint == fingerprint else None
+
+
+def _is_small_integer(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Logs the account out everywhere: every login cookie and API token issued before now stops working."""
+    # Incremented in SQL, so two logouts at once both count.
+    user.session_epoch = User.session_epoch + 1
+    session.flush()
+
+
+def set_account_active(session: Session, user_id: int, active: bool, *, actor_id: int) -> User:
+    """Disable or re-enable an account. Disabling ends its sessions and tokens for good: enabling it again
+    does not bring them back."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("Không tìm thấy tài khoản."))
+    if user.id == actor_id and not active:
+        raise Conflict(N_("Bạn không thể khoá tài khoản của chính mình."), code="own_account")
+    if user.is_active != active:
+        user.is_active = active
+        if not active:
+            end_sessions(session, user)
+    session.flush()
+    return user
+
+
+def list_accounts(session: Session, *, role: Optional[str] = None, email_contains: str = "", page: int = 1,
+                  per_page: int = 50) -> tuple[list[User], int]:
+    """One page of accounts by e-mail, and how many match in all."""
+    query = select(User)
+    if role:
+        query = query.where(User.role == role)
+    needle = normalise_email(email_contains)
+    if needle:
+        query = query.where(User.email.contains(needle, autoescape=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    users = session.scalars(query.order_by(User.email).limit(per_page).offset((page - 1) * per_page))
+    return list(users), total
 
 
 def set_password(user: User, password: str) -> None:
@@ -83,32 +130,36 @@ def assign_staff(session: Session, user_id: int, outlet_id: Optional[int]) -> Us
 
 class TokenSigner:
     """Signed, expiring tokens for password reset and the API, bound to the user's current password:
-    a reset link works once, and a password change ends every token issued before it."""
+    a reset link works once, and a password change ends every token issued before it. API tokens are also
+    bound to the session epoch (a logout or disabling ends them) and work only while the account is active."""
 
     def __init__(self, secret_key: str):
         self._secret = secret_key
 
     def reset_token(self, user: User) -> str:
-        return self._dumps("password-reset", user)
+        return self._dumps("password-reset", {"uid": user.id, "h": user.credential_fingerprint})
 
     def user_for_reset(self, session: Session, token: str) -> Optional[User]:
-        return self._user_for(session, "password-reset", token, RESET_TOKEN_MAX_AGE)
+        data, user = self._load(session, "password-reset", token, RESET_TOKEN_MAX_AGE)
+        return user if user is not None and user.credential_fingerprint == data.get("h") else None
 
     def api_token(self, user: User) -> str:
-        return self._dumps("api-token", user)
+        return self._dumps("api-token", {"uid": user.id, "e": user.session_epoch, "h": user.credential_fingerprint})
 
     def user_for_api(self, session: Session, token: str) -> Optional[User]:
-        return self._user_for(session, "api-token", token, API_TOKEN_MAX_AGE)
+        data, user = self._load(session, "api-token", token, API_TOKEN_MAX_AGE)
+        if user is None or not user.is_active:
+            return None
+        return user if user.session_epoch == data.get("e") and user.credential_fingerprint == data.get("h") else None
 
-    def _dumps(self, salt: str, user: User) -> str:
-        return URLSafeTimedSerializer(self._secret, salt=salt).dumps({"uid": user.id, "h": user.credential_fingerprint})
+    def _dumps(self, salt: str, claims: dict) -> str:
+        return URLSafeTimedSerializer(self._secret, salt=salt).dumps(claims)
 
-    def _user_for(self, session: Session, salt: str, token: str, max_age: int) -> Optional[User]:
+    def _load(self, session: Session, salt: str, token: str, max_age: int) -> tuple[dict, Optional[User]]:
         try:
             data = URLSafeTimedSerializer(self._secret, salt=salt).loads(token, max_age=max_age)
         except (BadSignature, SignatureExpired):
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
-            return None
-        user = session.get(User, data["uid"])
-        return user if user is not None and user.credential_fingerprint == data.get("h") else None
+            return {}, None
+        if not isinstance(data, dict) or not isinstance(data.get("uid"), int) or not 0 < data["uid"] < 2**31:
+            return {}, None
+        return data, session.get(User, data["uid"])

@@ -9,4 +9,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Fixed window: login throttling refunds a successful attempt with a negative hit (storefront/auth/throttle.py),
+# which only the fixed-window counters support.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="fixed-window")

@@ -5,3 +5,4 @@ from apiflask import APIBlueprint
 bp = APIBlueprint("admin", __name__, enable_openapi=False)
 
 from storefront.admin import views  # noqa: E402,F401
+from storefront.admin import accounts  # noqa: E402,F401

@@ -1,38 +1,57 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
-from accounts.services import TokenSigner, authenticate, create_user, find_user, set_password
+from accounts.services import TokenSigner, authenticate, create_user, end_sessions, find_user, set_password
 from accounts.tasks import send_mail_task
 from core.db import db
 from core.errors import Conflict
 from storefront.auth import bp
 from storefront.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from storefront.auth.throttle import forgive_successful_login, login_attempts_limited, seconds_until_retry
 from storefront.celery import dispatch
-from storefront.errors import translated
+from storefront.errors import DEFAULT_MESSAGES, error_response, translated
 from storefront.extensions import limiter
 from storefront.urls import local_path
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
-# Every attempt counts, checked before the password is: a burst of parallel guesses cannot slip through.
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@login_attempts_limited
 def login():
     if current_user.is_authenticated:
         return redirect(local_path(request.args.get("next")) or url_for("shop.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
+        if user is None:
+            form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
+        elif not user.is_active:
+            form.email.errors.append(_("Tài khoản này đã bị khoá. Vui lòng liên hệ quản trị viên OCOP Mart."))
+        else:
+            forgive_successful_login()
             login_user(user)
             return redirect(local_path(request.args.get("next")) or url_for("shop.home"))
-        form.password.errors.append(_("Email hoặc mật khẩu không đúng."))
     return render_template("auth/login.html", form=form)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(error: RateLimitExceeded):
+    """A throttled login shows the login page again, with what was typed (but the password) kept."""
+    if request.endpoint != "auth.login":
+        return error_response(429, "too_many_requests", str(DEFAULT_MESSAGES[429]))
+    message = _("Có quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau %(seconds)s giây.",
+                seconds=seconds_until_retry())
+    return render_template("auth/login.html", form=LoginForm(), throttled=message), 429
 
 
 @bp.post("/dang-xuat")
 @login_required
 def logout():
+    # Ends the account's sessions on the server (its session epoch), not only this cookie: a copy of a cookie kept
+    # from before, on this device or another, no longer opens the account.
+    end_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
     logout_user()
     return redirect(url_for("shop.home"))
 
