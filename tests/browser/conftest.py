@@ -16,6 +16,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TODAY = date(2026, 11, 29)
+LIVE_PASSWORD = "browser-password"
+#: One account per role on the live server, all with LIVE_PASSWORD; the staff member works at the first outlet.
+LIVE_ACCOUNTS = {"consumer": "khach@ocop.example", "staff": "nhanvien@ocop.example", "admin": "quantri@ocop.example"}
 
 
 def _free_port() -> int:
@@ -25,11 +28,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL of the app serving the demo catalogue (real products, outlets, batches) as of TODAY."""
+def live_app(tmp_path_factory):
+    """The app behind live_server, on the demo catalogue as of TODAY, with one account per role (LIVE_ACCOUNTS)
+    and one revoked certificate, so that every kind of page has something to show."""
     from flask_migrate import upgrade
-    from werkzeug.serving import make_server
+    from sqlalchemy import select
 
+    from accounts.services import create_user, hash_password
+    from catalog.models import Product
+    from catalog.services import revoke_certificate
     from core.db import db
     from storefront import create_app
     from storefront.seeding import load_areas, load_demo_batches, load_outlets, load_real_products
@@ -41,13 +48,29 @@ def live_server(tmp_path_factory):
         upgrade()
         load_areas(db.session)
         load_real_products(db.session, TODAY)
-        load_outlets(db.session)
+        outlets = load_outlets(db.session)
         load_demo_batches(db.session, TODAY)
+        password_hash = hash_password(LIVE_PASSWORD)
+        for role, email in LIVE_ACCOUNTS.items():
+            create_user(db.session, email=email, password_hash=password_hash, name=f"Thử {role}", role=role,
+                        outlet_id=outlets[0].id if role == "staff" else None)
+        certified = db.session.scalars(select(Product).where(Product.current_certificate_id.is_not(None))
+                                       .order_by(Product.id.desc())).first()
+        revoke_certificate(db.session, certified.current_certificate, reason="Kiểm tra trình duyệt")
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
-    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """Base URL of live_app, served by werkzeug in a thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", _free_port(), live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -56,8 +79,6 @@ def live_server(tmp_path_factory):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
