@@ -1,19 +1,18 @@
 from apiflask import abort
-from flask import request
 
-from catalog.certification import is_sellable
+from catalog.certification import sellability
 from catalog.models import Product
 from catalog.queries import ProductFilters, district_slugs, get_product, list_sellable, suggest_names
 from core.db import db
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
-from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut
+from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut, SuggestQuery
 from storefront.context import today
 from stores.models import Outlet
 
 
-def product_item(product: Product) -> dict:
-    certificate = product.current_certificate
+def product_item(product: Product, certificate=None) -> dict:
+    certificate = certificate or product.current_certificate
     return {
         "id": product.id, "slug": product.slug, "name": product.name, "group": product.group,
         "stars": certificate.stars if certificate else None, "price_vnd": product.price_vnd,
@@ -37,6 +36,8 @@ def certificate_dict(certificate) -> dict:
 @bp.get("/products")
 @bp.input(ProductQuery, location="query", arg_name="query")
 @bp.output(ProductList)
+@bp.doc(responses={400: "Invalid query, or one the schema cannot judge: an unknown district or outlet_id, "
+                        "min_price above max_price (error = invalid)"})
 def list_products(query):
     """Sellable products, filtered, sorted and paged, with facet counts."""
     unknown = set(query["district"]) - district_slugs(db.session)
@@ -62,17 +63,20 @@ def list_products(query):
 
 @bp.get("/products/<product_id>")
 @bp.output(ProductDetail)
-@bp.doc(responses=[400, 404])
+@bp.doc(responses={400: "Malformed product id (error = invalid_id)",
+                   404: "No such product, or it is not on sale (error = not_found)"})
 def product_detail(product_id):
     """One sellable product with its certificate, traceability and availability; 404 when not on sale."""
     product = get_product(db.session, parse_id(product_id, "product_id"))
-    if not is_sellable(product.active, product.current_certificate, today()):
+    # Derived from the certificates read in one statement, not from the stored pointer read in another.
+    answer = sellability(product.active, product.certificates, today())
+    if not answer.on_sale:
         abort(404, "Sản phẩm không được bán (chứng nhận OCOP hết hạn, bị thu hồi hoặc chưa có).",
               extra_data={"error": "not_found"})
     district = product.origin_district
     return {
-        **product_item(product), "unit": product.unit, "description": product.description,
-        "certificate": certificate_dict(product.current_certificate),
+        **product_item(product, answer.certificate), "unit": product.unit, "description": product.description,
+        "certificate": certificate_dict(answer.certificate),
         "traceability": {
             "producer": product.producer.name, "commune": product.origin_commune,
             "district": district.label if district else None,
@@ -84,7 +88,8 @@ def product_detail(product_id):
 
 
 @bp.get("/suggest")
+@bp.input(SuggestQuery, location="query", arg_name="query")
 @bp.output(SuggestOut)
-def suggest():
+def suggest(query):
     """Up to 8 names of sellable products that match the words typed so far (the last may be half typed)."""
-    return {"suggestions": suggest_names(db.session, request.args.get("q", "")[:100], today())}
+    return {"suggestions": suggest_names(db.session, query["q"], today())}

@@ -46,12 +46,17 @@ def at_most(characters: int, at_least: int = 0) -> Length:
 class CommaSeparated(fields.Field):
     """`4,5` → [4, 5]; each value must pass the inner field."""
 
-    def __init__(self, inner: fields.Field, **kwargs):
-        super().__init__(**kwargs)
+    MAX_LENGTH = 500
+
+    def __init__(self, inner: fields.Field, *, description: str, example: str, **kwargs):
+        # Documented as the text it arrives as: a client sends one string, not an array.
+        metadata = {"type": "string", "maxLength": self.MAX_LENGTH, "description": description,
+                    "example": example}
+        super().__init__(metadata=metadata, **kwargs)
         self.inner = inner
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or len(value) > 500:
+        if not isinstance(value, str) or len(value) > self.MAX_LENGTH:
             raise ValidationError("Giá trị không hợp lệ.")
         parts = [part.strip() for part in value.split(",") if part.strip()]
         if not parts:
@@ -64,9 +69,14 @@ class ProductQuery(Schema):
         unknown = EXCLUDE
 
     q = Text(load_default="", validate=at_most(200))
-    group = CommaSeparated(WholeNumber(validate=between(1, 6)), load_default=list)
-    stars = CommaSeparated(WholeNumber(validate=one_of([3, 4, 5])), load_default=list)
-    district = CommaSeparated(Text(validate=at_most(120, at_least=1)), load_default=list)
+    group = CommaSeparated(WholeNumber(validate=between(1, 6)), load_default=list, example="1,2",
+                           description="Product group codes 1–6, comma-separated.")
+    stars = CommaSeparated(WholeNumber(validate=one_of([3, 4, 5])), load_default=list, example="4,5",
+                           description="Star ratings 3–5, comma-separated.")
+    district = CommaSeparated(Text(validate=at_most(120, at_least=1)), load_default=list,
+                              example="kien-thuy,gia-loc",
+                              description="Slugs of the origin's former districts, comma-separated; "
+                                          "an unknown one is 400.")
     outlet_id = WholeNumber(validate=between(1, MAX_ID))
     in_stock = Flag()
     min_price = WholeNumber(validate=between(0, MAX_PRICE))
@@ -140,6 +150,14 @@ class ProductDetail(ProductItem):
     certificate = Nested(CurrentCertificate)
     traceability = Nested(Traceability)
     availability = List(Nested(Availability))
+
+
+class SuggestQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = Text(load_default="", validate=at_most(100),
+             metadata={"description": "The words typed so far; the last may be half typed."})
 
 
 class SuggestOut(Schema):
