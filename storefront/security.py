@@ -1,8 +1,8 @@
 """HTTP security headers (CSP and friends) for every response: pages, the JSON API, errors and redirects."""
 from flask_talisman import Talisman
 
-#: Everything the pages load comes from this origin: one stylesheet, no scripts of their own today (a future
-#: script goes in static/js and needs no change here), no inline script, style or event handler anywhere.
+#: Everything the pages load comes from this origin: the stylesheet and scripts in static/ (a new script goes
+#: in static/js and needs no change here), no inline script, style or event handler anywhere.
 #: - img-src adds data: for small inline images in the stylesheet (icons), never for anything from users.
 #: - form-action 'self': a hijacked or injected form cannot post credentials elsewhere.
 #: - frame-ancestors 'none' and X-Frame-Options DENY: no page is ever framed (clickjacking on revoke/assign).

@@ -73,6 +73,11 @@ def database_url(request):
 
 @pytest.fixture
 def app(database_url, tmp_path):
+    yield from running_app(database_url, tmp_path)
+
+
+def running_app(database_url: str, tmp_path):
+    """An app on `database_url` inside its context, as the `app` fixture gives; its rows are cleared after."""
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,

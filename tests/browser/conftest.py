@@ -4,13 +4,12 @@ The server runs the real app with werkzeug on 127.0.0.1 and a free port, in a th
 Playwright drives /usr/bin/chromium; it never downloads a browser (no `playwright install`).
 """
 import os
-import socket
-import threading
 from datetime import date
 
 import pytest
 
 from tests.conftest import missing_service
+from tests.live import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -19,12 +18,6 @@ TODAY = date(2026, 11, 29)
 LIVE_PASSWORD = "browser-password"
 #: One account per role on the live server, all with LIVE_PASSWORD; the staff member works at the first outlet.
 LIVE_ACCOUNTS = {"consumer": "khach@ocop.example", "staff": "nhanvien@ocop.example", "admin": "quantri@ocop.example"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -68,17 +61,8 @@ def live_app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """Base URL of live_app, served by werkzeug in a thread."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", _free_port(), live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ initdb refuses to run as root.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import missing_service
+from tests.live import free_port
 
 TODAY = date(2026, 11, 29)
 #: No test of this set may run longer than this, whatever hangs (a server, a worker, a socket).
@@ -39,12 +39,6 @@ def deadline():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1) -> float:

@@ -14,6 +14,7 @@ from core.db import db
 from storefront import create_app
 from tests.factories import PASSWORD, make_user
 from tests.faults.conftest import TODAY
+from tests.live import serving
 
 pytestmark = pytest.mark.faults
 
@@ -37,20 +38,11 @@ def app_on(database_url: str, tmp_path, **config):
 @pytest.fixture
 def live_shop(seeded_postgresql, tmp_path):
     """The shop served by werkzeug's threaded server, as in production but in a thread of this process."""
-    from werkzeug.serving import make_server
-
-    from tests.faults.conftest import free_port
-
     app = app_on(seeded_postgresql.url, tmp_path)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="faults-live-shop", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app, "faults-live-shop") as url:
+            yield url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
 

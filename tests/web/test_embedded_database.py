@@ -5,14 +5,12 @@ import threading
 from datetime import date
 
 import pytest
-from flask import request_started
 from sqlalchemy import func, select, text
 
 import core.db
 from catalog.models import CertificateEvent, Product
 from core.db import db
-from storefront import create_app
-from tests.conftest import PINNED_TODAY, _clear_tables, _fresh_g
+from tests.conftest import running_app
 from tests.factories import PASSWORD, make_product, make_user
 
 
@@ -20,15 +18,7 @@ from tests.factories import PASSWORD, make_product, make_user
 def sqlite_app(sqlite_url, tmp_path, monkeypatch):
     # A short wait makes the lock error (and so the retry) happen within a test's time.
     monkeypatch.setattr(core.db, "SQLITE_BUSY_TIMEOUT_MS", 100)
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sqlite_url, "SECRET_KEY": "test-secret",
-                      "TODAY": PINNED_TODAY, "WTF_CSRF_ENABLED": False, "MAIL_OUTBOX": str(tmp_path / "outbox")})
-    request_started.connect(_fresh_g, app)
-    with app.app_context():
-        yield app
-        db.session.rollback()
-        _clear_tables()
-        db.session.remove()
-        db.engine.dispose()
+    yield from running_app(sqlite_url, tmp_path)
 
 
 def hold_write_lock(url: str, seconds: float) -> threading.Thread:
