@@ -1,7 +1,7 @@
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -119,6 +119,8 @@ class Batch(TimestampMixin, Base):
     """A production lot; its traceability stamp (QR) opens a public page."""
 
     __tablename__ = "batches"
+    #: A lot code names one lot of one product (stock, stamps and devices refer to lots by it).
+    __table_args__ = (UniqueConstraint("product_id", "lot_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)

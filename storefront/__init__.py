@@ -5,6 +5,7 @@ import flask_babel
 from flask import current_app, request, session
 from flask_babel import get_locale
 
+import inventory.models  # noqa: F401  (its tables join the metadata that migrations compare against)
 from accounts.services import user_for_session
 from core.db import db
 from core.money import format_vnd

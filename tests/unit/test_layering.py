@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "orders", "search")
+DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "inventory", "orders", "search")
 #: Flask-aware by design: the db handle and Celery task entrypoints.
 ENTRYPOINTS = {"core/db.py"}
 WEB_MODULES = ("flask", "flask_", "apiflask", "storefront", "core.db")

@@ -1,0 +1,1 @@
+"""The stock ledger (DESIGN §2 "Stock"): movements, levels, reservations, transfers and device sync."""

@@ -1,0 +1,1 @@
+"""Stock, device tokens and device sync (DESIGN §3 "Stock")."""

@@ -1,0 +1,1 @@
+"""Transfers between outlets (DESIGN §3)."""

@@ -1,0 +1,1 @@
+"""Outlet stock pages: stock table, receive, counter sale, count, discrepancies."""

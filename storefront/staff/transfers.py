@@ -1,0 +1,1 @@
+"""Transfers between outlets, as seen by the staff of either end."""

@@ -1,0 +1,188 @@
+"""The stock ledger (issue 7): movements are the only way stock changes, levels always equal the ledger's sum,
+sales go first-expired-first-out, holds expire at read time, and nobody takes more than there is."""
+import threading
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import db
+from core.errors import Conflict
+from inventory.ledger import InsufficientStock, Move, drift
+from inventory.models import StockLevel
+from inventory.reservations import confirm, extend, release, release_expired, reserve
+from inventory.stock import available_by_outlet, receive, sell
+from tests.factories import make_outlet, make_product
+
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+_keys = iter(range(10**9))
+
+
+def move(outlet, product, kind="receive") -> Move:
+    return Move(key=f"test-{next(_keys)}", kind=kind, outlet_id=outlet.id, product_id=product.id, occurred_at=NOW)
+
+
+def levels(session, outlet, product) -> dict[str, tuple[int, int]]:
+    session.expire_all()
+    return {level.batch.lot_code: (level.on_hand, level.reserved) for level in session.scalars(
+        select(StockLevel).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id))}
+
+
+@pytest.fixture
+def shelf(session):
+    """A shop with a fish sauce in two lots: L2 expires before L1; L3 has no best-before date."""
+    outlet, product = make_outlet(session, "kien-thuy"), make_product(session, "Nước mắm Cát Hải")
+    receive(session, move(outlet, product), "L1", 5, produced_on=date(2026, 6, 1), best_before=date(2027, 6, 1))
+    receive(session, move(outlet, product), "L2", 3, produced_on=date(2026, 3, 1), best_before=date(2027, 3, 1))
+    receive(session, move(outlet, product), "L3", 2, produced_on=date(2026, 1, 1))
+    session.commit()
+    return outlet, product
+
+
+def test_a_sale_takes_the_lot_that_expires_first_then_dated_lots_before_undated(session, shelf):
+    outlet, product = shelf
+    sell(session, move(outlet, product, "sale"), 4)
+    session.commit()
+    assert levels(session, outlet, product) == {"L1": (4, 0), "L2": (0, 0), "L3": (2, 0)}
+    sell(session, move(outlet, product, "sale"), 5)
+    session.commit()
+    assert levels(session, outlet, product) == {"L1": (0, 0), "L2": (0, 0), "L3": (1, 0)}
+    assert drift(session) == {}
+
+
+def test_selling_more_than_there_is_changes_nothing(session, shelf):
+    outlet, product = shelf
+    with pytest.raises(InsufficientStock):
+        sell(session, move(outlet, product, "sale"), 11)
+    session.rollback()
+    assert levels(session, outlet, product) == {"L1": (5, 0), "L2": (3, 0), "L3": (2, 0)}
+    assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 10}}
+
+
+def test_a_hold_is_sold_on_confirm_and_returned_on_release(session, shelf):
+    outlet, product = shelf
+    paid = reserve(session, key="order-1", outlet_id=outlet.id, lines=[(product.id, 4)], now=NOW,
+                   expires_at=NOW + timedelta(minutes=15))
+    session.commit()
+    assert levels(session, outlet, product)["L2"] == (3, 3) and levels(session, outlet, product)["L1"] == (5, 1)
+    assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 6}}
+    confirm(session, paid, NOW)
+    session.commit()
+    assert levels(session, outlet, product) == {"L1": (4, 0), "L2": (0, 0), "L3": (2, 0)}
+
+    cancelled = reserve(session, key="order-2", outlet_id=outlet.id, lines=[(product.id, 2)], now=NOW,
+                        expires_at=NOW + timedelta(minutes=15))
+    release(session, cancelled, NOW)
+    session.commit()
+    assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 6}}
+    with pytest.raises(Conflict):
+        confirm(session, cancelled, NOW)  # released holds cannot be sold
+    session.rollback()
+    assert drift(session) == {}
+
+
+def test_an_expired_hold_counts_as_available_before_any_job_and_is_released_by_the_next_reservation(session, shelf):
+    outlet, product = shelf
+    hold = reserve(session, key="order-3", outlet_id=outlet.id, lines=[(product.id, 10)], now=NOW,
+                   expires_at=NOW + timedelta(minutes=15))
+    session.commit()
+    assert available_by_outlet(session, [product.id], NOW) == {}
+    later = NOW + timedelta(minutes=16)
+    assert available_by_outlet(session, [product.id], later) == {product.id: {outlet.id: 10}}
+    with pytest.raises(Conflict):
+        extend(session, hold, later + timedelta(minutes=15), later)  # too late to extend
+    session.rollback()
+    reserve(session, key="order-4", outlet_id=outlet.id, lines=[(product.id, 10)], now=later,
+            expires_at=later + timedelta(minutes=15))
+    session.commit()
+    session.refresh(hold)
+    assert hold.status == "expired" and drift(session) == {}
+
+
+def test_reserving_again_under_one_key_holds_once_and_other_lines_under_it_are_refused(session, shelf):
+    outlet, product = shelf
+    first = reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 2)], now=NOW, expires_at=None)
+    again = reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 1), (product.id, 1)], now=NOW,
+                    expires_at=None)
+    assert again.id == first.id
+    with pytest.raises(Conflict) as refused:
+        reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 3)], now=NOW, expires_at=None)
+    assert refused.value.code == "idempotency_conflict"
+    session.commit()
+    assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 8}}
+    assert release_expired(session, NOW + timedelta(days=365)) == 0  # a device hold never expires
+
+
+def test_reconcile_reports_a_level_that_was_changed_outside_the_ledger(session, shelf):
+    outlet, product = shelf
+    level = session.scalars(select(StockLevel).where(StockLevel.product_id == product.id)).first()
+    level.on_hand += 7
+    session.commit()
+    assert list(drift(session).values()) == [{"level": (level.on_hand, 0), "ledger": (level.on_hand - 7, 0)}]
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(["receive", "sell", "reserve", "release", "confirm"]),
+                                st.integers(min_value=1, max_value=6)), max_size=25)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=OPERATIONS)
+def test_any_sequence_of_operations_leaves_levels_equal_to_the_ledger_and_never_below_zero(session, operations):
+    outlet, product = make_outlet(session), make_product(session)
+    session.commit()
+    holds = []
+    for step, (operation, qty) in enumerate(operations):
+        try:
+            if operation == "receive":
+                receive(session, move(outlet, product), f"L{step % 3}", qty,
+                        produced_on=date(2026, 1, 1 + step % 3), best_before=date(2027, 1, 1 + step % 3))
+            elif operation == "sell":
+                sell(session, move(outlet, product, "sale"), qty)
+            elif operation == "reserve":
+                holds.append(reserve(session, key=f"p-{next(_keys)}", outlet_id=outlet.id,
+                                     lines=[(product.id, qty)], now=NOW, expires_at=None))
+            elif holds:
+                hold = holds.pop(qty % len(holds))
+                (release if operation == "release" else confirm)(session, hold, NOW)
+            session.commit()
+        except InsufficientStock:
+            session.rollback()
+        assert drift(session) == {}
+        assert all(on_hand - reserved >= 0 and reserved >= 0
+                   for on_hand, reserved in levels(session, outlet, product).values())
+
+
+@pytest.mark.concurrency
+def test_buyers_racing_for_the_last_units_get_exactly_what_there_is(app, session):
+    outlet, product = make_outlet(session), make_product(session)
+    receive(session, move(outlet, product), "L1", 3)
+    receive(session, move(outlet, product), "L2", 2)
+    session.commit()
+    buyers, results, lock = 12, [], threading.Lock()
+    start = threading.Barrier(buyers)
+
+    def buy(n: int):
+        with app.app_context(), Session(db.engine) as own:
+            start.wait()
+            try:
+                reserve(own, key=f"race-{n}", outlet_id=outlet.id, lines=[(product.id, 1)], now=NOW,
+                        expires_at=NOW + timedelta(minutes=15))
+                own.commit()
+                outcome = "held"
+            except InsufficientStock:
+                own.rollback()
+                outcome = "insufficient_stock"
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=buy, args=(n,)) for n in range(buyers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == ["held"] * 5 + ["insufficient_stock"] * 7, results
+    assert levels(session, outlet, product) == {"L1": (3, 3), "L2": (2, 2)}
+    assert drift(session) == {}
