@@ -13,3 +13,13 @@ GROUPS: dict[int, str] = {
 SERVICE_GROUP = 6
 
 GROUP_BY_NAME = {name: code for code, name in GROUPS.items()}
+
+#: Food, drinks and herbal products spoil; crafts, ornamental animals and plants, and services do not (DESIGN §3).
+GROUPS_WITH_BEST_BEFORE = frozenset({1, 2, 3})
+
+
+def has_best_before(group: int) -> bool:
+    """Whether a lot of a product in `group` carries a best-before date (otherwise it stays empty)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown OCOP product group {group!r}")
+    return group in GROUPS_WITH_BEST_BEFORE

@@ -5,6 +5,7 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import catalog.models  # noqa: F401  (StockLevel.batch names catalog's Batch)
 from core.models import Base, utcnow
 
 #: What a movement records. `order` is a sale to an online order; `reserve`/`release` move stock between

@@ -1,15 +1,26 @@
-"""`flask --app storefront seed`: reference data, and with --demo the demo shop (DESIGN §4)."""
+"""`flask --app storefront seed`: reference data, and with --demo the demo shop (DESIGN §4).
+
+A thin caller: each package owns its seed loader; this command orders them, prints what they did and commits once.
+"""
 import time
 
 import click
 from tqdm import tqdm
 
+from accounts import seeding as accounts_seeding
+from catalog import seeding as catalog_seeding
 from core.db import db
-from storefront import seeding
+from core.models import utcnow
+from inventory import seeding as inventory_seeding
+from inventory.ledger import drift
+from inventory.reservations import release_expired
 from storefront.context import today
+from stores import seeding as stores_seeding
 
 
 def register_cli(app) -> None:
+    app.cli.add_command(stock)
+
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Real products, 16 outlets, demo batches and demo accounts.")
     @click.option("--products", "generated", type=click.IntRange(min=0), default=0,
@@ -17,32 +28,58 @@ def register_cli(app) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when the catalogue already has products.")
     def seed(demo: bool, generated: int, if_empty: bool) -> None:
         session = db.session
-        if if_empty and seeding.has_products(session):
+        if if_empty and catalog_seeding.has_products(session):
             click.echo("Catalogue already seeded; nothing to do.")
             return
         started = time.perf_counter()
-        areas = seeding.load_areas(session)
+        areas = stores_seeding.load_areas(session)
         click.echo(f"Areas loaded: {areas}")
         if demo:
             _seed_demo(session)
         if generated:
             with tqdm(total=generated, unit="products", desc="Generated products") as bar:
-                seeding.load_generated_products(session, generated, today(), progress=bar.update)
+                catalog_seeding.load_generated_products(session, generated, today(), progress=bar.update)
         session.commit()
         click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
 
 
 def _seed_demo(session) -> None:
-    if seeding.has_demo_accounts(session):
+    if accounts_seeding.has_demo_accounts(session):
         click.echo("Demo data already present; skipping the demo set.")
         return
-    counts = seeding.load_real_products(session, today())
+    counts = catalog_seeding.load_real_products(session, today())
     click.echo(f"Real products: {counts['products']} ({counts['certificates']} dated certificates, "
                f"{counts['undated']} undated, listed for staff only)")
-    outlets = seeding.load_outlets(session)
+    outlets = stores_seeding.load_outlets(session)
     click.echo(f"Outlets: {len(outlets)}")
-    click.echo(f"Demo batches: {seeding.load_demo_batches(session, today())}")
-    emails = seeding.create_demo_accounts(session, outlets, counts["named_producers"])
-    click.echo(f"Demo accounts (password '{seeding.DEMO_PASSWORD}'):")
+    click.echo(f"Demo batches: {catalog_seeding.load_demo_batches(session, today())}")
+    click.echo(f"Demo stock: {inventory_seeding.load_demo_stock(session, outlets)} receive movements")
+    emails = accounts_seeding.create_demo_accounts(session, outlets, counts["named_producers"])
+    click.echo(f"Demo accounts (password '{accounts_seeding.DEMO_PASSWORD}'):")
     for email in emails:
         click.echo(f"  {email}")
+
+
+@click.group(help="Stock housekeeping; Celery beat runs the same at scale (inventory.tasks).")
+def stock() -> None:
+    pass
+
+
+@stock.command("release-expired")
+def release_expired_holds() -> None:
+    """Write down the release of holds that have expired (their stock already counts as available)."""
+    released = release_expired(db.session, utcnow())
+    db.session.commit()
+    click.echo(f"Expired holds released: {released}")
+
+
+@stock.command("reconcile")
+def reconcile() -> None:
+    """Re-derive every stock level from the ledger; exit 1 and list the differences if any."""
+    drifted = drift(db.session)
+    for (outlet, product, batch), entry in sorted(drifted.items()):
+        click.echo(f"outlet {outlet} product {product} batch {batch}: level {entry['level']} "
+                   f"ledger {entry['ledger']} (on hand, reserved)")
+    click.echo(f"Levels that differ from the ledger: {len(drifted)}")
+    if drifted:
+        raise SystemExit(1)

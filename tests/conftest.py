@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from core.db import db
 from storefront import create_app
-from storefront.seeding import load_areas
+from stores.seeding import load_areas
 
 PINNED_TODAY = date(2026, 11, 29)
 #: Reference data loaded once per session and kept between tests.

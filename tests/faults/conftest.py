@@ -198,7 +198,7 @@ def seeded_postgresql(private_postgresql):
 
     from core.db import db
     from storefront import create_app
-    from storefront.seeding import load_areas
+    from stores.seeding import load_areas
     from tests.factories import make_product
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": private_postgresql.url, "TESTING": True,

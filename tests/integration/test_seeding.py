@@ -1,20 +1,23 @@
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from accounts.models import User
+from accounts.seeding import create_demo_accounts
 from catalog.certification import sellability
-from catalog.models import Certificate, Product
+from catalog.groups import SERVICE_GROUP
+from catalog.models import Batch, Certificate, Product
 from catalog.queries import ProductFilters, list_sellable
-from storefront import seeding
+from catalog.seeding import load_demo_batches, load_generated_products, load_real_products
 from stores.models import Outlet
+from stores.seeding import load_outlets
 from tests.conftest import PINNED_TODAY
 
 
 def _seed_demo(session):
-    counts = seeding.load_real_products(session, PINNED_TODAY)
-    outlets = seeding.load_outlets(session)
-    emails = seeding.create_demo_accounts(session, outlets, counts["named_producers"])
+    counts = load_real_products(session, PINNED_TODAY)
+    outlets = load_outlets(session)
+    emails = create_demo_accounts(session, outlets, counts["named_producers"])
     session.commit()
     return counts, outlets, emails
 
@@ -58,7 +61,7 @@ def test_sixteen_outlets_and_the_demo_accounts(session):
 
 
 def test_generated_products_are_marked_and_certified_by_an_allowed_level(session):
-    seeding.load_generated_products(session, 300, PINNED_TODAY, chunk=128)
+    load_generated_products(session, 300, PINNED_TODAY, chunk=128)
     session.commit()
     assert session.scalar(select(func.count(Product.id)).where(Product.is_generated.is_(True))) == 300
     certificates = session.scalars(select(Certificate)).all()
@@ -66,3 +69,52 @@ def test_generated_products_are_marked_and_certified_by_an_allowed_level(session
     from catalog.certification import may_certify
     assert all(may_certify(c.level, c.stars, c.issued_on) for c in certificates)
     assert list_sellable(session, ProductFilters(), PINNED_TODAY).total == 300
+
+
+def _lots_of(session, product_name):
+    return session.scalars(select(Batch).join(Product).where(Product.name == product_name)).all()
+
+
+def test_demo_lots_carry_a_best_before_only_for_food_drinks_and_herbal_products(session):
+    load_real_products(session, PINNED_TODAY)
+    load_demo_batches(session, PINNED_TODAY)
+    session.commit()
+    fish_sauce = _lots_of(session, "Nước mắm cốt cao đạm")
+    assert len(fish_sauce) == 2
+    assert all(lot.best_before == lot.produced_on + timedelta(days=365) for lot in fish_sauce)
+    for craft_or_animal in ("Bình giọt ngọc", "Chim công cảnh"):  # a Chu Đậu ceramic, a peacock
+        lots = _lots_of(session, craft_or_animal)
+        assert len(lots) == 2 and all(lot.best_before is None for lot in lots)
+    groups_with_dates = set(session.scalars(select(Product.group).join(Batch).where(Batch.best_before.is_not(None))))
+    groups_without = set(session.scalars(select(Product.group).join(Batch).where(Batch.best_before.is_(None))))
+    assert groups_with_dates == {1, 2} and groups_without == {4, 5}  # the real data has no herbal (group 3) product
+
+
+def test_services_get_no_demo_lots(session):
+    load_real_products(session, PINNED_TODAY)
+    load_demo_batches(session, PINNED_TODAY)
+    session.commit()
+    certified_services = session.scalars(select(Product).where(Product.group == SERVICE_GROUP,
+                                                               Product.current_certificate_id.is_not(None))).all()
+    assert certified_services
+    assert all(product.batches == [] for product in certified_services)
+
+
+def test_demo_stock_goes_in_as_receive_movements_at_the_district_shops_only(session):
+    from inventory.ledger import drift
+    from inventory.models import StockLevel, StockMovement
+    from inventory.seeding import load_demo_stock
+
+    load_real_products(session, PINNED_TODAY)
+    outlets = load_outlets(session)
+    load_demo_batches(session, PINNED_TODAY)
+    movements = load_demo_stock(session, outlets)
+    assert movements > 0
+    assert set(session.scalars(select(StockMovement.kind).distinct())) == {"receive"}
+    stocked = set(session.scalars(select(Outlet.kind).join(StockLevel, StockLevel.outlet_id == Outlet.id)))
+    assert stocked == {"shop"}  # the fair stand is stocked by transfer
+    assert not session.scalar(select(func.count(StockLevel.id)).join(Product, Product.id == StockLevel.product_id)
+                              .where(Product.group == SERVICE_GROUP))
+    assert 3 <= session.scalar(select(func.min(StockLevel.on_hand))) <= session.scalar(
+        select(func.max(StockLevel.on_hand))) <= 32
+    assert drift(session) == {}

@@ -1,4 +1,9 @@
-"""Loads reference and demo data (DESIGN §4). Takes a session and flushes; the CLI commits."""
+"""Seed loader for the catalogue (DESIGN §4): the real products and their certificates, generated products
+for scale tests, and demo batches. Flushes; the caller commits.
+
+Origins are districts (`stores.models.Area`), looked up by slug as the catalogue queries do; nothing here
+calls `stores`' services.
+"""
 import hashlib
 from datetime import date, timedelta
 from pathlib import Path
@@ -7,22 +12,17 @@ from typing import Callable, Optional
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from accounts.models import User
-from accounts.services import create_user, hash_password
 from catalog.certification import expiry_for
-from catalog.groups import SERVICE_GROUP
+from catalog.generated import generate
+from catalog.groups import SERVICE_GROUP, has_best_before
 from catalog.importing import ProductRecord, read_products
 from catalog.models import Batch, Certificate, CertificateEvent, Producer, Product
 from catalog.services import issue_certificate
 from core.models import utcnow
 from core.text import slugify
-from stores.importing import read_areas
-from stores.models import Area, Outlet
-from stores.services import latest_districts
+from stores.models import Area
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-DEMO_PASSWORD = "demo-password"
-FAIR_OUTLET = ("hoi-cho", "Gian hàng Hội chợ OCOP Hải Phòng")
 #: Demo price ranges (VND) per OCOP group; the data has no prices.
 PRICE_RANGES = {1: (35_000, 450_000), 2: (60_000, 650_000), 3: (80_000, 900_000),
                 4: (120_000, 3_500_000), 5: (150_000, 2_000_000), 6: (50_000, 300_000)}
@@ -31,16 +31,12 @@ UNITS_BY_SUBGROUP = {"Thực phẩm tươi sống": "kg", "Thực phẩm thô, s
                      "Đồ uống có cồn": "chai", "Đồ uống không cồn": "chai", "Động vật cảnh": "con",
                      "Chè (sản phẩm chè từ thực vật khác)": "hộp"}
 UNITS_BY_GROUP = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
+#: Demo lots are kept this long from production, for the groups whose lots have a best-before at all.
+DEMO_SHELF_LIFE = timedelta(days=365)
 
 
-def load_areas(session: Session) -> int:
-    if session.scalar(select(func.count(Area.id))):
-        return 0
-    rows = [*read_areas(DATA / "admin_units_haiphong.csv", "Hải Phòng"),
-            *read_areas(DATA / "admin_units_haiduong.csv", "Hải Dương")]
-    session.add_all(Area(slug=slugify(row["name"]), **row) for row in rows)
-    session.flush()
-    return len(rows)
+def has_products(session: Session) -> bool:
+    return bool(session.scalar(select(func.count(Product.id))))
 
 
 def demo_price(name: str, group: int) -> int:
@@ -72,7 +68,11 @@ def _district_for(session: Session, record: ProductRecord) -> Optional[Area]:
 
 
 def load_real_products(session: Session, today: date) -> dict:
-    """The 83 real products with their real certificates; undated ones are kept for staff, never sold."""
+    """The 83 real products with their real certificates; undated ones are kept for staff, never sold.
+
+    Returns counts ("products", "certificates", "undated") and "named_producers": the producers with a
+    real name, in order of first appearance in the data file (the demo accounts are numbered by it).
+    """
     producers: dict[str, Producer] = {}
     named_order: list[Producer] = []
     slugs = _Slugs(session)
@@ -116,21 +116,11 @@ def load_real_products(session: Session, today: date) -> dict:
     return counts
 
 
-def load_outlets(session: Session) -> list[Outlet]:
-    if session.scalar(select(func.count(Outlet.id))):
-        return list(session.scalars(select(Outlet).order_by(Outlet.id)))
-    outlets = [Outlet(code=area.slug, name=f"OCOP Mart {area.name}", kind="shop", area=area,
-                      address=f"{area.kind} {area.name}, Hải Phòng")
-               for area in latest_districts(session) if area.province == "Hải Phòng"]
-    code, name = FAIR_OUTLET
-    outlets.append(Outlet(code=code, name=name, kind="fair", area=None, address="Hội chợ, Hải Phòng"))
-    session.add_all(outlets)
-    session.flush()
-    return outlets
-
-
 def load_demo_batches(session: Session, today: date) -> int:
-    """Two lots per certified real product, made while its certificate was valid (never after it lapsed)."""
+    """Two lots per certified real product, made while its certificate was valid (never after it lapsed).
+
+    Services are booked, not stocked, so they get none; only groups that spoil get a best-before date.
+    """
     products = session.scalars(select(Product).where(Product.group != SERVICE_GROUP, Product.is_generated.is_(False),
                                                      Product.current_certificate_id.is_not(None)))
     count = 0
@@ -139,44 +129,17 @@ def load_demo_batches(session: Session, today: date) -> int:
         for n, days_ago in enumerate((75, 20), start=1):
             produced = last_valid_day - timedelta(days=days_ago)
             session.add(Batch(product=product, lot_code=f"{product.id:04d}-{produced:%y%m%d}-{n}",
-                              produced_on=produced, best_before=produced + timedelta(days=365),
+                              produced_on=produced,
+                              best_before=produced + DEMO_SHELF_LIFE if has_best_before(product.group) else None,
                               origin=f"{product.origin_commune or product.producer.name}"))
             count += 1
     session.flush()
     return count
 
 
-def create_demo_accounts(session: Session, outlets: list[Outlet], named_producers: list[Producer]) -> list[str]:
-    emails = ["admin@ocop.example"]
-    # One hash for the one public demo password: hashing it 50 times would only slow seeding down.
-    demo_hash = hash_password(DEMO_PASSWORD)
-    create_user(session, email=emails[0], password_hash=demo_hash, name="Quản trị OCOP", role="admin")
-    for outlet in outlets:
-        email = f"staff.{outlet.code}@ocop.example"
-        create_user(session, email=email, password_hash=demo_hash, name=f"Nhân viên {outlet.name}",
-                    role="staff", outlet_id=outlet.id)
-        emails.append(email)
-    for n, producer in enumerate(named_producers, start=1):
-        email = f"producer.{n}@ocop.example"
-        create_user(session, email=email, password_hash=demo_hash, name=producer.name, role="producer",
-                    producer_id=producer.id)
-        emails.append(email)
-    return emails
-
-
-def has_products(session: Session) -> bool:
-    return bool(session.scalar(select(func.count(Product.id))))
-
-
-def has_demo_accounts(session: Session) -> bool:
-    return bool(session.scalar(select(func.count(User.id)).where(User.email == "admin@ocop.example")))
-
-
 def load_generated_products(session: Session, count: int, today: date,
                             progress: Callable[[int], None] = lambda n: None, chunk: int = 1000) -> int:
     """Bulk-inserts `count` generated products with their certificates, in chunks so memory stays flat."""
-    from catalog.generated import generate
-
     slugs = _Slugs(session)
     areas = {a.slug: a.id for a in session.scalars(select(Area).where(Area.level == "district"))}
     producers: dict[str, int] = {}
