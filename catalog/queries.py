@@ -83,10 +83,12 @@ def _search_terms(q: str, partial_last_word: bool = False):
                   Product.producer_id.in_(select(Producer.id).where(_has_word(Producer.name_folded, word, as_prefix))))
 
 
-def _conditions(filters: ProductFilters, skip: str = ""):
+def _conditions(filters: ProductFilters, skip: str = "", within=None):
     District = aliased(Area)
     conditions = []
     conditions.extend(_search_terms(filters.q, filters.partial_last_word))
+    if within is not None:
+        conditions.append(Product.id.in_(within))
     if filters.groups and skip != "group":
         conditions.append(Product.group.in_(filters.groups))
     if filters.stars and skip != "stars":
@@ -119,14 +121,15 @@ def _order(filters: ProductFilters):
 FACETS = ("group", "stars", "district")
 
 
-def _facet_counts(session: Session, filters: ProductFilters, skip: str, today: date) -> dict[str, dict[str, int]]:
+def _facet_counts(session: Session, filters: ProductFilters, skip: str, today: date,
+                  within=None) -> dict[str, dict[str, int]]:
     """Counts per (group, stars, district) with every filter applied except `skip`'s, folded into facets."""
     rows = session.execute(
         select(Product.group, CurrentCertificate.stars, Area.slug, func.count(Product.id))
         .select_from(Product)
         .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
         .outerjoin(Area, Product.origin_district_id == Area.id)
-        .where(sellable_clause(today), *_conditions(filters, skip=skip))
+        .where(sellable_clause(today), *_conditions(filters, skip=skip, within=within))
         .group_by(Product.group, CurrentCertificate.stars, Area.slug)).all()
     facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     for *keys, count in rows:
@@ -136,26 +139,39 @@ def _facet_counts(session: Session, filters: ProductFilters, skip: str, today: d
     return {name: dict(sorted(counts.items())) for name, counts in facets.items()}
 
 
-def _facets(session: Session, filters: ProductFilters, today: date) -> tuple[int, dict[str, dict[str, int]]]:
+def _facets(session: Session, filters: ProductFilters, today: date,
+            within=None) -> tuple[int, dict[str, dict[str, int]]]:
     """Total and facets. A facet ignores its own filter so a shopper sees what each other choice would give;
     one grouped query serves the total and every facet whose filter is not in use."""
-    everything = _facet_counts(session, filters, "", today)
+    everything = _facet_counts(session, filters, "", today, within)
     total = sum(everything["group"].values())
     active = {"group": filters.groups, "stars": filters.stars, "district": filters.districts}
-    facets = {name: (_facet_counts(session, filters, name, today)[name] if active[name] else everything[name])
+    facets = {name: (_facet_counts(session, filters, name, today, within)[name] if active[name] else everything[name])
               for name in FACETS}
     return total, facets
 
 
-def list_sellable(session: Session, filters: ProductFilters, today: date) -> ProductPage:
-    total, facets = _facets(session, filters, today)
+def list_sellable(session: Session, filters: ProductFilters, today: date, *, within=None) -> ProductPage:
+    """A page of sellable products matching `filters`, with its total and facets.
+
+    `within`, when given, is a SQL select of product ids to keep (say, those in stock, which the caller builds
+    from the stock ledger: catalog never imports inventory); the total and every facet count within it too.
+    """
+    total, facets = _facets(session, filters, today, within)
     items = list(session.scalars(
-        sellable_products(today).where(*_conditions(filters))
+        sellable_products(today).where(*_conditions(filters, within=within))
         .options(joinedload(Product.producer), joinedload(Product.origin_district),
                  joinedload(Product.current_certificate))
         .order_by(*_order(filters))
         .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).unique())
     return ProductPage(items=items, total=total, page=filters.page, per_page=filters.per_page, facets=facets)
+
+
+def matching_product_ids(filters: ProductFilters, today: date):
+    """A SQL select of the ids of sellable products matching `filters` (paging and sort aside), for facets
+    that another package counts over the same products."""
+    return (select(Product.id).join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+            .where(sellable_clause(today), *_conditions(filters)))
 
 
 def get_product(session: Session, product_id: int) -> Product:

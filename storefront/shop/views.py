@@ -2,9 +2,11 @@ import flask_babel
 from flask import redirect, render_template, request, session, url_for
 
 from catalog.certification import certificate_standing, sellability
-from catalog.groups import GROUPS
+from catalog.groups import GROUPS, SERVICE_GROUP
 from catalog.queries import ProductFilters, district_slugs, get_product_by_slug, list_sellable
 from core.db import db
+from core.models import utcnow
+from inventory.availability import availability, in_stock_ids
 from storefront.context import today
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
@@ -23,7 +25,8 @@ def home():
                              today())
         if page.items:
             shelves.append({"code": code, "name": name, "products": page.items, "total": page.total})
-    return render_template("shop/home.html", shelves=shelves)
+    in_stock = in_stock_ids(db.session, (p.id for shelf in shelves for p in shelf["products"]), utcnow())
+    return render_template("shop/home.html", shelves=shelves, in_stock=in_stock)
 
 
 @bp.get("/san-pham")
@@ -35,15 +38,20 @@ def catalogue():
               if str(code) in page.facets["group"] or code in filters.groups}
     districts = [area for area in district_areas(db.session)
                  if area.slug in page.facets["district"] or area.slug in filters.districts]
-    return render_template("shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts)
+    return render_template("shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts,
+                           in_stock=in_stock_ids(db.session, (p.id for p in page.items), utcnow()))
 
 
 @bp.get("/san-pham/<slug>")
 def product(slug: str):
     product = get_product_by_slug(db.session, slug)
     answer = sellability(product.active, product.certificates, today())
+    # Stock is shown only for what is on sale; services are booked, not stocked.
+    stock = availability(db.session, product.id, utcnow()) \
+        if answer.on_sale and product.group != SERVICE_GROUP else []
     return render_template("shop/product.html", product=product, certificate=answer.certificate,
-                           reason=answer.reason, latest=product.certificates[-1] if product.certificates else None)
+                           reason=answer.reason, latest=product.certificates[-1] if product.certificates else None,
+                           stock=stock, is_service=product.group == SERVICE_GROUP)
 
 
 @bp.app_template_global()

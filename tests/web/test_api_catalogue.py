@@ -34,6 +34,8 @@ def test_the_list_shows_only_sellable_products_in_the_contract_shape(client, cat
     assert body["facets"]["stars"] == {"3": 1, "4": 1, "5": 1}
     assert body["facets"]["group"] == {"1": 2, "2": 1}
     assert body["facets"]["district"] == {"cat-hai": 1, "do-son": 1, "thuy-nguyen": 1}
+    # Nothing has been received anywhere (stock itself: tests/web/test_availability.py).
+    assert not any(item["in_stock"] for item in body["items"]) and body["facets"]["outlet"] == {}
 
 
 @pytest.mark.parametrize("query, names", [

@@ -30,6 +30,8 @@ def test_the_product_page_shows_stars_certificate_and_the_2028_expiry(client, sh
     assert 'data-stars="5"' in page
     assert "26/06/2025" in page and "còn hiệu lực đến hết 25/06/2028" in page
     assert "not-on-sale" not in page
+    # No outlet has received any (stock itself: tests/web/test_availability.py).
+    assert "Tạm hết hàng" in page
 
 
 def test_an_expired_product_says_it_is_not_on_sale_and_why(client, shelves):

@@ -2,8 +2,10 @@ from apiflask import abort
 
 from catalog.certification import sellability
 from catalog.models import Product
-from catalog.queries import ProductFilters, district_slugs, get_product, list_sellable, suggest_names
+from catalog.queries import ProductFilters, district_slugs, get_product, suggest_names
 from core.db import db
+from core.models import utcnow
+from inventory.availability import availability, list_with_stock
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
 from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut, SuggestQuery
@@ -11,15 +13,14 @@ from storefront.context import today
 from stores.models import Outlet
 
 
-def product_item(product: Product, certificate=None) -> dict:
+def product_item(product: Product, in_stock: bool, certificate=None) -> dict:
     certificate = certificate or product.current_certificate
     return {
         "id": product.id, "slug": product.slug, "name": product.name, "group": product.group,
         "stars": certificate.stars if certificate else None, "price_vnd": product.price_vnd,
         "producer": product.producer.name,
         "district": product.origin_district.slug if product.origin_district else None,
-        # Stock arrives with the inventory ledger; until then no outlet holds any.
-        "in_stock": False,
+        "in_stock": in_stock,
     }
 
 
@@ -52,13 +53,11 @@ def list_products(query):
                              districts=query["district"], min_price=query.get("min_price"),
                              max_price=query.get("max_price"), sort=query["sort"], page=query["page"],
                              per_page=query["per_page"])
-    if query.get("in_stock"):
-        # Stock arrives with the inventory ledger; until then no outlet holds any product.
-        return {"items": [], "total": 0, "page": filters.page, "per_page": filters.per_page,
-                "facets": {"group": {}, "stars": {}, "district": {}}}
-    page = list_sellable(db.session, filters, today())
-    return {"items": [product_item(p) for p in page.items], "total": page.total, "page": page.page,
-            "per_page": page.per_page, "facets": page.facets}
+    listing = list_with_stock(db.session, filters, today(), utcnow(), in_stock_only=bool(query.get("in_stock")),
+                              outlet_id=query.get("outlet_id"))
+    page = listing.page
+    return {"items": [product_item(p, p.id in listing.in_stock) for p in page.items], "total": page.total,
+            "page": page.page, "per_page": page.per_page, "facets": page.facets}
 
 
 @bp.get("/products/<product_id>")
@@ -74,8 +73,10 @@ def product_detail(product_id):
         abort(404, "Sản phẩm không được bán (chứng nhận OCOP hết hạn, bị thu hồi hoặc chưa có).",
               extra_data={"error": "not_found"})
     district = product.origin_district
+    stock = availability(db.session, product.id, utcnow())
     return {
-        **product_item(product, answer.certificate), "unit": product.unit, "description": product.description,
+        **product_item(product, bool(stock), answer.certificate), "unit": product.unit,
+        "description": product.description,
         "certificate": certificate_dict(answer.certificate),
         "traceability": {
             "producer": product.producer.name, "commune": product.origin_commune,
@@ -83,7 +84,7 @@ def product_detail(product_id):
             "batches": [{"id": b.id, "lot_code": b.lot_code, "produced_on": b.produced_on,
                          "best_before": b.best_before, "origin": b.origin} for b in product.batches],
         },
-        "availability": [],
+        "availability": [{"outlet_id": s.outlet_id, "outlet": s.outlet, "available": s.available} for s in stock],
     }
 
 

@@ -77,8 +77,11 @@ class ProductQuery(Schema):
                               example="kien-thuy,gia-loc",
                               description="Slugs of the origin's former districts, comma-separated; "
                                           "an unknown one is 400.")
-    outlet_id = WholeNumber(validate=between(1, MAX_ID))
-    in_stock = Flag()
+    outlet_id = WholeNumber(validate=between(1, MAX_ID),
+                            metadata={"description": "With in_stock=1: only products available at this outlet "
+                                                     "(an unknown outlet is 400). Alone it filters nothing."})
+    in_stock = Flag(metadata={"description": "1: only products available at some outlet (at outlet_id when "
+                                             "given); holds that have expired count as available."})
     min_price = WholeNumber(validate=between(0, MAX_PRICE))
     max_price = WholeNumber(validate=between(0, MAX_PRICE))
     sort = Text(load_default="relevance", validate=one_of(SORTS))
@@ -95,7 +98,8 @@ class ProductItem(Schema):
     price_vnd = Integer()
     producer = String()
     district = String(allow_none=True)
-    in_stock = Boolean()
+    in_stock = Boolean(metadata={"description": "Available at some outlet now (services never are: they are "
+                                                "booked, not stocked)."})
 
 
 class ProductList(Schema):
@@ -103,7 +107,10 @@ class ProductList(Schema):
     total = Integer()
     page = Integer()
     per_page = Integer()
-    facets = Dict(keys=String(), values=Dict(keys=String(), values=Integer()))
+    facets = Dict(keys=String(), values=Dict(keys=String(), values=Integer()),
+                  metadata={"description": "Counts of matching products per value of group, stars, district "
+                                           "and outlet (outlet id → products available there); each facet "
+                                           "ignores its own filter."})
 
 
 class CertificateOut(Schema):
@@ -139,6 +146,8 @@ class Traceability(Schema):
 
 
 class Availability(Schema):
+    """An outlet that has the product available now (outlets with none are left out)."""
+
     outlet_id = Integer()
     outlet = String()
     available = Integer()
@@ -149,7 +158,8 @@ class ProductDetail(ProductItem):
     description = String()
     certificate = Nested(CurrentCertificate)
     traceability = Nested(Traceability)
-    availability = List(Nested(Availability))
+    availability = List(Nested(Availability),
+                        metadata={"description": "Outlets with the product available, most first."})
 
 
 class SuggestQuery(Schema):
@@ -202,3 +212,171 @@ class RevokeIn(Schema):
     def reason_not_blank(self, value, **kwargs):
         if not value.strip():
             raise ValidationError("Cần ghi lý do thu hồi.")
+
+
+class TransferLineIn(Schema):
+    product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
+    qty = WholeNumber(required=True, strict=True, validate=between(1, 1_000_000))
+
+
+class TransferIn(Schema):
+    from_outlet_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
+    to_outlet_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
+    lines = List(Nested(TransferLineIn), required=True,
+                 validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng."))
+
+
+class TransferReceiptLineIn(Schema):
+    product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
+    qty = WholeNumber(required=True, strict=True, validate=between(0, 1_000_000),
+                      metadata={"description": "How many arrived; 0 when none of this line came."})
+
+
+class TransferReceiptIn(Schema):
+    lines = List(Nested(TransferReceiptLineIn), required=True,
+                 validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng."),
+                 metadata={"description": "Every line of the transfer, each once."})
+
+
+class TransferLineOut(Schema):
+    product_id = Integer()
+    qty = Integer(metadata={"description": "Requested, and sent at dispatch."})
+    received_qty = Integer(allow_none=True, metadata={"description": "What arrived; null until received."})
+
+
+class TransferDiscrepancyOut(Schema):
+    product_id = Integer()
+    kind = String(metadata={"description": "short_receipt: less arrived than was sent."})
+    qty = Integer()
+
+
+class TransferOut(Schema):
+    id = Integer()
+    from_outlet_id = Integer()
+    to_outlet_id = Integer()
+    status = String(metadata={"enum": ["requested", "in_transit", "received"]})
+    requested_at = fields.DateTime()
+    dispatched_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    lines = List(Nested(TransferLineOut))
+    discrepancies = List(Nested(TransferDiscrepancyOut))
+
+
+# Stock, device tokens and device sync (DESIGN §3 "Stock"). Imported here, with the classes that use them.
+from datetime import timezone  # noqa: E402
+
+from apiflask.fields import DateTime  # noqa: E402
+
+from inventory.sync import DEVICE_KINDS, MAX_MOVEMENTS, MAX_QTY  # noqa: E402
+
+class MovementId(fields.UUID):
+    """A movement's UUID, given back in its canonical form (lowercase, with hyphens) as the key it is kept under."""
+
+    default_error_messages = {**_COMMON, "invalid_uuid": "phải là một UUID."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return str(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Moment(fields.AwareDateTime):
+    default_error_messages = {**_COMMON,
+                              "invalid": "phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
+                              "invalid_awareness": "phải có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
+                              "format": "phải là thời điểm ISO 8601 có múi giờ."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:  # 0001-01-01T00:00+01:00 is a valid ISO 8601 instant that no datetime can hold in UTC
+            moment.astimezone(timezone.utc)
+        except OverflowError as error:
+            raise self.make_error("invalid") from error
+        return moment
+
+
+class StockItem(Schema):
+    product_id = Integer()
+    batch = String(metadata={"description": "The lot code"})
+    on_hand = Integer()
+    reserved = Integer(metadata={"description": "Held for orders being paid (holds that expired no longer count)"})
+    available = Integer(metadata={"description": "on_hand − reserved; below zero only after a device sold stock "
+                                                 "the counts did not know of"})
+
+
+class StockList(Schema):
+    items = List(Nested(StockItem))
+
+
+class DeviceIn(Schema):
+    name = Text(required=True, validate=at_most(120, at_least=1),
+                metadata={"description": "What staff call the device, e.g. “Quầy 1”"})
+
+    @validates("name")
+    def name_not_blank(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("Cần đặt tên cho thiết bị.")
+
+
+class DeviceOut(Schema):
+    device_id = Integer()
+    token = String(metadata={"description": "The device's bearer token, shown this once: only its digest is "
+                                            "kept. Valid until revoked."})
+
+
+class MovementIn(Schema):
+    id = MovementId(required=True, metadata={"description": "The device's own UUID for the movement: pushing it "
+                                                           "again is a duplicate and changes nothing"})
+    kind = Text(required=True, validate=one_of(DEVICE_KINDS))
+    product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
+    qty = WholeNumber(required=True, strict=True, validate=between(-MAX_QTY, MAX_QTY),
+                      metadata={"description": "Positive, except for adjust: a signed correction (not 0); "
+                                               "otherwise the movement is rejected (invalid_quantity)"})
+    batch = Text(load_default=None, allow_none=True, validate=at_most(60),
+                 metadata={"description": "The lot code; may be omitted on sale (first-expired-first-out); a lot "
+                                          "not yet known is created for the product"})
+    occurred_at = Moment(required=True, metadata={"description": "When it happened, ISO 8601 with offset"})
+    note = Text(load_default="", validate=at_most(500),
+                metadata={"description": "Required for adjust: the reason (otherwise rejected: reason_required)"})
+
+
+class MovementsIn(Schema):
+    movements = List(Nested(MovementIn), required=True,
+                     validate=Length(max=MAX_MOVEMENTS, error="tối đa {max} thao tác mỗi lần gửi."))
+
+
+class RejectedMovement(Schema):
+    id = String()
+    error = String(metadata={"description": "unknown_product, id_conflict, invalid_quantity, reason_required, "
+                                            "lot_required, insufficient_stock, …"})
+    message = String()
+
+
+class PushOut(Schema):
+    applied = List(String())
+    duplicates = List(String())
+    rejected = List(Nested(RejectedMovement))
+    cursor = Integer(metadata={"description": "The outlet's change feed position once these movements are in"})
+
+
+class ChangesQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    since = WholeNumber(load_default=0, validate=between(0, MAX_ID),
+                        metadata={"description": "The cursor of the previous answer; 0 or none: from the start"})
+
+
+class ChangeItem(Schema):
+    seq = Integer()
+    movement_id = String(metadata={"description": "The id the device (or the shop) gave the movement"})
+    kind = String()
+    product_id = Integer()
+    batch = String(metadata={"description": "The lot code"})
+    qty = Integer(metadata={"description": "Signed change of on hand"})
+    reserved_change = Integer(metadata={"description": "Signed change of reserved (holds for orders); "
+                                                       "available changes by qty − reserved_change"})
+    occurred_at = DateTime()
+
+
+class ChangesOut(Schema):
+    changes = List(Nested(ChangeItem))
+    cursor = Integer(metadata={"description": "Ask again with since=cursor until changes is empty"})
