@@ -3,13 +3,27 @@ from flask import current_app
 
 from accounts.services import TokenSigner
 from core.db import db
+from inventory.devices import is_device_token, principal_for_token
+from stores.access import can_manage_outlet
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="Token from POST /api/v1/auth/token")
 
 
 @token_auth.verify_token
 def verify_token(token: str):
-    return TokenSigner(current_app.config["SECRET_KEY"]).user_for_api(db.session, token) if token else None
+    """A user (their signed token) or a device (its stored token, role "device", acting for one outlet)."""
+    if not token:
+        return None
+    if is_device_token(token):
+        return principal_for_token(db.session, token)
+    return TokenSigner(current_app.config["SECRET_KEY"]).user_for_api(db.session, token)
+
+
+def may_act_for_outlet(principal, outlet_id: int) -> bool:
+    """Staff of the outlet or an admin (stores.access.can_manage_outlet), or a device of that outlet."""
+    if getattr(principal, "role", None) == "device":
+        return principal.outlet_id == outlet_id
+    return can_manage_outlet(principal, outlet_id)
 
 
 @token_auth.get_user_roles

@@ -1,0 +1,84 @@
+"""Device tokens (DESIGN §3 "Stock"): a counter or kiosk acts for one outlet with a stored, named token that
+stays valid until staff revoke it — a counter must outlast a long day offline, so there is no expiry.
+
+Only the token's SHA-256 is stored: the token itself is shown once, when the device is created.
+"""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import N_, InvalidInput, NotFound
+from inventory.models import Device
+from stores.services import get_outlet
+
+#: Tells a device token apart from a user's signed token (those are base64 JSON, never starting so).
+DEVICE_TOKEN_PREFIX = "dev_"
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class DevicePrincipal:
+    """Who a device token authenticates: not a user, so `id` is None and its actions carry `device_id`.
+    The role "device" passes no user role check (admin endpoints answer it 403)."""
+
+    device_id: int
+    outlet_id: int
+    role: str = "device"
+    id: None = None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_device_token(token: str) -> bool:
+    return token.startswith(DEVICE_TOKEN_PREFIX)
+
+
+def create_device(session: Session, outlet_id: int, name: str, *,
+                  created_by: Optional[int]) -> tuple[Device, str]:
+    """A named device of the outlet and its token (returned once, never stored)."""
+    get_outlet(session, outlet_id)
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(N_("Tên thiết bị cần từ 1 đến %(max)s ký tự."), code="invalid_name", field="name",
+                           max=MAX_NAME)
+    token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    device = Device(outlet_id=outlet_id, name=name, token_hash=token_digest(token), created_by=created_by)
+    session.add(device)
+    session.flush()
+    return device, token
+
+
+def principal_for_token(session: Session, token: str) -> Optional[DevicePrincipal]:
+    """The device a token belongs to, unless it was revoked (or never existed)."""
+    if not is_device_token(token):
+        return None
+    found = session.execute(select(Device.id, Device.outlet_id)
+                            .where(Device.token_hash == token_digest(token), Device.revoked_at.is_(None))).first()
+    return DevicePrincipal(device_id=found.id, outlet_id=found.outlet_id) if found else None
+
+
+def get_device(session: Session, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(N_("Không tìm thấy thiết bị."))
+    return device
+
+
+def revoke_device(session: Session, device: Device, now: datetime) -> Device:
+    """Its token stops working at once. Revoking twice keeps the first time."""
+    if device.revoked_at is None:
+        device.revoked_at = now
+        session.flush()
+    return device
+
+
+def list_devices(session: Session, outlet_id: int) -> list[Device]:
+    """An outlet's devices, revoked ones included (for the staff pages)."""
+    return list(session.scalars(select(Device).where(Device.outlet_id == outlet_id).order_by(Device.id)))
