@@ -53,8 +53,11 @@ run: $(STAMP) translations migrate seed
 test: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The product list API (BENCH_ARGS), then stock under 8 concurrent clients beside pgbench (STOCK_BENCH_ARGS;
+# PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
+	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations

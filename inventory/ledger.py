@@ -93,8 +93,7 @@ def record(session: Session, move: Move, batch_id: int, on_hand_change: int, res
     movement = write_row(session, move, batch_id, on_hand_change, reserved_change, part)
     level = level_id(session, move.outlet_id, move.product_id, batch_id)
     if not change_level(session, level, on_hand_change, reserved_change, may_go_short=may_go_short):
-        raise InsufficientStock(N_("Không đủ hàng: sản phẩm %(product)s tại cửa hàng này chỉ còn ít hơn số cần."),
-                                product=move.product_id)
+        raise InsufficientStock(N_("Không đủ hàng: lô này tại cửa hàng không còn đủ số lượng cần."))
     return movement
 
 

@@ -29,10 +29,12 @@ def live_app(tmp_path_factory):
 
     from accounts.services import create_user, hash_password
     from catalog.models import Product
+    from catalog.seeding import load_demo_batches, load_real_products
     from catalog.services import revoke_certificate
+    from inventory.seeding import load_demo_stock
     from core.db import db
     from storefront import create_app
-    from storefront.seeding import load_areas, load_demo_batches, load_outlets, load_real_products
+    from stores.seeding import load_areas, load_outlets
 
     folder = tmp_path_factory.mktemp("live")
     app = create_app({"TODAY": TODAY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
@@ -43,6 +45,8 @@ def live_app(tmp_path_factory):
         load_real_products(db.session, TODAY)
         outlets = load_outlets(db.session)
         load_demo_batches(db.session, TODAY)
+        load_demo_stock(db.session, outlets)
+        _stock_events(db.session, outlets)
         password_hash = hash_password(LIVE_PASSWORD)
         for role, email in LIVE_ACCOUNTS.items():
             create_user(db.session, email=email, password_hash=password_hash, name=f"Thử {role}", role=role,
@@ -56,6 +60,23 @@ def live_app(tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _stock_events(session, outlets) -> None:
+    """A transfer from the first shop to the fair stand and a discrepancy there, so that their pages show one."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from inventory.models import Discrepancy, StockLevel
+    from inventory.transfers import request
+
+    shop, fair = outlets[0], next(outlet for outlet in outlets if outlet.kind == "fair")
+    product_id = session.scalars(select(StockLevel.product_id).where(StockLevel.outlet_id == shop.id)).first()
+    request(session, from_outlet_id=shop.id, to_outlet_id=fair.id, lines=[(product_id, 2)],
+            now=datetime(2026, 11, 29, 2, tzinfo=timezone.utc))
+    session.add(Discrepancy(outlet_id=shop.id, product_id=product_id, kind="oversold", qty=1, movement_key="quay-1"))
+    session.flush()
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,7 @@ def site_pages(live_app):
     from accounts.services import TokenSigner
     from catalog.models import Certificate, Product
     from core.db import db
+    from inventory.models import StockLevel, Transfer
     from stores.models import Area, Outlet
 
     with live_app.app_context():
@@ -69,6 +70,8 @@ def site_pages(live_app):
             select(Product.slug).join(Certificate, Certificate.id == Product.current_certificate_id)
             .where(Certificate.expires_on < TODAY, Certificate.revoked_at.is_(None)).order_by(Product.id)).first()
         outlet_id = db.session.scalars(select(Outlet.id).order_by(Outlet.id)).first()
+        transfer_id = db.session.scalars(select(Transfer.id).where(Transfer.from_outlet_id == outlet_id)).first()
+        lot_id = db.session.scalars(select(StockLevel.batch_id).where(StockLevel.outlet_id == outlet_id)).first()
         consumer = db.session.scalars(select(User).where(User.email == LIVE_ACCOUNTS["consumer"])).one()
         reset_token = TokenSigner(live_app.config["SECRET_KEY"]).reset_token(consumer)
         consumer_id = consumer.id
@@ -100,6 +103,18 @@ def site_pages(live_app):
         Page("admin page refused to a consumer", "consumer", "/admin/", "admin.dashboard", 403),
         Page("staff: my outlet", "staff", "/cua-hang/", "staff.my_outlet"),
         Page("staff: outlet", "staff", f"/cua-hang/{outlet_id}", "staff.outlet"),
+        Page("staff: stock", "staff", f"/cua-hang/{outlet_id}/ton-kho", "staff.stock"),
+        Page("staff: receive goods", "staff", f"/cua-hang/{outlet_id}/nhap-hang", "staff.receive"),
+        Page("staff: counter sale", "staff", f"/cua-hang/{outlet_id}/ban-hang", "staff.sale"),
+        Page("staff: stock count", "staff", f"/cua-hang/{outlet_id}/kiem-kho", "staff.stock_count"),
+        Page("staff: stock count of a lot", "staff", f"/cua-hang/{outlet_id}/kiem-kho?lo={lot_id}",
+             "staff.stock_count"),
+        Page("staff: write-off", "staff", f"/cua-hang/{outlet_id}/huy-hang", "staff.stock_write_off"),
+        Page("staff: write-off of a lot", "staff", f"/cua-hang/{outlet_id}/huy-hang?lo={lot_id}",
+             "staff.stock_write_off"),
+        Page("staff: discrepancies", "staff", f"/cua-hang/{outlet_id}/chenh-lech", "staff.discrepancies"),
+        Page("staff: transfers", "staff", f"/cua-hang/{outlet_id}/chuyen-hang", "staff.transfers_page"),
+        Page("staff: a transfer", "staff", f"/cua-hang/{outlet_id}/chuyen-hang/{transfer_id}", "staff.transfer"),
         Page("admin: dashboard", "admin", "/admin/", "admin.dashboard"),
         Page("admin: products", "admin", "/admin/san-pham", "admin.products"),
         Page("admin: products, searched", "admin", "/admin/san-pham?q=m%E1%BA%AFm", "admin.products"),

@@ -20,12 +20,24 @@ ERROR_STATUSES = {
     ("get", "/api/v1/outlets"): {400},
     ("post", "/api/v1/products/{product_id}/certificates"): {400, 401, 403, 404, 413},
     ("post", "/api/v1/certificates/{certificate_id}/revoke"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/outlets/{outlet_id}/stock"): {400, 401, 403, 404},
+    ("post", "/api/v1/outlets/{outlet_id}/movements"): {400, 401, 403, 404, 413},
+    ("get", "/api/v1/outlets/{outlet_id}/changes"): {400, 401, 403, 404},
+    ("post", "/api/v1/outlets/{outlet_id}/devices"): {400, 401, 403, 404, 413},
+    ("delete", "/api/v1/devices/{device_id}"): {400, 401, 403, 404},
+    ("post", "/api/v1/transfers"): {400, 401, 403, 413},
+    ("get", "/api/v1/transfers/{transfer_id}"): {400, 401, 403, 404},
+    ("post", "/api/v1/transfers/{transfer_id}/dispatch"): {400, 401, 403, 404, 409},
+    ("post", "/api/v1/transfers/{transfer_id}/receive"): {400, 401, 403, 404, 409, 413},
 }
 
 #: A body each operation with an id in its path accepts, so that only the id can be wrong.
 VALID_BODIES = {
     "/api/v1/products/{product_id}/certificates": {"stars": 4, "level": "province", "issued_on": "2026-10-01"},
     "/api/v1/certificates/{certificate_id}/revoke": {"reason": "Kiểm tra lại"},
+    "/api/v1/outlets/{outlet_id}/movements": {"movements": []},
+    "/api/v1/outlets/{outlet_id}/devices": {"name": "Quầy 1"},
+    "/api/v1/transfers/{transfer_id}/receive": {"lines": [{"product_id": 1, "qty": 1}]},
 }
 
 
@@ -86,7 +98,11 @@ def test_every_request_body_is_required(spec):
               for method, path, operation in operations(spec) if "requestBody" in operation}
     assert bodies == {("post", "/api/v1/auth/token"): True,
                       ("post", "/api/v1/products/{product_id}/certificates"): True,
-                      ("post", "/api/v1/certificates/{certificate_id}/revoke"): True}
+                      ("post", "/api/v1/certificates/{certificate_id}/revoke"): True,
+                      ("post", "/api/v1/outlets/{outlet_id}/movements"): True,
+                      ("post", "/api/v1/outlets/{outlet_id}/devices"): True,
+                      ("post", "/api/v1/transfers"): True,
+                      ("post", "/api/v1/transfers/{transfer_id}/receive"): True}
 
 
 def test_suggest_documents_its_query_of_at_most_100_characters(spec):
@@ -133,7 +149,16 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
     secured = {(method, path): operation.get("security") for method, path, operation in operations(spec)
                if operation.get("security")}
     assert secured == {("post", "/api/v1/products/{product_id}/certificates"): [{"BearerAuth": ["admin"]}],
-                       ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}]}
+                       ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
+                       **{(method, path): [{"BearerAuth": ["admin", "staff", "device"]}] for method, path in (
+                           ("get", "/api/v1/outlets/{outlet_id}/stock"),
+                           ("post", "/api/v1/outlets/{outlet_id}/movements"),
+                           ("get", "/api/v1/outlets/{outlet_id}/changes"))},
+                       **{(method, path): [{"BearerAuth": ["admin", "staff"]}] for method, path in (
+                           ("post", "/api/v1/outlets/{outlet_id}/devices"), ("delete", "/api/v1/devices/{device_id}"),
+                           ("post", "/api/v1/transfers"), ("get", "/api/v1/transfers/{transfer_id}"),
+                           ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
+                           ("post", "/api/v1/transfers/{transfer_id}/receive"))}}
     assert spec["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/token"}
 
