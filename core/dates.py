@@ -1,5 +1,6 @@
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from typing import Optional
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -15,3 +16,10 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
+    """An instant read back from the database, with its offset: SQLite returns the stored UTC time without one."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch, Product
+from core.dates import as_utc
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from inventory.ledger import (InsufficientStock, Move, change_level, fingerprint, first_expired_first_out,
                               level_id, write_row)
@@ -333,11 +334,6 @@ def changes_since(session: Session, outlet_id: int, cursor: int, limit: int = MA
         .join(Batch, Batch.id == StockMovement.batch_id)
         .where(StockMovement.outlet_id == outlet_id, StockMovement.id > cursor)
         .order_by(StockMovement.id).limit(limit))
-    changes = [Change(seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, _aware(occurred_at))
+    changes = [Change(seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, as_utc(occurred_at))
                for seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, occurred_at in rows]
     return changes, (changes[-1].seq if changes else cursor)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives stored instants back without their offset; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

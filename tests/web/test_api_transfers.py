@@ -68,6 +68,9 @@ def test_the_fair_stand_is_stocked_by_request_dispatch_and_receive(client, sessi
     assert drift(session) == {}
     shown = client.get(f"/api/v1/transfers/{transfer_id}", headers=headers["shop"]).get_json()
     assert shown["lines"] == [{"product_id": sauce.id, "qty": 6, "received_qty": 6}]
+    # Instants carry their offset (RFC 3339), on SQLite too, which stores them without one.
+    for moment in ("requested_at", "dispatched_at", "received_at"):
+        assert datetime.fromisoformat(shown[moment]).utcoffset() is not None, shown[moment]
 
 
 def test_a_short_receipt_is_answered_with_its_discrepancy(client, session, world):

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 
 from apiflask import abort
 
+from core.dates import as_utc
 from core.db import db
 from core.errors import DomainError
 from core.models import utcnow
@@ -18,8 +19,8 @@ NOT_YOURS = "Tài khoản này không quản lý cửa hàng %s của phiếu ch
 
 def transfer_dict(transfer: Transfer) -> dict:
     return {"id": transfer.id, "from_outlet_id": transfer.from_outlet_id, "to_outlet_id": transfer.to_outlet_id,
-            "status": transfer.status, "requested_at": transfer.requested_at,
-            "dispatched_at": transfer.dispatched_at, "received_at": transfer.received_at,
+            "status": transfer.status, "requested_at": as_utc(transfer.requested_at),
+            "dispatched_at": as_utc(transfer.dispatched_at), "received_at": as_utc(transfer.received_at),
             "lines": [{"product_id": line.product_id, "qty": line.qty, "received_qty": line.received_qty}
                       for line in transfer.lines],
             "discrepancies": [{"product_id": d.product_id, "kind": d.kind, "qty": d.qty}
