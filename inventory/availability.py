@@ -1,7 +1,7 @@
 """What the shop may say about stock: how many of a product each outlet has available, which products are in
 stock, and the catalogue listing with that composed in (catalog knows nothing of stock, DESIGN §2).
 
-One rule everywhere, the same as inventory.stock.available_by_outlet: available = on hand − reserved summed
+One rule everywhere (available_quantities): available = on hand − reserved summed
 over the batches of a product at an outlet, with holds that have expired counted as available already, before
 any job has tidied them. Only outlets with more than zero count as having the product.
 """
@@ -35,6 +35,16 @@ def available_quantities(now: datetime, *, outlet_id: Optional[int] = None, prod
     available = func.sum(parts.c.qty)
     return (select(parts.c.outlet_id, parts.c.product_id, available.label("available"))
             .group_by(parts.c.outlet_id, parts.c.product_id).having(available > 0))
+
+
+def available_by_outlet(session: Session, product_ids: Iterable[int], now: datetime) -> dict[int, dict[int, int]]:
+    """{product id: {outlet id: available}} for the outlets that have some available."""
+    product_ids = list(product_ids)
+    found: dict[int, dict[int, int]] = {}
+    if product_ids:
+        for outlet_id, product_id, available in session.execute(available_quantities(now, product_ids=product_ids)):
+            found.setdefault(product_id, {})[outlet_id] = int(available)
+    return found
 
 
 def products_in_stock(now: datetime, outlet_id: Optional[int] = None):

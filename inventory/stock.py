@@ -1,5 +1,4 @@
 """What staff and the shop do with stock at one outlet: receive, sell, count, and what is available where."""
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
@@ -53,32 +52,6 @@ def sell(session: Session, move: Move, qty: int, lot_code: Optional[str] = None)
         return [record(session, move, lot(session, move.product_id, lot_code).id, -qty)]
     taken = allocate(session, move.outlet_id, move.product_id, qty, on_hand_sign=-1, reserved_sign=0)
     return [write_row(session, move, batch, -n, 0, part) for part, (batch, n) in enumerate(taken)]
-
-
-def available_by_outlet(session: Session, product_ids: Iterable[int], now: datetime) -> dict[int, dict[int, int]]:
-    """{product id: {outlet id: available}} for outlets with some available; holds that expired count as
-    available already, before any job has tidied them."""
-    product_ids = list(product_ids)
-    if not product_ids:
-        return {}
-    totals: dict[tuple[int, int], int] = defaultdict(int)
-    for outlet_id, product_id, available in session.execute(
-            select(StockLevel.outlet_id, StockLevel.product_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
-            .where(StockLevel.product_id.in_(product_ids))
-            .group_by(StockLevel.outlet_id, StockLevel.product_id)):
-        totals[outlet_id, product_id] += int(available)
-    for outlet_id, product_id, held in session.execute(
-            select(Reservation.outlet_id, ReservationLine.product_id, func.sum(ReservationLine.qty))
-            .join(ReservationLine.reservation)
-            .where(ReservationLine.product_id.in_(product_ids), Reservation.status == "active",
-                   Reservation.expires_at <= now)
-            .group_by(Reservation.outlet_id, ReservationLine.product_id)):
-        totals[outlet_id, product_id] += int(held)
-    result: dict[int, dict[int, int]] = defaultdict(dict)
-    for (outlet_id, product_id), available in totals.items():
-        if available > 0:
-            result[product_id][outlet_id] = available
-    return dict(result)
 
 
 # --- Staff at one outlet: what is on the shelf, what needs attention, and the movements they record. ---

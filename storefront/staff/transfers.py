@@ -15,7 +15,7 @@ from core.errors import DomainError
 from core.models import utcnow
 from inventory import transfers
 from inventory.models import Transfer
-from inventory.stock import available_by_outlet
+from inventory.availability import available_by_outlet
 from storefront.errors import translated
 from storefront.staff import bp
 from storefront.staff.views import outlet_manager_required

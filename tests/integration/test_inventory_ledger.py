@@ -14,7 +14,8 @@ from core.errors import Conflict
 from inventory.ledger import InsufficientStock, Move, drift
 from inventory.models import StockLevel
 from inventory.reservations import confirm, extend, release, release_expired, reserve
-from inventory.stock import available_by_outlet, receive, sell
+from inventory.availability import available_by_outlet
+from inventory.stock import receive, sell
 from tests.factories import make_outlet, make_product
 
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)

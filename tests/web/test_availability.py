@@ -11,7 +11,8 @@ from core.db import db
 from inventory.availability import availability
 from inventory.ledger import Move
 from inventory.reservations import reserve
-from inventory.stock import available_by_outlet, receive, sell
+from inventory.availability import available_by_outlet
+from inventory.stock import receive, sell
 from tests.factories import make_outlet, make_product
 
 _keys = count(1)
