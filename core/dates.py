@@ -11,6 +11,11 @@ def vietnam_today() -> date:
     return datetime.now(VIETNAM).date()
 
 
+def vietnam_date(moment: datetime) -> date:
+    """The calendar date in Vietnam at an instant (best-before dates are Vietnamese calendar days)."""
+    return moment.astimezone(VIETNAM).date()
+
+
 def add_months(day: date, months: int) -> date:
     """Same day-of-month `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month_index = day.month - 1 + months

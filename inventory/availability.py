@@ -12,7 +12,10 @@ from typing import Iterable, Optional
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
+from catalog.models import Batch
 from catalog.queries import ProductFilters, ProductPage, list_sellable, matching_product_ids
+from core.dates import vietnam_date
+from inventory.ledger import fresh_lot
 from inventory.models import Reservation, ReservationLine, StockLevel
 from stores.models import Outlet
 
@@ -20,11 +23,15 @@ from stores.models import Outlet
 def available_quantities(now: datetime, *, outlet_id: Optional[int] = None, product_ids=None):
     """A SQL select of (outlet_id, product_id, available) for every pair with available > 0; `product_ids`
     (a list or a select of ids) and `outlet_id` narrow it before anything is summed."""
-    levels = select(StockLevel.outlet_id.label("outlet_id"), StockLevel.product_id.label("product_id"),
-                    (StockLevel.on_hand - StockLevel.reserved).label("qty"))
+    today = vietnam_date(now)
+    # Lots past their best-before are not for sale (staff write them off), so they count for nothing here.
+    levels = (select(StockLevel.outlet_id.label("outlet_id"), StockLevel.product_id.label("product_id"),
+                     (StockLevel.on_hand - StockLevel.reserved).label("qty"))
+              .join(Batch, Batch.id == StockLevel.batch_id).where(fresh_lot(today)))
     expired_holds = (select(Reservation.outlet_id, ReservationLine.product_id, ReservationLine.qty)
                      .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
-                     .where(Reservation.status == "active", Reservation.expires_at <= now))
+                     .join(Batch, Batch.id == ReservationLine.batch_id)
+                     .where(Reservation.status == "active", Reservation.expires_at <= now, fresh_lot(today)))
     if outlet_id is not None:
         levels = levels.where(StockLevel.outlet_id == outlet_id)
         expired_holds = expired_holds.where(Reservation.outlet_id == outlet_id)

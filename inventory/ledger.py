@@ -7,10 +7,10 @@ for the last unit cannot both have it, on PostgreSQL or SQLite, without a lock h
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -97,29 +97,39 @@ def record(session: Session, move: Move, batch_id: int, on_hand_change: int, res
     return movement
 
 
-def first_expired_first_out(session: Session, outlet_id: int, product_id: int) -> list[tuple[int, int, int]]:
+def fresh_lot(on: date):
+    """SQL: the lot may still be sold on the day `on` (no best-before, or best-before not yet passed)."""
+    return or_(Batch.best_before.is_(None), Batch.best_before >= on)
+
+
+def first_expired_first_out(session: Session, outlet_id: int, product_id: int,
+                            fresh_on: Optional[date] = None) -> list[tuple[int, int, int]]:
     """(level id, batch id, available) of a product at an outlet, soonest best-before first; lots without one
-    (crafts, plants) after, oldest production first."""
-    return [tuple(row) for row in session.execute(
-        select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
-        .join(Batch, Batch.id == StockLevel.batch_id)
-        .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id,
-               StockLevel.on_hand - StockLevel.reserved > 0)
-        .order_by(Batch.best_before.is_(None), Batch.best_before, Batch.produced_on, Batch.id))]
+    (crafts, plants) after, oldest production first. With `fresh_on`, lots past their best-before that day are
+    left out: the shop does not sell them (staff write them off)."""
+    query = (select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
+             .join(Batch, Batch.id == StockLevel.batch_id)
+             .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id,
+                    StockLevel.on_hand - StockLevel.reserved > 0)
+             .order_by(Batch.best_before.is_(None), Batch.best_before, Batch.produced_on, Batch.id))
+    if fresh_on is not None:
+        query = query.where(fresh_lot(fresh_on))
+    return [tuple(row) for row in session.execute(query)]
 
 
 def allocate(session: Session, outlet_id: int, product_id: int, qty: int, on_hand_sign: int,
-             reserved_sign: int) -> list[tuple[int, int]]:
+             reserved_sign: int, *, fresh_on: date) -> list[tuple[int, int]]:
     """Takes `qty` of a product's available stock at an outlet, first-expired-first-out, changing each level
     by (on_hand_sign × n, reserved_sign × n) with a conditional update: a sale is (−1, 0), a reservation
-    (0, +1). Returns [(batch id, n)], or raises InsufficientStock (the caller rolls back)."""
+    (0, +1). Only lots still fresh on `fresh_on` are taken. Returns [(batch id, n)], or raises
+    InsufficientStock (the caller rolls back)."""
     def take(level: int, batch: int, n: int) -> bool:
         return change_level(session, level, on_hand_sign * n, reserved_sign * n)
 
     taken: list[tuple[int, int]] = []
     needed = qty
     while needed > 0:
-        candidates = first_expired_first_out(session, outlet_id, product_id)
+        candidates = first_expired_first_out(session, outlet_id, product_id, fresh_on)
         if not candidates:
             raise InsufficientStock(N_("Không đủ hàng: cửa hàng chỉ còn %(available)s, cần %(wanted)s."),
                                     available=qty - needed, wanted=qty)

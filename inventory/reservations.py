@@ -11,6 +11,7 @@ from typing import Iterable, Optional
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput
 from inventory.ledger import Move, allocate, fingerprint, record, write_row
 from inventory.models import Reservation, ReservationLine
@@ -47,8 +48,8 @@ def reserve(session: Session, *, key: str, outlet_id: int, lines: Iterable[tuple
     move_for = _moves(reservation, "reserve", now, actor_id)
     for product_id, qty in sorted(wanted.items()):
         move = move_for(product_id)
-        for part, (batch, n) in enumerate(allocate(session, outlet_id, product_id, qty,
-                                                   on_hand_sign=0, reserved_sign=1)):
+        for part, (batch, n) in enumerate(allocate(session, outlet_id, product_id, qty, on_hand_sign=0,
+                                                   reserved_sign=1, fresh_on=vietnam_date(now))):
             session.add(ReservationLine(reservation=reservation, product_id=product_id, batch_id=batch, qty=n))
             write_row(session, move, batch, 0, n, part)
     session.flush()

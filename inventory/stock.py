@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from catalog.groups import SERVICE_GROUP, has_best_before
 from catalog.models import Batch, Product
+from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from inventory.ledger import Move, allocate, record, write_row
 from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement
@@ -50,7 +51,8 @@ def sell(session: Session, move: Move, qty: int, lot_code: Optional[str] = None)
     qty = positive(qty)
     if lot_code:
         return [record(session, move, lot(session, move.product_id, lot_code).id, -qty)]
-    taken = allocate(session, move.outlet_id, move.product_id, qty, on_hand_sign=-1, reserved_sign=0)
+    taken = allocate(session, move.outlet_id, move.product_id, qty, on_hand_sign=-1, reserved_sign=0,
+                     fresh_on=vietnam_date(move.occurred_at))
     return [write_row(session, move, batch, -n, 0, part) for part, (batch, n) in enumerate(taken)]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.groups import SERVICE_GROUP
 from catalog.models import Product
+from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from inventory.ledger import InsufficientStock, Move, allocate, fingerprint, record, write_row
 from inventory.models import Discrepancy, StockLevel, StockMovement, Transfer, TransferLine
@@ -89,7 +90,7 @@ def dispatch(session: Session, transfer: Transfer, now: datetime, *, actor_id: O
         move = _move(transfer, "out", line.product_id, transfer.from_outlet_id, now, actor_id)
         try:
             taken = allocate(session, transfer.from_outlet_id, line.product_id, line.qty,
-                             on_hand_sign=-1, reserved_sign=0)
+                             on_hand_sign=-1, reserved_sign=0, fresh_on=vietnam_date(now))
         except InsufficientStock as short:
             # allocate says how much it found before running out: that is what the shelf had.
             raise InsufficientStock(

@@ -187,3 +187,17 @@ def test_buyers_racing_for_the_last_units_get_exactly_what_there_is(app, session
     assert sorted(results) == ["held"] * 5 + ["insufficient_stock"] * 7, results
     assert levels(session, outlet, product) == {"L1": (3, 3), "L2": (2, 2)}
     assert drift(session) == {}
+
+
+def test_lots_past_their_best_before_are_neither_sold_nor_held_nor_shown_available(session, shelf):
+    outlet, product = shelf
+    receive(session, move(outlet, product), "OLD", 4, produced_on=date(2025, 11, 1), best_before=date(2026, 11, 28))
+    session.commit()
+    assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 10}}  # not 14
+    sell(session, move(outlet, product, "sale"), 3)
+    reserve(session, key="order-fresh", outlet_id=outlet.id, lines=[(product.id, 7)], now=NOW, expires_at=None)
+    session.commit()
+    assert levels(session, outlet, product)["OLD"] == (4, 0)  # left for staff to write off
+    with pytest.raises(InsufficientStock):
+        sell(session, move(outlet, product, "sale"), 1)
+    session.rollback()
