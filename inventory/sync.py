@@ -8,7 +8,6 @@ ledger's sum whatever order the movements arrive in. A device sale the counts di
 recorded — the goods were physically sold — and raised as a discrepancy for staff: the one way on-hand goes
 below zero.
 """
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable, Optional
@@ -22,7 +21,7 @@ from core.dates import as_utc
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from inventory.ledger import (InsufficientStock, Move, change_level, fingerprint, first_expired_first_out,
                               level_id, write_row)
-from inventory.models import Discrepancy, Reservation, ReservationLine, StockLevel, StockMovement
+from inventory.models import Discrepancy, StockLevel, StockMovement
 from inventory.reservations import release_expired
 from inventory.stock import lot, positive
 
@@ -280,35 +279,6 @@ def _begin_before_savepoints(session: Session) -> None:
     if connection.dialect.name == "sqlite":
         if not connection.connection.dbapi_connection.in_transaction:
             connection.exec_driver_sql("BEGIN")
-
-
-@dataclass(frozen=True)
-class StockRow:
-    product_id: int
-    batch: str
-    on_hand: int
-    reserved: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
-
-def outlet_stock(session: Session, outlet_id: int, now: datetime) -> list[StockRow]:
-    """Every level at the outlet, per product and lot (soonest best-before first); holds that expired no longer
-    count as reserved, before any job has tidied them."""
-    expired: dict[int, int] = defaultdict(int)
-    for batch_id, held in session.execute(
-            select(ReservationLine.batch_id, func.sum(ReservationLine.qty)).join(ReservationLine.reservation)
-            .where(Reservation.outlet_id == outlet_id, Reservation.status == "active", Reservation.expires_at <= now)
-            .group_by(ReservationLine.batch_id)):
-        expired[batch_id] += int(held)
-    rows = session.execute(
-        select(StockLevel.product_id, StockLevel.batch_id, Batch.lot_code, StockLevel.on_hand, StockLevel.reserved)
-        .join(Batch, Batch.id == StockLevel.batch_id).where(StockLevel.outlet_id == outlet_id)
-        .order_by(StockLevel.product_id, Batch.best_before.is_(None), Batch.best_before, Batch.lot_code))
-    return [StockRow(product_id, lot_code, on_hand, reserved - expired.get(batch_id, 0))
-            for product_id, batch_id, lot_code, on_hand, reserved in rows]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from core.db import db
 from core.errors import N_, Forbidden
 from core.models import utcnow
 from inventory.devices import create_device, get_device, revoke_device
-from inventory.sync import DeviceMovement, changes_since, outlet_stock, push
+from inventory.stock import outlet_stock
+from inventory.sync import DeviceMovement, changes_since, push
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, parse_id, token_auth
 from storefront.api.v1.schemas import (ChangesOut, ChangesQuery, DeviceIn, DeviceOut, MovementsIn, PushOut,
@@ -42,9 +43,11 @@ def _outlet_for_caller(raw_outlet_id: str) -> int:
 @bp.doc(responses={400: "Malformed outlet id (error = invalid_id)", **_OUTLET_ERRORS})
 def stock(outlet_id):
     """Every lot's on hand, reserved and available at the outlet (not paginated)."""
-    rows = outlet_stock(db.session, _outlet_for_caller(outlet_id), utcnow())
-    return {"items": [{"product_id": row.product_id, "batch": row.batch, "on_hand": row.on_hand,
-                       "reserved": row.reserved, "available": row.available} for row in rows]}
+    # Every level, even empty ones (a device keeps its copy in step), by product id, soonest best-before first.
+    lots = sorted(outlet_stock(db.session, _outlet_for_caller(outlet_id), utcnow(), include_empty=True),
+                  key=lambda lot: lot.product_id)
+    return {"items": [{"product_id": lot.product_id, "batch": lot.lot_code, "on_hand": lot.on_hand,
+                       "reserved": lot.reserved, "available": lot.available} for lot in lots]}
 
 
 @bp.post("/outlets/<outlet_id>/movements")
