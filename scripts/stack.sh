@@ -72,7 +72,7 @@ check_prerequisites() {
   [ -n "$(pg_bin)" ] || fail "postgresql" "PostgreSQL server binaries missing" "apt-get install postgresql"
   command -v redis-server >/dev/null || fail "redis" "redis-server missing" "apt-get install redis-server"
   command -v java >/dev/null || fail "opensearch" "java missing" "apt-get install openjdk-17-jre-headless"
-  command -v mvn >/dev/null || [ -d "$ROOT/search/engine/target/lib" ] || fail "opensearch" "mvn missing" "apt-get install maven"
+  command -v mvn >/dev/null || [ -d "$ROOT/services/opensearch/target/lib" ] || fail "opensearch" "mvn missing" "apt-get install maven"
   STRIPE_MOCK="$(command -v stripe-mock || echo "$(go env GOPATH 2>/dev/null)/bin/stripe-mock")"
   if [ ! -x "$STRIPE_MOCK" ]; then
     command -v go >/dev/null || fail "stripe-mock" "stripe-mock and go missing" "install Go, or put stripe-mock on PATH"
@@ -115,7 +115,7 @@ start_search() {
   require_port opensearch "$SEARCH_PORT" STACK_SEARCH_PORT
   mkdir -p "$STACK/opensearch"
   local started=$SECONDS
-  spawn opensearch "$LOGS/opensearch.log" "$ROOT/search/engine/run.sh" "$SEARCH_PORT" "$STACK/opensearch"
+  spawn opensearch "$LOGS/opensearch.log" "$ROOT/services/opensearch/run.sh" "$SEARCH_PORT" "$STACK/opensearch"
   wait_for opensearch 180 "$LOGS/opensearch.log" grep -q "OPENSEARCH READY" "$LOGS/opensearch.log"
   say "opensearch: up on $SEARCH_PORT in $((SECONDS - started))s"
 }

@@ -23,7 +23,7 @@ def domain_modules():
     for package in DOMAIN_PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
-            if path.name != "tasks.py" and relative not in ENTRYPOINTS and "/engine/" not in relative:
+            if path.name != "tasks.py" and relative not in ENTRYPOINTS:
                 yield relative
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a single-node OpenSearch 2.19.6 (embedded, jars from Maven Central) for OCOP Mart.
-# Usage: search/engine/run.sh [port] [data-dir]   (or env OPENSEARCH_PORT, OPENSEARCH_DATA)
+# Usage: services/opensearch/run.sh [port] [data-dir]   (or env OPENSEARCH_PORT, OPENSEARCH_DATA)
 # With no data dir a fresh temp dir is used and deleted on exit.
 # Prints "OPENSEARCH READY http://127.0.0.1:PORT ..." on stdout once HTTP answers.
 set -euo pipefail
