@@ -2,7 +2,9 @@
 #   make run    install, compile translations, migrate, seed the demo shop once, serve on 127.0.0.1:5000
 #   make test   install, compile translations, run pytest (PostgreSQL tests need TEST_DATABASE_URL)
 #   make stack  the full stack (scripts/stack.sh); make stack-stop stops what it started
-#   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set)
+#   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
+#               stock under concurrency (PostgreSQL), and search on each backend (SQLite FTS5; PostgreSQL and
+#               OpenSearch if set)
 
 PY     ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   ?= .venv
@@ -54,10 +56,13 @@ test: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The product list API (BENCH_ARGS), then stock under 8 concurrent clients beside pgbench (STOCK_BENCH_ARGS;
-# PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL).
+# PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL), then search: index build
+# and query latency at 1 and 8 clients on the built-in backend (SQLite FTS5, and PostgreSQL with
+# BENCH_DATABASE_URL or TEST_DATABASE_URL) and on OpenSearch (BENCH_SEARCH_URL or TEST_SEARCH_URL) (SEARCH_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
+	$(BIN)/python bench/search.py $(SEARCH_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations

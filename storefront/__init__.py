@@ -14,6 +14,7 @@ from storefront.config import instance_secret, load_config
 from storefront.errors import register_error_handlers
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
+from storefront.search_service import init_search
 from storefront.security import init_security
 from storefront.unit_of_work import UnitOfWorkFlask
 
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "translations"))
     celery_init_app(app)
+    init_search(app)
     init_security(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -15,11 +15,16 @@ from inventory import seeding as inventory_seeding
 from inventory.ledger import drift
 from inventory.reservations import release_expired
 from storefront.context import today
+from search.documents import indexable_products
+from search.indexing import reindex, sweep
+from sqlalchemy import func, select
+from storefront.search_service import search_service
 from stores import seeding as stores_seeding
 
 
 def register_cli(app) -> None:
     app.cli.add_command(stock)
+    app.cli.add_command(search)
 
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Real products, 16 outlets, demo batches and demo accounts.")
@@ -40,6 +45,8 @@ def register_cli(app) -> None:
             with tqdm(total=generated, unit="products", desc="Generated products") as bar:
                 catalog_seeding.load_generated_products(session, generated, today(), progress=bar.update)
         session.commit()
+        if generated:  # written in bulk, past the hooks that index each change: index everything once
+            _reindex()
         click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
 
 
@@ -83,3 +90,36 @@ def reconcile() -> None:
     click.echo(f"Levels that differ from the ledger: {len(drifted)}")
     if drifted:
         raise SystemExit(1)
+
+
+@click.group(help="The catalogue search index (search/).")
+def search() -> None:
+    pass
+
+
+def _reindex() -> None:
+    cluster = search_service().cluster
+    total = db.session.scalar(select(func.count()).select_from(indexable_products().subquery()))
+    names = "built-in index" + (" and cluster" if cluster is not None else "")
+    started = time.perf_counter()
+    with tqdm(total=total * (2 if cluster is not None else 1), unit="docs", desc=f"Indexing ({names})") as bar:
+        count = reindex(db.session, cluster, utcnow(), progress=bar.update)
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(f"Indexed {count} products ({names}) in {elapsed:.1f} s ({count / max(elapsed, 1e-9):.0f} docs/s).")
+
+
+@search.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the index from the database; on a cluster, a new index is swapped in with no downtime."""
+    _reindex()
+
+
+@search.command("sweep")
+def sweep_command() -> None:
+    """Send the cluster what is still in the outbox (Celery beat runs this every 30 seconds)."""
+    cluster = search_service().cluster
+    if cluster is None:
+        click.echo("No search cluster configured (SEARCH_URL=builtin): the built-in index needs no sweep.")
+        return
+    click.echo(f"Products sent to the cluster: {sweep(db.session, cluster, utcnow())}")

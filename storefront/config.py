@@ -66,7 +66,7 @@ def load_config(instance_path: str) -> dict:
             "broker_transport_options": {"visibility_timeout": visibility_timeout,
                                          "unacked_restore_interval": max(1, min(10, visibility_timeout // 3)),
                                          "unacked_restore_throttle": 1},
-            "imports": ("accounts.tasks", "catalog.tasks", "inventory.tasks"),
+            "imports": ("accounts.tasks", "catalog.tasks", "inventory.tasks", "search.tasks"),
             "timezone": "Asia/Ho_Chi_Minh",
             "beat_schedule": {
                 "certificate-expiry-digest": {"task": "catalog.tasks.certificate_expiry_digest_task",
@@ -74,9 +74,12 @@ def load_config(instance_path: str) -> dict:
                 "release-expired-holds": {"task": "inventory.tasks.release_expired_holds_task", "schedule": 60.0},
                 "stock-reconcile": {"task": "inventory.tasks.reconcile_task",
                                     "schedule": crontab(minute=30, hour=2)},
+                "search-sweep": {"task": "search.tasks.sweep_task", "schedule": 30.0},
             },
         },
         "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
+        #: The cluster alias the catalogue is read through (each rebuild puts a new index behind it).
+        "SEARCH_INDEX": os.environ.get("SEARCH_INDEX", "ocop-products"),
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),

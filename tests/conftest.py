@@ -114,6 +114,8 @@ def _clear_tables() -> None:
         db.session.execute(text("UPDATE products SET current_certificate_id = NULL"))
         for table in tables:
             db.session.execute(table.delete())
+        # The built-in search index's FTS5 table is made by its migration, outside the models' metadata.
+        db.session.execute(text("DELETE FROM search_fts"))
     db.session.commit()
 
 

@@ -2,8 +2,8 @@
 from werkzeug.datastructures import MultiDict
 
 from catalog.groups import GROUPS
-from catalog.queries import SORTS, ProductFilters
 from core.errors import N_, InvalidInput
+from search.query import SORTS, SearchQuery
 
 PER_PAGE = 24
 
@@ -19,7 +19,15 @@ def _ints(values: list[str], allowed: set[int], name: str) -> list[int]:
     return result
 
 
-def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> ProductFilters:
+def _price(value: str, name: str):
+    if value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        raise InvalidInput(N_("Giá '%(name)s' phải là số đồng, không âm."), name=name, value=value[:20])
+    return int(value)
+
+
+def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> SearchQuery:
     q = args.get("q", "").strip()
     if len(q) > 200:
         raise InvalidInput(N_("Từ khóa tìm kiếm quá dài (tối đa 200 ký tự)."))
@@ -33,6 +41,9 @@ def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> ProductF
     page = args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100000:
         raise InvalidInput(N_("Số trang phải là số nguyên từ 1."))
-    return ProductFilters(q=q, groups=_ints(args.getlist("group"), set(GROUPS), "nhóm"),
-                          stars=_ints(args.getlist("stars"), {3, 4, 5}, "sao"), districts=districts,
-                          sort=sort, page=int(page), per_page=PER_PAGE)
+    min_price, max_price = _price(args.get("min_price", ""), "min_price"), _price(args.get("max_price", ""), "max_price")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise InvalidInput(N_("Giá thấp nhất không được lớn hơn giá cao nhất."))
+    return SearchQuery(q=q, groups=tuple(_ints(args.getlist("group"), set(GROUPS), "nhóm")),
+                       stars=tuple(_ints(args.getlist("stars"), {3, 4, 5}, "sao")), districts=tuple(districts),
+                       min_price=min_price, max_price=max_price, sort=sort, page=int(page), per_page=PER_PAGE)

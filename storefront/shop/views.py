@@ -3,11 +3,14 @@ from flask import redirect, render_template, request, session, url_for
 
 from catalog.certification import certificate_standing, sellability
 from catalog.groups import GROUPS, SERVICE_GROUP
-from catalog.queries import ProductFilters, district_slugs, get_product_by_slug, list_sellable
+from catalog.queries import district_slugs, get_product_by_slug
 from core.db import db
 from core.models import utcnow
-from inventory.availability import availability, in_stock_ids
+from inventory.availability import availability
+from search.listing import catalogue_page
+from search.query import SearchQuery
 from storefront.context import today
+from storefront.search_service import search_service
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
 from storefront.urls import local_path
@@ -19,27 +22,28 @@ HOME_PER_GROUP = 8
 @bp.get("/")
 def home():
     """Products by group, 5★ first."""
-    shelves = []
+    shelves, in_stock = [], set()
     for code, name in GROUPS.items():
-        page = list_sellable(db.session, ProductFilters(groups=[code], sort="stars", per_page=HOME_PER_GROUP),
-                             today())
+        page = catalogue_page(db.session, search_service(), SearchQuery(groups=(code,), sort="stars",
+                                                                          per_page=HOME_PER_GROUP, with_facets=False),
+                              today())
         if page.items:
             shelves.append({"code": code, "name": name, "products": page.items, "total": page.total})
-    in_stock = in_stock_ids(db.session, (p.id for shelf in shelves for p in shelf["products"]), utcnow())
+            in_stock |= page.in_stock
     return render_template("shop/home.html", shelves=shelves, in_stock=in_stock)
 
 
 @bp.get("/san-pham")
 def catalogue():
     filters = parse_catalogue_args(request.args, district_slugs(db.session))
-    page = list_sellable(db.session, filters, today())
+    page = catalogue_page(db.session, search_service(), filters, today())
     # Offer only choices that lead somewhere (or are already chosen).
     groups = {code: name for code, name in GROUPS.items()
               if str(code) in page.facets["group"] or code in filters.groups}
     districts = [area for area in district_areas(db.session)
                  if area.slug in page.facets["district"] or area.slug in filters.districts]
     return render_template("shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts,
-                           in_stock=in_stock_ids(db.session, (p.id for p in page.items), utcnow()))
+                           in_stock=page.in_stock)
 
 
 @bp.get("/san-pham/<slug>")

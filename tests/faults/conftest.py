@@ -1,4 +1,4 @@
-"""Private PostgreSQL and Redis instances for failure injection.
+"""Private PostgreSQL, Redis and OpenSearch instances for failure injection.
 
 The tests start these themselves, on free ports and in temporary directories, so they can stop, restart or
 kill them without touching the services the rest of the suite uses; every process is stopped and every
@@ -225,3 +225,75 @@ def private_redis(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+class PrivateSearchNode:
+    """services/opensearch/run.sh on a free port. Each start is a new node on a data directory of its own, empty,
+    as a replaced machine would be; its data directories are removed at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"opensearch://127.0.0.1:{self.port}"
+        self.log = folder / "opensearch.log"
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> float:
+        """Starts a node and waits for its READY line; returns the seconds that took."""
+        self.starts += 1
+        data = self.folder / f"data-{self.starts}"
+        ready_before = self._ready_lines()
+        with open(self.log, "ab") as log:
+            # Its own process group: run.sh may still be building (mvn) when it has to be stopped.
+            self.process = subprocess.Popen([str(REPO / "services/opensearch/run.sh"), str(self.port), str(data)],
+                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        took = wait_until(lambda: self._ready_lines() > ready_before or self.process.poll() is not None,
+                          timeout=120, what=f"private OpenSearch node on port {self.port}", interval=0.2)
+        if self.process.poll() is not None:
+            pytest.fail(f"OpenSearch node exited ({self.process.returncode}):\n{_log_tail(self.log)}", pytrace=False)
+        return took
+
+    def _ready_lines(self) -> int:
+        try:
+            return self.log.read_text(errors="replace").count("OPENSEARCH READY")
+        except OSError:
+            return 0
+
+    def stop(self) -> None:
+        """SIGTERM, as an orchestrator stops a node; SIGKILL to the whole group if it outlives the grace."""
+        if self.process is None:
+            return
+        try:
+            stop_process(self.process, grace=20)
+        finally:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process = None
+
+    def client(self, timeout: float = 30):
+        from search.opensearch import client_for
+        return client_for(self.url, timeout=timeout)
+
+    def log_tail(self) -> str:
+        return _log_tail(self.log)
+
+
+@pytest.fixture
+def private_search_node(tmp_path):
+    """A private OpenSearch node, started; the test may stop and start it again (each start empty)."""
+    if shutil.which("java") is None:
+        missing_service("java not found: the OpenSearch node (services/opensearch/run.sh) needs Java 17")
+    folder = tmp_path / "opensearch"
+    folder.mkdir()
+    node = PrivateSearchNode(folder)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+        for data in folder.glob("data-*"):  # the log stays with pytest's temporary directory
+            shutil.rmtree(data, ignore_errors=True)

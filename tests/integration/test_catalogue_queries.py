@@ -4,10 +4,18 @@ from sqlalchemy import select
 
 from catalog.certification import sellability
 from catalog.models import Product
-from catalog.queries import ProductFilters, expiring_certificates, list_sellable, sellable_products
+from catalog.queries import expiring_certificates, sellable_products
 from catalog.services import issue_certificate, revoke_certificate
+from search.listing import catalogue_page
+from search.query import SearchQuery
+from search.service import Search
 from tests.conftest import PINNED_TODAY
 from tests.factories import make_product
+
+
+def listing(session, **query):
+    """The shop's listing on the built-in index, which every commit above has kept up to date."""
+    return catalogue_page(session, Search(), SearchQuery(**query), PINNED_TODAY)
 
 
 def test_the_sql_filter_agrees_with_the_pure_rule_on_every_case(session):
@@ -46,7 +54,7 @@ def test_a_re_evaluation_supersedes_the_old_certificate(session):
                       issued_on=date(2026, 10, 1), today=PINNED_TODAY)
     session.commit()
     assert product.current_certificate.stars == 4
-    page = list_sellable(session, ProductFilters(), PINNED_TODAY)
+    page = listing(session)
     assert [p.id for p in page.items] == [product.id]
 
 
@@ -57,23 +65,23 @@ def test_filters_sorting_paging_and_facets(session):
     middle = make_product(session, "Đặc sản chả mực", stars=4, price_vnd=200_000, district_slug="do-son")
     session.commit()
 
-    by_price = list_sellable(session, ProductFilters(sort="price_asc"), PINNED_TODAY)
+    by_price = listing(session, sort="price_asc")
     assert [p.id for p in by_price.items] == [cheap.id, middle.id, dear.id]
-    by_stars = list_sellable(session, ProductFilters(), PINNED_TODAY)
+    by_stars = listing(session)
     assert [p.id for p in by_stars.items] == [dear.id, middle.id, cheap.id]
 
-    unaccented = list_sellable(session, ProductFilters(q="nuoc mam"), PINNED_TODAY)
+    unaccented = listing(session, q="nuoc mam")
     assert [p.id for p in unaccented.items] == [cheap.id]
-    assert [p.id for p in list_sellable(session, ProductFilters(q="dac san"), PINNED_TODAY).items] == [middle.id]
+    assert [p.id for p in listing(session, q="dac san").items] == [middle.id]
 
-    four_or_five = list_sellable(session, ProductFilters(stars=[4, 5]), PINNED_TODAY)
+    four_or_five = listing(session, stars=(4, 5))
     assert four_or_five.total == 2
     # A facet ignores its own filter, so the shopper still sees how many 3★ products exist.
     assert four_or_five.facets["stars"] == {"3": 1, "4": 1, "5": 1}
     assert four_or_five.facets["district"] == {"do-son": 1, "thuy-nguyen": 1}
-    assert list_sellable(session, ProductFilters(districts=["cat-hai"]), PINNED_TODAY).total == 1
+    assert listing(session, districts=("cat-hai",)).total == 1
 
-    second_page = list_sellable(session, ProductFilters(per_page=2, page=2), PINNED_TODAY)
+    second_page = listing(session, per_page=2, page=2)
     assert second_page.total == 3 and [p.id for p in second_page.items] == [cheap.id]
 
 
@@ -115,7 +123,6 @@ def test_the_weekly_digest_mails_the_certificates_about_to_lapse(app, session, t
 
 
 def test_search_matches_whole_words_of_the_name_or_the_producer(session):
-    from catalog.queries import suggest_names
     from tests.factories import make_producer
     vase = make_product(session, "Bình giọt ngọc", stars=5, level="national", issued_on=date(2025, 6, 26),
                         producer=make_producer(session, "Công ty CP Gốm Chu Đậu"))
@@ -124,7 +131,7 @@ def test_search_matches_whole_words_of_the_name_or_the_producer(session):
     session.commit()
 
     def found(q):
-        return [p.id for p in list_sellable(session, ProductFilters(q=q), PINNED_TODAY).items]
+        return [p.id for p in listing(session, q=q).items]
 
     assert found("gom chu dau") == [vase.id]
     assert found("GỐM Chu Đậu") == [vase.id]
@@ -132,8 +139,8 @@ def test_search_matches_whole_words_of_the_name_or_the_producer(session):
     assert found("hop 200g") == [fish.id]            # punctuation is not part of a word
     assert found("tra") == []                        # no match inside "trái"
     assert fruit.id in found("trai cay")
-    assert suggest_names(session, "binh gio", PINNED_TODAY) == ["Bình giọt ngọc"]
-    assert suggest_names(session, "   ", PINNED_TODAY) == []
+    assert Search().suggest(session, "binh gio", PINNED_TODAY) == ["Bình giọt ngọc"]
+    assert Search().suggest(session, "   ", PINNED_TODAY) == []
 
 
 def test_name_matches_rank_before_producer_matches(session):
@@ -142,5 +149,5 @@ def test_name_matches_rank_before_producer_matches(session):
                                producer=make_producer(session, "HTX Gốm Sen"))
     by_name = make_product(session, "Gốm men lam", stars=3)
     session.commit()
-    page = list_sellable(session, ProductFilters(q="gom"), PINNED_TODAY)
+    page = listing(session, q="gom")
     assert [p.id for p in page.items] == [by_name.id, by_producer.id]

@@ -2,14 +2,17 @@ from apiflask import abort
 
 from catalog.certification import sellability
 from catalog.models import Product
-from catalog.queries import ProductFilters, district_slugs, get_product, suggest_names
+from catalog.queries import district_slugs, get_product
 from core.db import db
 from core.models import utcnow
-from inventory.availability import availability, list_with_stock
+from inventory.availability import availability
+from search.listing import catalogue_page
+from search.query import SearchQuery
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
 from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut, SuggestQuery
 from storefront.context import today
+from storefront.search_service import search_service
 from stores.models import Outlet
 
 
@@ -49,15 +52,14 @@ def list_products(query):
     if query.get("min_price") is not None and query.get("max_price") is not None \
             and query["min_price"] > query["max_price"]:
         abort(400, "min_price không được lớn hơn max_price.", extra_data={"error": "invalid"})
-    filters = ProductFilters(q=query["q"], groups=query["group"], stars=query["stars"],
-                             districts=query["district"], min_price=query.get("min_price"),
-                             max_price=query.get("max_price"), sort=query["sort"], page=query["page"],
-                             per_page=query["per_page"])
-    listing = list_with_stock(db.session, filters, today(), utcnow(), in_stock_only=bool(query.get("in_stock")),
-                              outlet_id=query.get("outlet_id"))
-    page = listing.page
-    return {"items": [product_item(p, p.id in listing.in_stock) for p in page.items], "total": page.total,
-            "page": page.page, "per_page": page.per_page, "facets": page.facets}
+    search = SearchQuery(q=query["q"], groups=tuple(query["group"]), stars=tuple(query["stars"]),
+                         districts=tuple(query["district"]), in_stock=bool(query.get("in_stock")),
+                         outlet_id=query.get("outlet_id"), min_price=query.get("min_price"),
+                         max_price=query.get("max_price"), sort=query["sort"], page=query["page"],
+                         per_page=query["per_page"])
+    page = catalogue_page(db.session, search_service(), search, today())
+    return {"items": [product_item(p, p.id in page.in_stock) for p in page.items], "total": page.total,
+            "page": page.page, "per_page": page.per_page, "facets": page.facets, "did_you_mean": page.did_you_mean}
 
 
 @bp.get("/products/<product_id>")
@@ -92,5 +94,6 @@ def product_detail(product_id):
 @bp.input(SuggestQuery, location="query", arg_name="query")
 @bp.output(SuggestOut)
 def suggest(query):
-    """Up to 8 names of sellable products that match the words typed so far (the last may be half typed)."""
-    return {"suggestions": suggest_names(db.session, query["q"], today())}
+    """Up to 8 names of sellable products that match the words typed so far (the last may be half typed);
+    none until three letters or digits are typed."""
+    return {"suggestions": search_service().suggest(db.session, query["q"], today())}

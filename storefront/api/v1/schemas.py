@@ -5,7 +5,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import EXCLUDE, ValidationError, fields, validates
 
 from catalog.certification import LEVELS
-from catalog.queries import SORTS
+from search.query import SORTS
 from storefront.api.v1.common import MAX_ID
 
 MAX_PRICE = 10**12
@@ -111,6 +111,9 @@ class ProductList(Schema):
                   metadata={"description": "Counts of matching products per value of group, stars, district "
                                            "and outlet (outlet id → products available there); each facet "
                                            "ignores its own filter."})
+    did_you_mean = String(allow_none=True,
+                          metadata={"description": "The query with unknown words replaced by the closest known "
+                                                   "ones (folded), when some word was not found as typed."})
 
 
 class CertificateOut(Schema):

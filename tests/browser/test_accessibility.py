@@ -1,0 +1,86 @@
+"""axe-core finds no accessibility violation, of any impact, on the shopper's main pages in both languages.
+
+axe-core comes with `axe-playwright-python` (nothing is downloaded); it runs every rule it ships but the
+experimental ones, best practices such as `heading-order` included.
+"""
+import re
+
+import pytest
+
+from tests.browser.test_search_ui import open_suggestions
+
+pytestmark = pytest.mark.browser
+
+LANGUAGES = ("vi", "en")
+
+
+@pytest.fixture(scope="module")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture(params=LANGUAGES)
+def shopper(request, chromium_browser, live_server):
+    """A page in a fresh browser whose session speaks the language of the parameter."""
+    language = request.param
+    context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    response = page.goto(f"{live_server}/?lang={language}")
+    assert response is not None and response.ok
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _visit(page, url: str) -> None:
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    language = page.evaluate("document.documentElement.lang")
+    assert language in LANGUAGES, f"{url} declares no page language"
+
+
+def _assert_no_violations(axe, page, what: str) -> None:
+    results = axe.run(page)
+    violations = results.response["violations"]
+    language = page.evaluate("document.documentElement.lang")
+    summary = ", ".join(f"{v['id']} ({v['impact']}) ×{len(v['nodes'])}" for v in violations)
+    assert not violations, (f"axe found {len(violations)} violation(s) on {what} [{language}] {page.url}: "
+                            f"{summary}\n{results.generate_report()}")
+
+
+def test_home_page(axe, shopper, live_server):
+    _visit(shopper, live_server + "/")
+    _assert_no_violations(axe, shopper, "the home page")
+
+
+def test_filtered_catalogue(axe, shopper, live_server):
+    _visit(shopper, live_server + "/san-pham?group=1&stars=4")
+    assert shopper.locator(".card").count() > 0, "the filtered catalogue shows no product to check"
+    _assert_no_violations(axe, shopper, "the catalogue with filters")
+
+
+def test_search_with_the_suggestion_list_open(axe, shopper, live_server):
+    _visit(shopper, live_server + "/san-pham?q=n%C6%B0%E1%BB%9Bc")
+    open_suggestions(shopper, "#site-q", "nuo")
+    shopper.keyboard.press("ArrowDown")
+    _assert_no_violations(axe, shopper, "a search with the suggestion list open")
+
+
+def test_did_you_mean(axe, shopper, live_server):
+    _visit(shopper, live_server + "/san-pham?q=nuoc+mamm")
+    offer = shopper.locator(".did-you-mean a")
+    assert offer.count() == 1, "the catalogue offers no “did you mean” for “nuoc mamm”"
+    assert offer.inner_text().strip() == "nuoc mam"
+    _assert_no_violations(axe, shopper, "the “did you mean” page")
+
+
+def test_product_page(axe, shopper, live_server):
+    _visit(shopper, live_server + "/")
+    href = shopper.locator('.card a[href^="/san-pham/"]').first.get_attribute("href")
+    assert re.fullmatch(r"/san-pham/[^/?#]+", href)
+    _visit(shopper, live_server + href)
+    _assert_no_violations(axe, shopper, "a product page")
