@@ -280,10 +280,8 @@ class BuiltinBackend:
         if query.districts:
             chosen["district"] = D.district.in_(query.districts)
         if query.in_stock:
-            at = [OUTLETS.product_id == D.product_id]
-            if query.outlet_id is not None:
-                at.append(OUTLETS.outlet_id == query.outlet_id)
-            chosen["outlet"] = exists().where(*at)
+            chosen["outlet"] = D.in_stock.is_(True) if query.outlet_id is None else exists().where(
+                OUTLETS.product_id == D.product_id, OUTLETS.outlet_id == query.outlet_id)
         return chosen
 
     def _facets(self, matching: list, chosen: dict) -> tuple[int, dict[str, dict[str, int]]]:

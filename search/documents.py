@@ -73,11 +73,12 @@ def indexable_products():
 
 
 def _place_names(session: Session) -> dict[int, list[str]]:
-    """Per district area id, every name its place has carried (huyện and thành phố Thủy Nguyên) and its province."""
+    """Per district area id, every name its place has carried (huyện and thành phố Thủy Nguyên). Not the
+    province: every product would hold "Hải Phòng", and "hai" would find the whole catalogue."""
     areas = session.scalars(select(Area).where(Area.level == "district")).all()
     labels: dict[str, list[str]] = defaultdict(list)
     for area in areas:
-        labels[area.slug] += [area.label, area.province]
+        labels[area.slug].append(area.label)
     return {area.id: list(dict.fromkeys(labels[area.slug])) for area in areas}
 
 

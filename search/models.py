@@ -20,8 +20,10 @@ class SearchDocument(Base):
         # Facet counts read only this index, in the order they group by, never the rows' long word lists.
         Index("ix_search_documents_facets", "group_code", "stars", "district", "issued_on", "expires_on",
               "price_vnd", "in_stock"),
-        # Browsing (5★ first, then by name) walks this and stops at the end of the page.
-        Index("ix_search_documents_by_stars", text("stars DESC"), "sort_name", "product_id"),
+        # Browsing (5★ first, then by name) walks this and stops at the end of the page; it carries every filter
+        # column, so neither a filtered walk nor a count by stars ever reads the rows' long word lists.
+        Index("ix_search_documents_by_stars", text("stars DESC"), "sort_name", "product_id", "in_stock",
+              "issued_on", "expires_on", "group_code", "district", "price_vnd"),
     )
 
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

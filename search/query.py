@@ -2,7 +2,7 @@
 
 Matching, the same on every backend: the query is folded (core.text.fold_words) into words; a product matches
 when each word is a word of its searchable text (name, producer, group and sub-group, origin commune, former
-district and province, description). A word no indexed product has, of MIN_FUZZY_LENGTH letters or more, is
+district in each of its names, description). A word no indexed product has, of MIN_FUZZY_LENGTH letters or more, is
 read as a typo: it matches the indexed words one edit away (a letter wrong, missing, extra, or two neighbours
 swapped), and `did_you_mean` offers the query with each such word replaced by its correction held by the most
 products. Suggestions (suggest()) read the last word as the start of a word.

@@ -129,10 +129,9 @@ def database_url(tmp_path):
     return url
 
 
-def watch_search_log(caplog, monkeypatch):
-    """The search service's warnings from now on (the migrations' fileConfig also disabled its logger)."""
+def watch_search_log(caplog):
+    """The search service's warnings from now on."""
     logger = logging.getLogger("search.service")
-    monkeypatch.setattr(logger, "disabled", False)
     caplog.set_level(logging.WARNING, logger=logger.name)
     return lambda: [r.getMessage() for r in caplog.records if r.name == logger.name]
 
@@ -141,7 +140,7 @@ def test_the_search_node_stopped_under_traffic_then_started_again(private_search
                                                                     monkeypatch, caplog):
     node = private_search_node
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # hand-overs to the cluster run in-process
-    search_log = watch_search_log(caplog, monkeypatch)
+    search_log = watch_search_log(caplog)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "faults-test", "TODAY": TODAY,
                       "MAIL_OUTBOX": str(tmp_path / "outbox"), "RATELIMIT_STORAGE_URI": "memory://",
                       "SEARCH_URL": node.url, "SEARCH_INDEX": "ocop-products"})

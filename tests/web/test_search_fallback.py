@@ -18,11 +18,9 @@ def app(database_url, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def search_log(caplog, monkeypatch):
-    """The search service's warnings. The in-process migrations' logging.config.fileConfig (migrations/env.py)
-    disables every logger that existed before it, this one included: enable it again for the test."""
+def search_log(caplog):
+    """The search service's warnings."""
     logger = logging.getLogger("search.service")
-    monkeypatch.setattr(logger, "disabled", False)
     caplog.set_level(logging.WARNING, logger=logger.name)
     return lambda: [r.getMessage() for r in caplog.records if r.name == logger.name]
 
