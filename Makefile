@@ -3,8 +3,8 @@
 #   make test   install, compile translations, run pytest (PostgreSQL tests need TEST_DATABASE_URL)
 #   make stack  the full stack (scripts/stack.sh); make stack-stop stops what it started
 #   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
-#               stock under concurrency (PostgreSQL), and search on each backend (SQLite FTS5; PostgreSQL and
-#               OpenSearch if set)
+#               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
+#               OpenSearch if set), and contested checkouts (PostgreSQL)
 
 PY     ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   ?= .venv
@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_BENCH_ARGS)
+	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations

@@ -1,4 +1,5 @@
 """The six OCOP product groups of Decision 148/QĐ-TTg. Sub-groups are data, not code."""
+from core.text import fold_words
 
 GROUPS: dict[int, str] = {
     1: "Thực phẩm",
@@ -23,3 +24,18 @@ def has_best_before(group: int) -> bool:
     if group not in GROUPS:
         raise ValueError(f"unknown OCOP product group {group!r}")
     return group in GROUPS_WITH_BEST_BEFORE
+
+
+#: Words that make a drink alcoholic when the sub-group does not say (imported rows without one).
+_ALCOHOL_WORDS = ("ruou", "bia", "vang")
+
+
+def is_alcoholic(product) -> bool:
+    """Drinks with alcohol are sold only to buyers who confirm being 18 or over (DESIGN §3, confirm_adult):
+    the sub-group "Đồ uống có cồn", or a rượu, bia or vang by name in the drinks group."""
+    if product.group != 2:
+        return False
+    subgroup = fold_words(product.subgroup or "")
+    if subgroup:
+        return "co con" in subgroup and "khong co con" not in subgroup
+    return bool(set(fold_words(product.name).split()) & set(_ALCOHOL_WORDS))

@@ -28,6 +28,16 @@ def _embedded_database_settings(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _savepoint_inside_a_transaction(connection, name) -> None:
+    """pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued first would open one
+    itself and its RELEASE would COMMIT everything so far. Begin the real transaction first: a savepoint is then
+    nested as on PostgreSQL, and the session's rollback undoes what was written inside it too."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def is_sqlite_error(error: BaseException) -> bool:
     return isinstance(getattr(error, "orig", error), sqlite3.Error)
 

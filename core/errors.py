@@ -41,3 +41,9 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class Unavailable(DomainError):
+    """A service the request needs (a payment provider) cannot be reached now; trying again may succeed."""
+
+    code = "unavailable"

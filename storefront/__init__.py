@@ -6,6 +6,7 @@ from flask import current_app, request, session
 from flask_babel import get_locale
 
 import inventory.models  # noqa: F401  (its tables join the metadata that migrations compare against)
+import orders.models  # noqa: F401  (likewise)
 from accounts.services import user_for_session
 from core.db import db
 from core.money import format_vnd
@@ -14,6 +15,7 @@ from storefront.config import instance_secret, load_config
 from storefront.errors import register_error_handlers
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
+from storefront.ordering import init_ordering
 from storefront.search_service import init_search
 from storefront.security import init_security
 from storefront.unit_of_work import UnitOfWorkFlask
@@ -49,6 +51,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
                    default_translation_directories=str(ROOT / "translations"))
     celery_init_app(app)
     init_search(app)
+    init_ordering(app)
     init_security(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -3,6 +3,7 @@
 A thin caller: each package owns its seed loader; this command orders them, prints what they did and commits once.
 """
 import time
+from collections import Counter
 
 import click
 from tqdm import tqdm
@@ -14,10 +15,13 @@ from core.models import utcnow
 from inventory import seeding as inventory_seeding
 from inventory.ledger import drift
 from inventory.reservations import release_expired
+from orders.lifecycle import expire_unpaid
+from orders.payments.settlement import import_statement
 from storefront.context import today
 from search.documents import indexable_products
 from search.indexing import reindex, sweep
 from sqlalchemy import func, select
+from storefront.ordering import payment_methods
 from storefront.search_service import search_service
 from stores import seeding as stores_seeding
 
@@ -25,6 +29,7 @@ from stores import seeding as stores_seeding
 def register_cli(app) -> None:
     app.cli.add_command(stock)
     app.cli.add_command(search)
+    app.cli.add_command(orders)
 
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Real products, 16 outlets, demo batches and demo accounts.")
@@ -89,6 +94,36 @@ def reconcile() -> None:
                    f"ledger {entry['ledger']} (on hand, reserved)")
     click.echo(f"Levels that differ from the ledger: {len(drifted)}")
     if drifted:
+        raise SystemExit(1)
+
+
+@click.group(help="Order housekeeping and payments received outside Stripe (orders/).")
+def orders() -> None:
+    pass
+
+
+@orders.command("expire-unpaid")
+def expire_unpaid_orders() -> None:
+    """Expire orders still unpaid past their time and put their stock back on sale (Celery beat runs the same
+    every minute)."""
+    expired = expire_unpaid(db.session, utcnow())
+    db.session.commit()
+    click.echo(f"Unpaid orders expired: {expired}")
+
+
+@orders.command("import-statement")
+@click.argument("statement", type=click.File("r", encoding="utf-8-sig"))
+def import_bank_statement(statement) -> None:
+    """Pay VietQR orders from a bank statement CSV (date, amount, description) by the order code in the
+    description and the exact amount; exit 1 if a line names an unknown order or another amount."""
+    matches = import_statement(db.session, statement.read(), payment_methods(), utcnow())
+    db.session.commit()  # what matched stays paid even when other lines need a person to look at them
+    for match in matches:
+        click.echo(f"line {match.line}: {match.code} {match.amount_vnd} VND: {match.outcome}")
+    outcomes = Counter(match.outcome for match in matches)
+    summary = ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes.items())) or "none"
+    click.echo(f"Statement lines naming an order: {len(matches)} ({summary})")
+    if outcomes["unknown_order"] or outcomes["amount_mismatch"]:
         raise SystemExit(1)
 
 

@@ -66,7 +66,7 @@ def load_config(instance_path: str) -> dict:
             "broker_transport_options": {"visibility_timeout": visibility_timeout,
                                          "unacked_restore_interval": max(1, min(10, visibility_timeout // 3)),
                                          "unacked_restore_throttle": 1},
-            "imports": ("accounts.tasks", "catalog.tasks", "inventory.tasks", "search.tasks"),
+            "imports": ("accounts.tasks", "catalog.tasks", "inventory.tasks", "orders.tasks", "search.tasks"),
             "timezone": "Asia/Ho_Chi_Minh",
             "beat_schedule": {
                 "certificate-expiry-digest": {"task": "catalog.tasks.certificate_expiry_digest_task",
@@ -75,6 +75,7 @@ def load_config(instance_path: str) -> dict:
                 "stock-reconcile": {"task": "inventory.tasks.reconcile_task",
                                     "schedule": crontab(minute=30, hour=2)},
                 "search-sweep": {"task": "search.tasks.sweep_task", "schedule": 30.0},
+                "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
             },
         },
         "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
@@ -83,6 +84,15 @@ def load_config(instance_path: str) -> dict:
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        #: The shop's receiving account for VietQR transfers; the demo default is a placeholder account.
+        "VIETQR_BANK_BIN": os.environ.get("VIETQR_BANK_BIN", "970415"),
+        "VIETQR_ACCOUNT": os.environ.get("VIETQR_ACCOUNT", "113366668888"),
+        "VIETQR_ACCOUNT_NAME": os.environ.get("VIETQR_ACCOUNT_NAME", "OCOP MART HAI PHONG"),
+        #: How long stock waits for each way of paying (minutes), and the delivery fee per province code.
+        "HOLD_MINUTES_CARD": int(os.environ.get("HOLD_MINUTES_CARD", "15")),
+        "HOLD_MINUTES_VIETQR": int(os.environ.get("HOLD_MINUTES_VIETQR", "15")),
+        "HOLD_MINUTES_CASH": int(os.environ.get("HOLD_MINUTES_CASH", str(48 * 60))),
+        "DELIVERY_FEES": {"31": 25_000, "*": 45_000},
         #: Failed logins allowed per (account, address), and per address over all accounts; successes are free.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),

@@ -11,11 +11,11 @@ from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
 from core.db import db, is_lock_error, is_sqlite_error
-from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Term
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Term, Unavailable
 
 log = logging.getLogger(__name__)
 
-STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403}
+STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
 CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                    405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
                    422: "invalid", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}

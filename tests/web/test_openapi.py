@@ -29,7 +29,14 @@ ERROR_STATUSES = {
     ("get", "/api/v1/transfers/{transfer_id}"): {400, 401, 403, 404},
     ("post", "/api/v1/transfers/{transfer_id}/dispatch"): {400, 401, 403, 404, 409},
     ("post", "/api/v1/transfers/{transfer_id}/receive"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/orders"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/orders/lookup"): {400, 404},
+    ("get", "/api/v1/orders/{order_id}"): {400, 401, 404},
+    ("get", "/api/v1/orders/{order_id}/vietqr.svg"): {400, 404},
+    ("post", "/api/v1/payments/stripe/webhook"): {400, 404, 413},
 }
+#: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
+UUID_IDS = {"order_id"}
 
 #: A body each operation with an id in its path accepts, so that only the id can be wrong.
 VALID_BODIES = {
@@ -82,15 +89,17 @@ def assert_error(response, status: int, code: str | None = None):
 
 # What the document says.
 
-def test_every_path_id_is_a_positive_database_integer(spec):
+def test_every_path_id_is_a_positive_database_integer_or_a_uuid(spec):
     documented = {}
     for _, path, operation in operations(spec):
         for parameter in operation["parameters"]:
             if parameter["in"] == "path":
                 documented[(path, parameter["name"])] = parameter["schema"]
     assert documented, "no path parameters found"
-    assert all(schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID} for schema in documented.values()), \
-        documented
+    assert all(schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+               for (_, name), schema in documented.items() if name not in UUID_IDS), documented
+    assert all(schema["type"] == "string" and schema["format"] == "uuid"
+               for (_, name), schema in documented.items() if name in UUID_IDS), documented
 
 
 def test_every_request_body_is_required(spec):
@@ -102,7 +111,9 @@ def test_every_request_body_is_required(spec):
                       ("post", "/api/v1/outlets/{outlet_id}/movements"): True,
                       ("post", "/api/v1/outlets/{outlet_id}/devices"): True,
                       ("post", "/api/v1/transfers"): True,
-                      ("post", "/api/v1/transfers/{transfer_id}/receive"): True}
+                      ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
+                      ("post", "/api/v1/orders"): True,
+                      ("post", "/api/v1/payments/stripe/webhook"): True}
 
 
 def test_suggest_documents_its_query_of_at_most_100_characters(spec):
@@ -158,7 +169,10 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                            ("post", "/api/v1/outlets/{outlet_id}/devices"), ("delete", "/api/v1/devices/{device_id}"),
                            ("post", "/api/v1/transfers"), ("get", "/api/v1/transfers/{transfer_id}"),
                            ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
-                           ("post", "/api/v1/transfers/{transfer_id}/receive"))}}
+                           ("post", "/api/v1/transfers/{transfer_id}/receive"))},
+                       # Guests may order and read their order; a token, when sent, says whose it is.
+                       ("post", "/api/v1/orders"): [{"BearerAuth": []}],
+                       ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}]}
     assert spec["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/token"}
 
@@ -173,7 +187,7 @@ def test_every_documented_id_is_checked_as_documented(client, session, spec, raw
     headers = {"Authorization": f"Bearer {admin_token(client, session)}"}
     checked = set()
     for method, path, operation in operations(spec):
-        for name in id_parameters(operation):
+        for name in set(id_parameters(operation)) - UUID_IDS:
             url = path.replace("{" + name + "}", raw_id)
             response = client.open(url, method=method.upper(), headers=headers, json=VALID_BODIES.get(path))
             assert_error(response, status, code)
