@@ -13,6 +13,7 @@ from storefront.auth.throttle import forgive_successful_login, login_attempts_li
 from storefront.celery import dispatch
 from storefront.errors import DEFAULT_MESSAGES, error_response, translated
 from storefront.extensions import limiter
+from storefront.shop.cart import merge_guest_cart
 from storefront.urls import local_path
 
 
@@ -31,6 +32,8 @@ def login():
         else:
             forgive_successful_login()
             login_user(user)
+            merge_guest_cart(user.id)
+            db.session.commit()
             return redirect(local_path(request.args.get("next")) or url_for("shop.home"))
     return render_template("auth/login.html", form=form)
 
@@ -68,6 +71,8 @@ def register():
         else:
             db.session.commit()
             login_user(user)
+            merge_guest_cart(user.id)
+            db.session.commit()
             flash(_("Chào mừng bạn đến OCOP Mart!"), "success")
             return redirect(url_for("shop.home"))
     return render_template("auth/register.html", form=form)

@@ -78,6 +78,7 @@ def site_pages(live_app):
         admin_id = db.session.scalars(select(User.id).where(User.email == LIVE_ACCOUNTS["admin"])).one()
         district_slug = db.session.scalars(select(Area.slug).join(Product, Product.origin_district_id == Area.id)
                                            .order_by(Product.id)).first()
+        order_id = _place_an_order(live_app, outlet_id)
         db.session.remove()
     assert uncertified and revoked and expired, "the demo catalogue no longer has every kind of off-sale product"
 
@@ -115,6 +116,13 @@ def site_pages(live_app):
         Page("staff: discrepancies", "staff", f"/cua-hang/{outlet_id}/chenh-lech", "staff.discrepancies"),
         Page("staff: transfers", "staff", f"/cua-hang/{outlet_id}/chuyen-hang", "staff.transfers_page"),
         Page("staff: a transfer", "staff", f"/cua-hang/{outlet_id}/chuyen-hang/{transfer_id}", "staff.transfer"),
+        Page("staff: orders", "staff", f"/cua-hang/{outlet_id}/don-hang", "staff.orders"),
+        Page("staff: orders awaiting payment", "staff", f"/cua-hang/{outlet_id}/don-hang?trang-thai=pending_payment",
+             "staff.orders"),
+        Page("staff: an order", "staff", f"/cua-hang/{outlet_id}/don-hang/{order_id}", "staff.order"),
+        Page("admin: an order's receipt", "admin", f"/don-hang/{order_id}", "shop.order"),
+        Page("admin: an order's receipt, back from paying", "admin", f"/don-hang/{order_id}?thanh-toan=xong",
+             "shop.order"),
         Page("admin: dashboard", "admin", "/admin/", "admin.dashboard"),
         Page("admin: products", "admin", "/admin/san-pham", "admin.products"),
         Page("admin: products, searched", "admin", "/admin/san-pham?q=m%E1%BA%AFm", "admin.products"),
@@ -140,6 +148,27 @@ def site_pages(live_app):
     routed = {rule.endpoint for rule in live_app.url_map.iter_rules() if "GET" in rule.methods}
     pages = [page for page in pages if page.endpoint in routed or not page.endpoint]
     return pages + _pages_added_since(live_app, {page.endpoint for page in pages})
+
+
+def _place_an_order(live_app, outlet_id: int) -> str:
+    """A VietQR pickup order of something the outlet has, as a shopper would leave it: awaiting payment."""
+    from catalog.models import Product
+    from catalog.queries import sellable_products
+    from core.db import db
+    from core.models import utcnow
+    from inventory.models import StockLevel
+    from orders.checkout import OrderRequest, place_order
+    from storefront.ordering import checkout_rules, payment_methods
+
+    on_sale = sellable_products(TODAY).with_only_columns(Product.id)
+    product_id = db.session.scalars(select(StockLevel.product_id).where(
+        StockLevel.outlet_id == outlet_id, StockLevel.on_hand - StockLevel.reserved > 1,
+        StockLevel.product_id.in_(on_sale)).order_by(StockLevel.product_id)).first()
+    order = place_order(db.session, OrderRequest(lines=((product_id, 1),), fulfilment="pickup", outlet_id=outlet_id,
+                                                 payment_method="vietqr", name="Nguyễn Văn An", phone="0912345678"),
+                        checkout_rules(), payment_methods(), utcnow(), TODAY)
+    db.session.commit()
+    return order.id
 
 
 def _pages_added_since(app, listed: set[str]) -> list[Page]:
