@@ -280,12 +280,10 @@ def seed(name: str, app, products: int, demo: bool) -> float:
 
 
 def analyze(session) -> None:
-    """PostgreSQL: what autovacuum does shortly after a bulk load (without it the first plans are guesses).
-    SQLite is left as the app leaves it: nothing runs ANALYZE there."""
-    from sqlalchemy import text
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ANALYZE"))
-        session.commit()
+    """What `flask --app storefront search reindex` does after a rebuild (search.builtin.settle_after_rebuild)."""
+    from search.builtin import settle_after_rebuild
+    session.commit()
+    settle_after_rebuild(session.get_bind())
 
 
 def build_and_rebuild(app) -> tuple[dict, list]:

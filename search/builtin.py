@@ -40,6 +40,16 @@ SQLITE_FTS_TABLE = ("CREATE VIRTUAL TABLE search_fts USING fts5(name_words, body
 MIN_TERM_LENGTH = MIN_FUZZY_LENGTH - 1
 
 
+def settle_after_rebuild(engine) -> None:
+    """After a rebuild, what the database's housekeeping would do a little later, done at once: fresh planner
+    statistics, and on PostgreSQL a visibility map, so counts read the indexes alone. Outside any transaction."""
+    tables = ("search_documents", "search_document_outlets", "search_terms", "search_term_variants")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.execute(text(f"{'VACUUM ANALYZE' if engine.dialect.name == 'postgresql' else 'ANALYZE'} "
+                                    f"{table}"))
+
+
 @dataclass(frozen=True)
 class Term:
     word: str

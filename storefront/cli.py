@@ -18,6 +18,7 @@ from inventory.reservations import release_expired
 from orders.lifecycle import expire_unpaid
 from orders.payments.settlement import import_statement
 from storefront.context import today
+from search.builtin import settle_after_rebuild
 from search.documents import indexable_products
 from search.indexing import reindex, sweep
 from sqlalchemy import func, select
@@ -140,6 +141,7 @@ def _reindex() -> None:
     with tqdm(total=total * (2 if cluster is not None else 1), unit="docs", desc=f"Indexing ({names})") as bar:
         count = reindex(db.session, cluster, utcnow(), progress=bar.update)
     db.session.commit()
+    settle_after_rebuild(db.engine)
     elapsed = time.perf_counter() - started
     click.echo(f"Indexed {count} products ({names}) in {elapsed:.1f} s ({count / max(elapsed, 1e-9):.0f} docs/s).")
 

@@ -128,3 +128,15 @@ def test_refresh_removes_what_is_no_longer_indexable(session):
     session.flush()
     refresh(session, [product.id], utcnow())
     assert session.get(SearchDocument, product.id) is None
+
+
+def test_the_reindex_command_rebuilds_the_index_from_the_database(app, session):
+    kept = make_product(session, "Nước mắm cốt Cát Hải")
+    session.commit()
+    session.execute(SearchDocument.__table__.delete())  # an index gone astray
+    session.commit()
+    assert found(session, "nuoc mam") == []
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 1 products (built-in index)" in result.output
+    assert found(session, "nuoc mam") == [kept.id]
