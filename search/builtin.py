@@ -41,13 +41,15 @@ MIN_TERM_LENGTH = MIN_FUZZY_LENGTH - 1
 
 
 def settle_after_rebuild(engine) -> None:
-    """After a rebuild, what the database's housekeeping would do a little later, done at once: fresh planner
-    statistics, and on PostgreSQL a visibility map, so counts read the indexes alone. Outside any transaction."""
+    """PostgreSQL, after a rebuild: what autovacuum would do a little later, done at once (fresh planner
+    statistics, and a visibility map so counts read the indexes alone). Not SQLite: its planner picks the
+    covering indexes without statistics, and measured slower with them (bench/search.py)."""
+    if engine.dialect.name != "postgresql":
+        return
     tables = ("search_documents", "search_document_outlets", "search_terms", "search_term_variants")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in tables:
-            connection.execute(text(f"{'VACUUM ANALYZE' if engine.dialect.name == 'postgresql' else 'ANALYZE'} "
-                                    f"{table}"))
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 @dataclass(frozen=True)
