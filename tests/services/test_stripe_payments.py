@@ -155,3 +155,55 @@ def test_a_late_card_payment_whose_stock_is_gone_is_refunded_on_stripe(client, s
     refunded = session.get(Order, order["id"])
     assert refunded.status == "refunded" and refunded.payment.status == "refunded"
     assert sold(session, fish) == 0
+
+
+@pytest.fixture
+def buyer(client, session, request):
+    """No token (a guest), or the token of a signed-in consumer: each buys the same way."""
+    if request.param == "guest":
+        return {}
+    from tests.factories import PASSWORD, make_user
+    user = make_user(session)
+    session.commit()
+    token = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def status_seen_by(client, buyer: dict, order: dict) -> str:
+    """What the buyer reads back: their order by id with their token, or a guest's by code and phone."""
+    if buyer:
+        return client.get(f"/api/v1/orders/{order['id']}", headers=buyer).get_json()["status"]
+    return client.get("/api/v1/orders/lookup", query_string={"code": order["code"], "phone": "0987654321"}) \
+        .get_json()["status"]
+
+
+@pytest.mark.parametrize("buyer", ["guest", "signed-in"], indirect=True)
+def test_a_buyer_pays_by_card_pickup_and_orders_cash_and_vietqr_deliveries(app, client, session, card_shop,
+                                                                           buyer, tmp_path):
+    outlet, fish = card_shop
+    card = client.post("/api/v1/orders", headers=buyer, json={
+        "lines": [{"product_id": fish.id, "qty": 1}], "fulfilment": {"type": "pickup", "outlet_id": outlet.id},
+        "payment_method": "stripe", "customer": {"name": "Trần Thị Bình", "phone": "0987654321"}}).get_json()
+    assert card["payment"]["url"] and status_seen_by(client, buyer, card) == "pending_payment"
+    assert deliver(client, completed(card)).status_code == 200
+    assert status_seen_by(client, buyer, card) == "paid"
+
+    from orders.addresses import communes
+    commune = communes("31")[0]
+    address = {"line": "Số 5 đường Núi Đối", "commune": commune.code, "province": "31"}
+    placed = {}
+    for method in ("cash", "vietqr"):
+        response = client.post("/api/v1/orders", headers=buyer, json={
+            "lines": [{"product_id": fish.id, "qty": 1}], "fulfilment": {"type": "delivery", "address": address},
+            "payment_method": method, "customer": {"name": "Trần Thị Bình", "phone": "0987654321"}})
+        assert response.status_code == 201, response.get_json()
+        placed[method] = response.get_json()
+        assert placed[method]["delivery_fee_vnd"] > 0 and status_seen_by(client, buyer, placed[method]) == \
+            "pending_payment"
+    # The shop's bank statement names the VietQR order's code and amount: that pays it.
+    statement = tmp_path / "statement.csv"
+    statement.write_text(f"date,amount,description\n2026-11-29,{placed['vietqr']['total_vnd']},"
+                         f"IBFT {placed['vietqr']['code']} Tran Thi Binh\n", encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["orders", "import-statement", str(statement)]).exit_code == 0
+    assert status_seen_by(client, buyer, placed["vietqr"]) == "paid"
+    assert status_seen_by(client, buyer, placed["cash"]) == "pending_payment"  # paid at the door
