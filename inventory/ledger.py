@@ -25,7 +25,8 @@ class InsufficientStock(Conflict):
 
 
 def fingerprint(content: dict) -> str:
-    """A digest of what a movement asked for, to tell a true replay from the same key reused for other content."""
+    """A digest of what a request (a movement, an order) asked for, to tell a true replay from the same key
+    reused for other content."""
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -4,8 +4,6 @@ One order per request however often it arrives: a request carries a key (the API
 form's one-time token) and the same key returns the same order, while the same key with another body is a
 conflict. Stock is held before any payment is started, so a refused order is never charged.
 """
-import hashlib
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from catalog.models import Product
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.text import fold_words
 from inventory.availability import available_by_outlet
-from inventory.ledger import InsufficientStock
+from inventory.ledger import InsufficientStock, fingerprint
 from inventory.reservations import reserve
 from orders import notifications
 from orders.addresses import Address, former_district_of, validate_address
@@ -81,7 +79,7 @@ class OrderRequest:
         content = {"lines": sorted(self.lines), "fulfilment": self.fulfilment, "outlet_id": self.outlet_id,
                    "address": self.address, "payment_method": self.payment_method, "name": self.name,
                    "phone": self.phone, "email": self.email, "confirm_adult": self.confirm_adult}
-        return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+        return fingerprint(content)
 
 
 @dataclass
