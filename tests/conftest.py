@@ -40,6 +40,21 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+def stripe_mock_url() -> str:
+    """TEST_STRIPE_API_BASE once stripe-mock answers there; without it the test is skipped (failed in CI)."""
+    import urllib.error
+    import urllib.request
+    url = os.environ.get("TEST_STRIPE_API_BASE")
+    if not url:
+        missing_service("stripe-mock not configured: set TEST_STRIPE_API_BASE")
+    try:
+        urllib.request.urlopen(urllib.request.Request(f"{url}/v1/balance",
+                                                      headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
+    except (urllib.error.URLError, OSError) as error:
+        missing_service(f"stripe-mock at {url} is unreachable: {error}")
+    return url
+
+
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"

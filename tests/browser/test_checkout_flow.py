@@ -7,7 +7,6 @@ Nothing leaves the machine: the browser's visit to checkout.stripe.com is answer
 import hashlib
 import hmac
 import json
-import os
 import re
 import time
 import urllib.error
@@ -20,7 +19,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import LIVE_PASSWORD, TODAY
 from tests.browser.test_csp import POLICY_CONSOLE_MESSAGE
-from tests.conftest import missing_service
+from tests.conftest import stripe_mock_url
 from tests.live import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.services]
@@ -33,18 +32,6 @@ STAFF = "nhanvien.kienthuy@ocop.example"
 PRODUCT_NAME = "Chè lam Kiến Thụy (thử trình duyệt)"
 #: Xã Kiến Thụy, Hai Phong: a delivery there is filled by the Kiến Thụy shop, which holds the stock.
 COMMUNE = "11680"
-
-
-def stripe_mock_base() -> str:
-    base = os.environ.get("TEST_STRIPE_API_BASE")
-    if not base:
-        missing_service("stripe-mock not configured: set TEST_STRIPE_API_BASE")
-    try:
-        urllib.request.urlopen(urllib.request.Request(f"{base}/v1/balance",
-                                                      headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
-    except (urllib.error.URLError, OSError) as error:
-        missing_service(f"stripe-mock at {base} is unreachable: {error}")
-    return base
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +52,7 @@ def shop_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkout")
     app = create_app({"TODAY": TODAY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'checkout.sqlite'}",
                       "SECRET_KEY": "checkout-browser-test", "TESTING": True, "MAIL_OUTBOX": str(folder / "outbox"),
-                      "STRIPE_API_KEY": "sk_test_123", "STRIPE_API_BASE": stripe_mock_base(),
+                      "STRIPE_API_KEY": "sk_test_123", "STRIPE_API_BASE": stripe_mock_url(),
                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context():
         upgrade()

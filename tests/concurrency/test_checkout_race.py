@@ -30,7 +30,7 @@ from orders.checkout import CheckoutRules, OrderRequest, place_order
 from orders.models import Order, Payment
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
-from tests.conftest import PINNED_TODAY, missing_service
+from tests.conftest import PINNED_TODAY, stripe_mock_url
 from tests.factories import make_outlet, make_product
 
 pytestmark = pytest.mark.concurrency
@@ -65,18 +65,7 @@ def payments(request):
     """VietQR always; a counted Stripe checkout on stripe-mock when the test asks for cards."""
     stripe = None
     if getattr(request, "param", "vietqr") == "stripe":
-        import os
-        import urllib.error
-        import urllib.request
-        base = os.environ.get("TEST_STRIPE_API_BASE")
-        if not base:
-            missing_service("stripe-mock not configured: set TEST_STRIPE_API_BASE")
-        try:
-            urllib.request.urlopen(urllib.request.Request(f"{base}/v1/balance",
-                                                          headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
-        except (urllib.error.URLError, OSError) as error:
-            missing_service(f"stripe-mock at {base} is unreachable: {error}")
-        stripe = CountingStripeCheckout(make_stripe_client("sk_test_123", base), "http://shop.test")
+        stripe = CountingStripeCheckout(make_stripe_client("sk_test_123", stripe_mock_url()), "http://shop.test")
     return PaymentMethods(stripe=stripe, vietqr_account=VIETQR)
 
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tests.conftest import missing_service
+from tests.conftest import missing_service, stripe_mock_url
 
 
 def _service_url(variable: str, what: str) -> str:
@@ -38,12 +38,4 @@ def search_url():
 
 @pytest.fixture(scope="session")
 def stripe_api_base():
-    import urllib.error
-    import urllib.request
-    url = _service_url("TEST_STRIPE_API_BASE", "stripe-mock")
-    try:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/v1/balance",
-                                                      headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
-    except (urllib.error.URLError, OSError) as error:
-        missing_service(f"stripe-mock at {url} is unreachable: {error}")
-    return url
+    return stripe_mock_url()

@@ -2,9 +2,7 @@
 sees the receipt; a double submit places one order, mistakes are shown under their fields with what was typed
 kept, and a receipt is shown only to its buyer, the outlet's staff or an admin."""
 import html
-import os
 import re
-import urllib.request
 from datetime import date, datetime, timezone
 from itertools import count
 
@@ -18,7 +16,7 @@ from inventory.stock import receive
 from orders.models import CartLine, Order
 from orders.payments.methods import PaymentMethods, StripeCheckout
 from orders.payments.stripe_client import make_stripe_client
-from tests.conftest import missing_service
+from tests.conftest import stripe_mock_url
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
 
 _keys = count(1)
@@ -319,14 +317,7 @@ def test_signing_in_merges_the_guest_cart_and_my_orders_lists_newest_first(clien
 @pytest.fixture
 def stripe_app(app):
     """The app taking cards on stripe-mock (Checkout Sessions are created there, never on Stripe)."""
-    base = os.environ.get("TEST_STRIPE_API_BASE")
-    if not base:
-        missing_service("stripe-mock not configured: set TEST_STRIPE_API_BASE")
-    try:
-        urllib.request.urlopen(urllib.request.Request(f"{base}/v1/balance",
-                                                      headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
-    except OSError as error:
-        missing_service(f"stripe-mock at {base} is unreachable: {error}")
+    base = stripe_mock_url()
     previous = app.extensions["payments"]
     app.extensions["payments"] = PaymentMethods(
         stripe=StripeCheckout(make_stripe_client("sk_test_123", base), "http://shop.test"),
