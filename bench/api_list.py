@@ -30,23 +30,24 @@ QUERIES = (
 )
 
 
-def make_app(url: str, engine_options: dict, folder: Path):
+def make_app(url: str, engine_options: dict, folder: Path, **config):
     # Keep create_app from writing a secret key into instance/.
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
     from storefront import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
                        "SECRET_KEY": "bench-only-secret", "TODAY": TODAY, "TESTING": True,
-                       "MAIL_OUTBOX": str(folder / "outbox"), "RATELIMIT_ENABLED": False})
+                       "MAIL_OUTBOX": str(folder / "outbox"), "RATELIMIT_ENABLED": False, **config})
 
 
-def reset_pg_schema(url: str, drop_only: bool = False) -> None:
+def reset_schema(url: str, schema: str, drop_only: bool = False) -> None:
+    """A PostgreSQL schema of the bench's own, empty (or gone, with `drop_only`)."""
     from sqlalchemy import create_engine, text
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             if not drop_only:
-                connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
     finally:
         engine.dispose()
 
@@ -142,14 +143,14 @@ def main() -> int:
                 print("postgresql: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)")
             else:
                 print(f"postgresql: seeding {args.products} products into schema {PG_SCHEMA} …", flush=True)
-                reset_pg_schema(pg_url)
+                reset_schema(pg_url, PG_SCHEMA)
                 try:
                     app = make_app(pg_url, {"connect_args": {"options": f"-csearch_path={PG_SCHEMA}"}}, folder)
                     seed, found = run_backend("postgresql", app, args.products, args.requests, args.warmup)
                     seeds.append(seed)
                     rows += found
                 finally:
-                    reset_pg_schema(pg_url, drop_only=True)
+                    reset_schema(pg_url, PG_SCHEMA, drop_only=True)
     print_tables(seeds, rows)
     return 0
 

@@ -25,7 +25,6 @@ are threads sharing one client (its connection pool). Timed: backend.search()/su
 own transaction, ended outside the timing.
 """
 import argparse
-import multiprocessing
 import os
 import random
 import statistics
@@ -42,6 +41,9 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 # First on the path, so `search` is the package, not this file.
 sys.path.insert(0, str(ROOT))
+
+from api_list import make_app, reset_schema  # noqa: E402 - bench/ is on the path as this script's folder
+from stock import load, run_clients  # noqa: E402
 
 #: The date the benchmark pretends it is (generated certificates are fresh relative to it).
 TODAY = date(2026, 11, 29)
@@ -235,27 +237,6 @@ class StatementClock:
 
 # --- databases -------------------------------------------------------------------------------------------------
 
-def make_app(url: str, engine_options: dict, folder: Path):
-    # Keep create_app from writing a secret key into instance/; the built-in index only (no cluster mirror).
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-    from storefront import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-                       "SECRET_KEY": "bench-only-secret", "TODAY": TODAY, "TESTING": True, "SEARCH_URL": "builtin",
-                       "MAIL_OUTBOX": str(folder / "outbox"), "RATELIMIT_ENABLED": False})
-
-
-def reset_pg_schema(url: str, drop_only: bool = False) -> None:
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            if not drop_only:
-                connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    finally:
-        engine.dispose()
-
-
 def seed(name: str, app, products: int, demo: bool) -> float:
     """Migrates, seeds the demo shop (`seed --demo`, which indexes it as it commits) and adds the generated
     products in bulk, committed without the reindex `seed --products` ends with (the bench times its own);
@@ -350,23 +331,7 @@ def sql_latencies(url: str, connect_args: dict, ops: list[Op], clients: int) -> 
         single_seconds = time.monotonic() - started
     engine.dispose()
 
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(clients + 1)
-    results = context.Queue()
-    processes = [context.Process(target=sql_client, args=(n, barrier, results, url, connect_args, ops, clients))
-                 for n in range(clients)]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    started = time.monotonic()
-    reports = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
-    failed = [r for r in reports if r.get("crash")]
-    if failed:
-        raise RuntimeError(f"a client failed: {failed[0]['crash']}")
-    # CLOCK_MONOTONIC is the same clock in every process on Linux.
-    many_seconds = max(r["finished"] for r in reports) - started
+    many_seconds, reports = run_clients(sql_client, clients, url, connect_args, ops, clients)
     return {"single": single, "single_seconds": single_seconds, "statements": dict(clock.seconds),
             "many": [t for r in reports for t in r["timings"]], "many_seconds": many_seconds}
 
@@ -433,11 +398,6 @@ def ms(seconds: list[float], q: float) -> float:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def print_report(seeds: dict, indexes: dict, latencies: dict, clients: int, source: str) -> None:
@@ -541,7 +501,7 @@ def main() -> int:
             path = folder / "bench.sqlite"
             name = "builtin sqlite (FTS5)"
             print(f"  sqlite: seeding into {path} …", flush=True)
-            app = make_app(f"sqlite:///{path}", {}, folder)
+            app = make_app(f"sqlite:///{path}", {}, folder, SEARCH_URL="builtin")
             seeds[name] = seed("sqlite", app, args.products, args.demo)
             print(f"  sqlite: seeded in {seeds[name]:.1f} s; rebuilding the index …", flush=True)
             indexes[name], batches = build_and_rebuild(app)
@@ -557,9 +517,9 @@ def main() -> int:
             name = "builtin postgresql"
             connect_args = {"options": f"-csearch_path={PG_SCHEMA}"}
             print(f"  postgresql: seeding into schema {PG_SCHEMA} …", flush=True)
-            reset_pg_schema(pg_url)
+            reset_schema(pg_url, PG_SCHEMA)
             try:
-                app = make_app(pg_url, {"connect_args": connect_args}, folder)
+                app = make_app(pg_url, {"connect_args": connect_args}, folder, SEARCH_URL="builtin")
                 seeds[name] = seed("postgresql", app, args.products, args.demo)
                 print(f"  postgresql: seeded in {seeds[name]:.1f} s; rebuilding the index …", flush=True)
                 indexes[name], batches = build_and_rebuild(app)
@@ -568,7 +528,7 @@ def main() -> int:
                 print("  postgresql: querying …", flush=True)
                 latencies[name] = sql_latencies(pg_url, connect_args, ops, args.clients)
             finally:
-                reset_pg_schema(pg_url, drop_only=True)
+                reset_schema(pg_url, PG_SCHEMA, drop_only=True)
         if "opensearch" in wanted:
             print(f"  opensearch: indexing into alias {ALIAS} at {search_url} and querying …", flush=True)
             indexes["opensearch"], latencies["opensearch"] = opensearch_run(search_url, batches, ops, args.clients)

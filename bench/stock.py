@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api_list import make_app  # noqa: E402 - bench/ is on the path as this script's folder
+from api_list import make_app, reset_schema  # noqa: E402 - bench/ is on the path as this script's folder
 
 STOCK_SCHEMA = "ocop_bench_stock"
 PGBENCH_SCHEMA = "ocop_bench_pgbench"
@@ -52,18 +52,6 @@ SYNC_GOAL = 5_000
 
 
 # --- schemas and connections -----------------------------------------------------------------------------------
-
-def reset_schema(url: str, schema: str, drop_only: bool = False) -> None:
-    from sqlalchemy import create_engine, text
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            if not drop_only:
-                connection.execute(text(f"CREATE SCHEMA {schema}"))
-    finally:
-        engine.dispose()
-
 
 def schema_engine(url: str, pool_size: int = 1):
     from sqlalchemy import create_engine
