@@ -149,8 +149,10 @@ class Discrepancy(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    #: oversold | short_receipt
+    #: oversold | short_receipt | sold_while_off_sale
     kind: Mapped[str] = mapped_column(String(20))
+    #: Why a sale was one the shop may not make (sold_while_off_sale): an off-sale reason or lot_expired.
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     qty: Mapped[int] = mapped_column(Integer)
     movement_key: Mapped[Optional[str]] = mapped_column(String(100))
     transfer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("transfers.id"))

@@ -353,10 +353,21 @@ class RejectedMovement(Schema):
     message = String()
 
 
+class FlaggedMovement(Schema):
+    id = String()
+    discrepancy = String(metadata={"description": "sold_while_off_sale: a sale made while the product could not "
+                                                  "be sold; recorded, and raised for staff"})
+    reason = String(metadata={"description": "revoked, expired, not_yet_valid, uncertified, stars, inactive, or "
+                                             "lot_expired (the lot was past its best-before), at occurred_at"})
+
+
 class PushOut(Schema):
     applied = List(String())
     duplicates = List(String())
     rejected = List(Nested(RejectedMovement))
+    flagged = List(Nested(FlaggedMovement), metadata={
+        "description": "Applied sales made while the product could not be sold (judged at occurred_at): each "
+                       "raised a discrepancy for staff"})
     cursor = Integer(metadata={"description": "The outlet's change feed position once these movements are in"})
 
 

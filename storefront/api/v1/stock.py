@@ -8,6 +8,7 @@ from core.models import utcnow
 from inventory.devices import create_device, get_device, revoke_device
 from inventory.stock import outlet_stock
 from inventory.sync import DeviceMovement, changes_since, push
+from inventory.till import SOLD_WHILE_OFF_SALE
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, parse_id, token_auth
 from storefront.api.v1.schemas import (ChangesOut, ChangesQuery, DeviceIn, DeviceOut, MovementsIn, PushOut,
@@ -63,7 +64,8 @@ def movements(outlet_id, data):
     """Push movements a device made, maybe offline and out of order: each applies whole or not at all, on its own.
 
     A movement id seen before with the same content is a duplicate (changes nothing); with other content it is
-    rejected (id_conflict). A sale that finds no stock is still recorded and raised as a discrepancy for staff.
+    rejected (id_conflict). A sale that finds no stock is still recorded and raised as a discrepancy for staff;
+    so is a sale made while the product could not be sold (judged at occurred_at), listed in `flagged`.
     """
     outlet_id = _outlet_for_caller(outlet_id)
     caller = token_auth.current_user
@@ -73,7 +75,9 @@ def movements(outlet_id, data):
     db.session.commit()
     return {"applied": result.applied, "duplicates": result.duplicates, "cursor": result.cursor,
             "rejected": [{"id": movement_id, "error": error.code, "message": translated(error)}
-                         for movement_id, error in result.rejected]}
+                         for movement_id, error in result.rejected],
+            "flagged": [{"id": movement_id, "discrepancy": SOLD_WHILE_OFF_SALE, "reason": reason}
+                        for movement_id, reason in result.flagged]}
 
 
 @bp.get("/outlets/<outlet_id>/changes")
