@@ -14,7 +14,7 @@ from catalog.certification import Sellability, off_sale, sellability, sellabilit
 from catalog.models import Batch, Product
 from catalog.queries import CurrentCertificate, sellable_clause
 from core.dates import vietnam_date
-from core.errors import N_, InvalidInput, NotFound
+from core.errors import N_, Conflict, InvalidInput, NotFound
 from inventory.ledger import Move
 from inventory.models import StockLevel
 from inventory.stock import LotStock, is_expired, outlet_stock, positive, sell
@@ -23,9 +23,13 @@ from inventory.stock import LotStock, is_expired, outlet_stock, positive, sell
 SOLD_WHILE_OFF_SALE = "sold_while_off_sale"
 
 
-def lot_expired(lot_code: str, best_before: date) -> InvalidInput:
-    return InvalidInput(N_("Lô %(lot)s đã quá hạn sử dụng (%(date)s): không bán. Hãy ghi hủy lô này."),
-                        code="lot_expired", field="batch_id", lot=lot_code, date=best_before.strftime("%d/%m/%Y"))
+class LotExpired(Conflict):
+    code = "lot_expired"
+
+
+def lot_expired(lot_code: str, best_before: date) -> LotExpired:
+    return LotExpired(N_("Lô %(lot)s đã quá hạn sử dụng (%(date)s): không bán. Hãy ghi hủy lô này."),
+                      field="batch_id", lot=lot_code, date=best_before.strftime("%d/%m/%Y"))
 
 
 def sellable_lots(session: Session, outlet_id: int, now: datetime, today: date) -> list[LotStock]:
@@ -64,6 +68,20 @@ def counter_sale(session: Session, move: Move, qty: int, batch_id: Optional[int]
     if is_expired(batch.best_before, today):
         raise lot_expired(batch.lot_code, batch.best_before)
     return sell(session, move, qty, batch.lot_code)
+
+
+def check_held_stock_on_sale(session: Session, product_ids, batch_ids, today: date) -> None:
+    """Held stock (an order's) becomes a sale only while each product may be sold on `today` and each held lot
+    is within its best-before: NotSellable or LotExpired, with the reason, otherwise."""
+    products = session.scalars(select(Product).where(Product.id.in_(set(product_ids)))
+                               .options(selectinload(Product.certificates)).order_by(Product.id))
+    for product in products:
+        answer = sellability(product.active, product.certificates, today)
+        if not answer.on_sale:
+            raise off_sale(product.name, answer.reason)
+    for batch in session.scalars(select(Batch).where(Batch.id.in_(set(batch_ids))).order_by(Batch.id)):
+        if is_expired(batch.best_before, today):
+            raise lot_expired(batch.lot_code, batch.best_before)
 
 
 def judge_device_sale(product: Product, lots: list[Batch], occurred_at: datetime) -> Optional[str]:

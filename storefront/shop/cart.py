@@ -30,7 +30,7 @@ from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
 from storefront.extensions import limiter
-from storefront.ordering import checkout_rules, payment_methods
+from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
 from stores.access import can_manage_outlet
@@ -320,6 +320,7 @@ def may_see(order: Order) -> bool:
 
 
 def visible_order(order_id) -> Optional[Order]:
+    expire_due_orders(Order.id == str(order_id))
     order = db.session.scalar(select(Order).where(Order.id == str(order_id))
                               .options(selectinload(Order.lines), selectinload(Order.payments)))
     return order if order is not None and may_see(order) else None
@@ -372,6 +373,7 @@ def cancel_order(order_id):
 @bp.get("/don-hang-cua-toi")
 @login_required
 def my_orders():
+    expire_due_orders(Order.user_id == current_user.id)
     orders = db.session.scalars(select(Order).where(Order.user_id == current_user.id)
                                 .options(selectinload(Order.lines))
                                 .order_by(Order.created_at.desc(), Order.id).limit(200)).all()

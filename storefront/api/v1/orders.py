@@ -26,7 +26,7 @@ from storefront.api.v1.order_schemas import (IdempotencyHeader, LookupQuery, Ord
                                                VietQRImageQuery)
 from storefront.api.v1.transfers import whole_or_nothing
 from storefront.context import today
-from storefront.ordering import checkout_rules, payment_methods
+from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 
 _ORDER_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: Said to whoever may not see an order, exactly as to whoever asks for one that does not exist.
@@ -158,8 +158,10 @@ def lookup_order(query):
         phone = normalize_phone(query["phone"])
     except InvalidInput:
         phone = None  # a number that cannot be anyone's matches no order
-    order = db.session.scalar(_loaded().where(Order.code == query["code"].strip().upper(),
-                                              Order.phone == phone)) if phone else None
+    code = query["code"].strip().upper()
+    if phone:
+        expire_due_orders(Order.code == code, Order.phone == phone)
+    order = db.session.scalar(_loaded().where(Order.code == code, Order.phone == phone)) if phone else None
     if order is None:
         raise NotFound(N_("Không tìm thấy đơn hàng với mã và số điện thoại này."))
     return order_dict(order)
@@ -175,7 +177,9 @@ def show_order(order_id, path):
 
     Shown to its buyer's token, staff (or a device) of the outlet that fills it, or an admin."""
     caller = _caller()
-    order = db.session.scalar(_loaded().where(Order.id == _parse_order_id(order_id)))
+    order_id = _parse_order_id(order_id)
+    expire_due_orders(Order.id == order_id)
+    order = db.session.scalar(_loaded().where(Order.id == order_id))
     if order is None or not _may_view(caller, order):
         raise NotFound(_NO_SUCH_ORDER)
     return order_dict(order)
