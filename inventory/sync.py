@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from catalog.groups import SERVICE_GROUP
 from catalog.models import Batch, Product
 from core.dates import as_utc, vietnam_date
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
@@ -193,6 +194,8 @@ def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) 
         raise InvalidInput(N_("Loại thao tác kho không hợp lệ."), code="invalid_kind", field="kind")
     if movement.product_id not in rows.products:
         raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=movement.product_id)
+    if rows.products[movement.product_id].group == SERVICE_GROUP:
+        raise InvalidInput(N_("Dịch vụ du lịch không có hàng tồn kho."), code="not_stocked", field="product_id")
     lot_code = (movement.batch or "").strip()
     if movement.kind == "adjust":
         if movement.qty == 0:

@@ -96,6 +96,8 @@ def load_config(instance_path: str) -> dict:
         #: Failed logins allowed per (account, address), and per address over all accounts; successes are free.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
+        # The proxies whose X-Forwarded-For/-Proto to believe: a count or networks (storefront.proxies).
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

@@ -24,6 +24,7 @@ ERROR_STATUSES = {
     ("post", "/api/v1/outlets/{outlet_id}/movements"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/outlets/{outlet_id}/changes"): {400, 401, 403, 404},
     ("post", "/api/v1/outlets/{outlet_id}/devices"): {400, 401, 403, 404, 413},
+    ("get", "/api/v1/outlets/{outlet_id}/devices"): {400, 401, 403, 404},
     ("delete", "/api/v1/devices/{device_id}"): {400, 401, 403, 404},
     ("post", "/api/v1/transfers"): {400, 401, 403, 413},
     ("get", "/api/v1/transfers/{transfer_id}"): {400, 401, 403, 404},
@@ -166,7 +167,8 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                            ("post", "/api/v1/outlets/{outlet_id}/movements"),
                            ("get", "/api/v1/outlets/{outlet_id}/changes"))},
                        **{(method, path): [{"BearerAuth": ["admin", "staff"]}] for method, path in (
-                           ("post", "/api/v1/outlets/{outlet_id}/devices"), ("delete", "/api/v1/devices/{device_id}"),
+                           ("post", "/api/v1/outlets/{outlet_id}/devices"), ("get", "/api/v1/outlets/{outlet_id}/devices"),
+                           ("delete", "/api/v1/devices/{device_id}"),
                            ("post", "/api/v1/transfers"), ("get", "/api/v1/transfers/{transfer_id}"),
                            ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
                            ("post", "/api/v1/transfers/{transfer_id}/receive"))},

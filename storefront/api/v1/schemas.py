@@ -325,6 +325,19 @@ class DeviceOut(Schema):
                                             "kept. Valid until revoked."})
 
 
+class DeviceItem(Schema):
+    device_id = Integer()
+    name = String()
+    created_by = String(allow_none=True, metadata={"description": "E-mail of the staff member who created it"})
+    created_at = DateTime()
+    last_seen = DateTime(allow_none=True, metadata={"description": "Its last request, to the minute; null: never"})
+    revoked_at = DateTime(allow_none=True, metadata={"description": "Null while its token works"})
+
+
+class DevicesOut(Schema):
+    items = List(Nested(DeviceItem))
+
+
 class MovementIn(Schema):
     id = MovementId(required=True, metadata={"description": "The device's own UUID for the movement: pushing it "
                                                            "again is a duplicate and changes nothing"})
@@ -348,8 +361,8 @@ class MovementsIn(Schema):
 
 class RejectedMovement(Schema):
     id = String()
-    error = String(metadata={"description": "unknown_product, id_conflict, invalid_quantity, reason_required, "
-                                            "lot_required, insufficient_stock, …"})
+    error = String(metadata={"description": "unknown_product, not_stocked (a service), id_conflict, "
+                                            "invalid_quantity, reason_required, lot_required, insufficient_stock, …"})
     message = String()
 
 
