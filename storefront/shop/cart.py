@@ -9,7 +9,7 @@ import base64
 import uuid
 from typing import Optional
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,7 +29,7 @@ from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
-from storefront.extensions import limiter
+from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
@@ -381,20 +381,28 @@ def my_orders():
 
 
 @bp.route("/tra-cuu-don-hang", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@lookup_limited(methods=["POST"])
 def order_lookup():
     form = LookupForm()
     if form.validate_on_submit():
         code = "".join(form.code.data.split()).upper()
+        locked_for = code_locked_for(code)
         try:
             phone = normalize_phone(form.phone.data)
         except InvalidInput as error:
             form.phone.errors.append(translated(error))
         else:
+            if locked_for:
+                message = _("Mã đơn này đã bị tra cứu sai quá nhiều lần; hãy thử lại sau %(minutes)s phút.",
+                            minutes=-(-locked_for // 60))
+                response = make_response(render_template("shop/order_lookup.html", form=form, not_found=message))
+                response.status_code, response.headers["Retry-After"] = 429, str(locked_for)
+                return response
             found = db.session.scalar(select(Order.id).where(Order.code == code, Order.phone == phone))
             if found is not None:
                 remember_order(found)
                 return redirect(url_for("shop.order", order_id=found), 303)
+            count_wrong_phone(code)
             return render_template("shop/order_lookup.html", form=form,
                                    not_found=_("Không tìm thấy đơn hàng với mã và số điện thoại này.")), 404
     return render_template("shop/order_lookup.html", form=form, not_found=None)
