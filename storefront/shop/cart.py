@@ -142,7 +142,8 @@ def add_to_cart():
         flash(" ".join(str(error) for error in form.qty.errors), "error")
         return redirect(url_for("shop.cart"))
     try:
-        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True)
+        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True,
+                                    today=today())
     except DomainError as error:
         db.session.rollback()
         flash(translated(error), "error")
@@ -164,7 +165,7 @@ def update_line(product_id: int):
     if product_id not in lines:
         return redirect(url_for("shop.cart"))
     try:
-        lines = carts.with_quantity(db.session, lines, product_id, 0 if remove else form.qty.data)
+        lines = carts.with_quantity(db.session, lines, product_id, 0 if remove else form.qty.data, today=today())
     except DomainError as error:
         db.session.rollback()
         flash(translated(error), "error")

@@ -164,6 +164,11 @@ def test_an_alcoholic_drink_needs_the_buyer_to_confirm_being_an_adult(client, se
     body = order_body(shop["kien_thuy"], (shop["wine"], 1))
     refused = client.post("/api/v1/orders", json=body)
     assert refused.status_code == 400 and error_of(refused) == "adult_confirmation_required"
+    # Only a JSON boolean confirms: "yes", 1 or "true" are refused as the schema says, and nothing is held.
+    for not_a_boolean in ("yes", 1, "true"):
+        answer = client.post("/api/v1/orders", json={**body, "confirm_adult": not_a_boolean})
+        assert answer.status_code == 400 and "confirm_adult" in answer.get_json()["message"]
+    assert session.scalar(select(func.count(Order.id))) == 0
     assert client.post("/api/v1/orders", json={**body, "confirm_adult": True}).status_code == 201
 
 

@@ -26,6 +26,17 @@ class Flag(Boolean):
     default_error_messages = {**_COMMON, "invalid": "phải là 1/0 hoặc true/false."}
 
 
+class JsonBoolean(Boolean):
+    """A JSON body's true or false, and nothing else ("yes", 1 or "true" are refused, as the schema says)."""
+
+    default_error_messages = {**_COMMON, "invalid": "phải là true hoặc false (kiểu boolean của JSON)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class Day(Date):
     default_error_messages = {**_COMMON, "invalid": "phải là ngày dạng YYYY-MM-DD.",
                               "format": "phải là ngày dạng YYYY-MM-DD."}
