@@ -147,7 +147,7 @@ def test_after_a_pickup_order_the_receipt_says_where_when_and_what_to_bring(clie
     assert "Cảm ơn bạn đã đặt hàng" in block and "Nhận hàng tại OCOP Mart kien-thuy" in block
     assert "Số 3 Núi Đối, xã Kiến Thụy, Hải Phòng" in block and HOURS in block and "0225 3820 111" in block
     assert f"mã đơn {order.code}" in block and "số điện thoại 0912345678" in block and "giấy tờ tùy thân" in block
-    assert "trả tiền mặt 150.000 ₫ khi nhận hàng" in block
+    assert "Thanh toán: tiền mặt, trả khi nhận hàng (150.000 ₫)" in page
     english = text_of(client.get(f"/don-hang/{order.id}?lang=en"))
     assert "What happens next?" in english and "7:30–21:00 every day" in english
 
