@@ -23,7 +23,8 @@ from core.errors import DomainError, InvalidInput
 from core.models import utcnow
 from inventory.ledger import InsufficientStock
 from orders import addresses, carts, vietqr
-from orders.checkout import IdempotencyConflict, OrderRequest, order_for_key, pickup_outlets, place_order
+from orders.checkout import (IdempotencyConflict, OrderRequest, check_lines, check_request, order_for_key,
+                             pickup_outlets, place_order)
 from orders.lifecycle import move
 from orders.models import Order
 from orders.phones import normalize_phone
@@ -262,6 +263,17 @@ def checkout():
                 session[CHECKOUT_TOKENS] = [t for t in issued_tokens() if t != token]
                 remember_order(order.id)
                 return receipt_after_checkout(order)
+        else:
+            # A field the form itself refused (too long): the shop's checks of the others are shown with it.
+            already = {name for name, errors in form.errors.items() if errors}
+            try:
+                check_request(order_request(form, review, token), check_lines(db.session, review.lines(), today()),
+                              payment_methods())
+            except DomainError as error:
+                db.session.rollback()
+                for problem in getattr(error, "problems", None) or [error]:
+                    if CHECKOUT_FIELDS.get(problem.field or "") not in already:
+                        show_checkout_problem(form, problem, form_problems)
 
     fee = checkout_rules().delivery_fee(form.province.data or "")
     return render_template("shop/checkout.html", form=form, review=review, outlets=outlets, communes=communes,

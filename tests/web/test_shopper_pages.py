@@ -96,6 +96,11 @@ def test_an_empty_checkout_shows_every_mistake_at_once(client, session, shop):
                                                     "email": "not-an-address", "token": checkout_token(client)}))
     for field in ("commune", "line", "name", "phone", "email", "confirm_adult"):
         assert error_under(page, field)
+    page = text_of(client.post("/thanh-toan", data={**empty, "line": "x" * 201, "fulfilment": "delivery",
+                                                    "token": checkout_token(client)}))
+    assert error_under(page, "line").count("<li>") == 1  # the form's own "too long", not twice
+    for field in ("commune", "name", "phone", "confirm_adult"):
+        assert error_under(page, field)
     assert session.scalar(select(func.count()).select_from(Order)) == 0
 
 
