@@ -1,10 +1,10 @@
 """OCOP certification rules as pure functions (DESIGN §1). Nothing here touches a database or a clock."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Iterable, Optional, Protocol
 
-from core.dates import add_months
-from core.errors import N_, InvalidInput, Term
+from core.dates import add_months, as_utc, vietnam_date
+from core.errors import N_, Conflict, InvalidInput, Term
 
 VALIDITY_MONTHS = 36
 SELLABLE_STARS = frozenset({3, 4, 5})
@@ -122,6 +122,26 @@ def certificate_standing(certificate: CertificateLike, today: date) -> str:
     return "valid"
 
 
+#: Why a till refuses a product, one sentence per off-sale reason.
+OFF_SALE_MESSAGES = {
+    "inactive": N_("'%(name)s' đã ngừng niêm yết: không bán."),
+    "uncertified": N_("'%(name)s' chưa có chứng nhận OCOP hợp lệ: không bán."),
+    "revoked": N_("Chứng nhận OCOP của '%(name)s' đã bị thu hồi: không bán."),
+    "stars": N_("'%(name)s' không đạt hạng 3–5 sao: không bán."),
+    "not_yet_valid": N_("Chứng nhận OCOP của '%(name)s' chưa có hiệu lực: chưa bán."),
+    "expired": N_("Chứng nhận OCOP của '%(name)s' đã hết hiệu lực: không bán."),
+}
+
+
+class NotSellable(Conflict):
+    code = "not_sellable"
+
+
+def off_sale(name: str, reason: str, **params) -> NotSellable:
+    """The error that refuses a product that may not be sold, saying why (`reason` from OFF_SALE_REASONS)."""
+    return NotSellable(OFF_SALE_MESSAGES[reason], name=name, reason=reason, **params)
+
+
 @dataclass(frozen=True)
 class Sellability:
     """The one answer to "can this product be sold today?", with the reason when it cannot."""
@@ -154,3 +174,26 @@ def sellability(listing_active: bool, certificates: Iterable[CertificateLike], t
         reason = None if standing == "valid" else standing
     return Sellability(reason=reason, certificate=current)
 
+
+
+@dataclass(frozen=True)
+class CertificateAsOf:
+    """A certificate as it stood at an earlier instant (a revocation made later had not happened yet)."""
+
+    id: Optional[int]
+    stars: int
+    issued_on: date
+    expires_on: date
+    revoked_at: Optional[datetime]
+
+
+def sellability_at(listing_active: bool, certificates: Iterable[CertificateLike], at: datetime) -> Sellability:
+    """Whether the product could be sold at the instant `at` (a till's sale made offline, judged when it
+    arrives): a revocation counts from its instant, certificate dates by the Vietnam date at `at`, and a
+    certificate signed after that day did not exist yet. The listing is judged as it is now (it keeps no history).
+    """
+    day = vietnam_date(at)
+    as_then = [CertificateAsOf(c.id, c.stars, c.issued_on, c.expires_on,
+                               c.revoked_at if c.revoked_at is not None and as_utc(c.revoked_at) <= at else None)
+               for c in certificates if c.issued_on <= day]
+    return sellability(listing_active, as_then, day)

@@ -6,10 +6,10 @@ Only the token's SHA-256 is stored: the token itself is shown once, when the dev
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.errors import N_, InvalidInput, NotFound
@@ -62,6 +62,30 @@ def principal_for_token(session: Session, token: str) -> Optional[DevicePrincipa
     found = session.execute(select(Device.id, Device.outlet_id)
                             .where(Device.token_hash == token_digest(token), Device.revoked_at.is_(None))).first()
     return DevicePrincipal(device_id=found.id, outlet_id=found.outlet_id) if found else None
+
+
+#: A device's last_seen_at is written at most this often (a till may call every few seconds).
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def seen(session: Session, device_id: int, now: datetime) -> bool:
+    """Notes that the device made a request now (no more than once per SEEN_EVERY), in the caller's transaction;
+    whether it wrote anything."""
+    return session.execute(update(Device).where(Device.id == device_id,
+                                         or_(Device.last_seen_at.is_(None), Device.last_seen_at < now - SEEN_EVERY))
+                    .values(last_seen_at=now).execution_options(synchronize_session=False)).rowcount == 1
+
+
+def outlet_devices(session: Session, outlet_id: int) -> list[Device]:
+    """The outlet's devices, live ones first, newest first."""
+    return list(session.scalars(select(Device).where(Device.outlet_id == outlet_id)
+                                .order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id.desc())))
+
+
+def live_devices_created_by(session: Session, user_id: int) -> list[Device]:
+    """Devices a person created that still work (to offer revoking them when that person leaves)."""
+    return list(session.scalars(select(Device).where(Device.created_by == user_id, Device.revoked_at.is_(None))
+                                .order_by(Device.outlet_id, Device.id)))
 
 
 def get_device(session: Session, device_id: int) -> Device:

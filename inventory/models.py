@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import catalog.models  # noqa: F401  (StockLevel.batch names catalog's Batch)
+import stores.models  # noqa: F401  (Device.outlet names stores' Outlet)
 from core.models import Base, utcnow
 
 #: What a movement records. `order` is a sale to an online order; `reserve`/`release` move stock between
@@ -110,6 +111,10 @@ class Device(Base):
     created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    #: The last request it made, to the minute (inventory.devices.SEEN_EVERY).
+    last_seen_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    outlet = relationship("Outlet")
 
 
 class Transfer(Base):
@@ -149,8 +154,10 @@ class Discrepancy(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    #: oversold | short_receipt
+    #: oversold | short_receipt | sold_while_off_sale
     kind: Mapped[str] = mapped_column(String(20))
+    #: Why a sale was one the shop may not make (sold_while_off_sale): an off-sale reason or lot_expired.
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     qty: Mapped[int] = mapped_column(Integer)
     movement_key: Mapped[Optional[str]] = mapped_column(String(100))
     transfer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("transfers.id"))

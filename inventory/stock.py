@@ -46,13 +46,15 @@ def receive(session: Session, move: Move, lot_code: str, qty: int, *, produced_o
     return record(session, move, batch.id, positive(qty))
 
 
-def sell(session: Session, move: Move, qty: int, lot_code: Optional[str] = None):
-    """A sale from the shelf: from the named lot, else first-expired-first-out. InsufficientStock if short."""
+def sell(session: Session, move: Move, qty: int, lot_code: Optional[str] = None, *,
+         fresh_on: Optional[date] = None):
+    """A sale from the shelf, with no rule checked (inventory.till checks them): from the named lot, else
+    first-expired-first-out over the lots fresh on `fresh_on` (the day of the sale). InsufficientStock if short."""
     qty = positive(qty)
     if lot_code:
         return [record(session, move, lot(session, move.product_id, lot_code).id, -qty)]
     taken = allocate(session, move.outlet_id, move.product_id, qty, on_hand_sign=-1, reserved_sign=0,
-                     fresh_on=vietnam_date(move.occurred_at))
+                     fresh_on=fresh_on or vietnam_date(move.occurred_at))
     return [write_row(session, move, batch, -n, 0, part) for part, (batch, n) in enumerate(taken)]
 
 

@@ -6,24 +6,27 @@ idempotent by the id the device gave it (StockMovement.key): a replay is a dupli
 same id with other content is refused. Because levels change only with ledger rows, the final levels are the
 ledger's sum whatever order the movements arrive in. A device sale the counts did not know of is still
 recorded — the goods were physically sold — and raised as a discrepancy for staff: the one way on-hand goes
-below zero.
+below zero. So is a sale made while the product could not be sold (judged at its occurred_at, inventory.till):
+recorded, and raised as a `sold_while_off_sale` discrepancy.
 """
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from catalog.groups import SERVICE_GROUP
 from catalog.models import Batch, Product
-from core.dates import as_utc
+from core.dates import as_utc, vietnam_date
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from inventory.ledger import (InsufficientStock, Move, change_level, fingerprint, first_expired_first_out,
                               level_id, write_row)
 from inventory.models import Discrepancy, StockLevel, StockMovement
 from inventory.reservations import release_expired
 from inventory.stock import lot, positive
+from inventory.till import SOLD_WHILE_OFF_SALE, judge_device_sale
 
 #: What a device may push: the shop's own kinds (orders, transfers, holds) come from elsewhere.
 DEVICE_KINDS = ("receive", "sale", "adjust", "return", "write_off")
@@ -63,6 +66,8 @@ class PushResult:
     applied: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[tuple[str, DomainError]] = field(default_factory=list)
+    #: (id, reason) of applied sales made while the product could not be sold: each raised a discrepancy.
+    flagged: list[tuple[str, str]] = field(default_factory=list)
     #: The outlet's change feed position once these movements are in.
     cursor: int = 0
 
@@ -87,12 +92,14 @@ def push(session: Session, outlet_id: int, movements: Iterable[DeviceMovement], 
                     occurred_at=movement.occurred_at.astimezone(timezone.utc), fingerprint=digest,
                     actor_id=actor_id, device_id=device_id, note=movement.note)
         try:
-            outcome = _apply_once(session, movement, move, seen.get(movement.id), rows)
+            outcome, off_sale_reason = _apply_once(session, movement, move, seen.get(movement.id), rows)
         except DomainError as error:
             result.rejected.append((movement.id, error))
             continue
         seen[movement.id] = digest
         (result.applied if outcome == "applied" else result.duplicates).append(movement.id)
+        if off_sale_reason:
+            result.flagged.append((movement.id, off_sale_reason))
     session.flush()
     result.cursor = session.scalar(select(func.coalesce(func.max(StockMovement.id), 0))
                                    .where(StockMovement.outlet_id == outlet_id))
@@ -108,8 +115,10 @@ class _Rows:
         self.session, self.outlet_id = session, outlet_id
         product_ids = {movement.product_id for movement in movements}
         lot_codes = {(movement.batch or "").strip() for movement in movements} - {""}
-        self.products = set(session.scalars(select(Product.id).where(Product.id.in_(product_ids)))) \
-            if product_ids else set()
+        # With their certificates: a sale is judged against them at its occurred_at.
+        self.products: dict[int, Product] = {product.id: product for product in session.scalars(
+            select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates)))} \
+            if product_ids else {}
         self.lots: dict[tuple[int, str], int] = {}
         if lot_codes:
             self.lots = {(product_id, code): batch_id for batch_id, product_id, code in session.execute(
@@ -148,17 +157,18 @@ class _Rows:
         self.new_levels.clear()
 
 
-def _apply_once(session: Session, movement: DeviceMovement, move: Move, known: Optional[str], rows: _Rows) -> str:
-    """"applied" or "duplicate", or a DomainError with nothing written. `known`: the fingerprint recorded
-    under this id, if any."""
+def _apply_once(session: Session, movement: DeviceMovement, move: Move, known: Optional[str],
+                rows: _Rows) -> tuple[str, Optional[str]]:
+    """("applied", why the sale was off sale or None) or ("duplicate", None), or a DomainError with nothing
+    written. `known`: the fingerprint recorded under this id, if any."""
     for attempt in (1, 2):
         if known is not None:
             break
         try:
             with session.begin_nested():
-                _apply(session, movement, move, rows)
+                off_sale_reason = _apply(session, movement, move, rows)
             rows.keep()
-            return "applied"
+            return "applied", off_sale_reason
         except IntegrityError:
             rows.forget()
             # Another request recorded this id (or created this lot) meanwhile: look again, and retry once.
@@ -175,14 +185,17 @@ def _apply_once(session: Session, movement: DeviceMovement, move: Move, known: O
                                field="qty") from error
     if known != move.fingerprint:
         raise IdConflict(N_("Mã thao tác %(id)s đã được dùng cho một thao tác khác."), id=movement.id)
-    return "duplicate"
+    return "duplicate", None
 
 
-def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) -> None:
+def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) -> Optional[str]:
+    """Records the movement; for a sale made while the product could not be sold, returns why."""
     if movement.kind not in DEVICE_KINDS:
         raise InvalidInput(N_("Loại thao tác kho không hợp lệ."), code="invalid_kind", field="kind")
     if movement.product_id not in rows.products:
         raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=movement.product_id)
+    if rows.products[movement.product_id].group == SERVICE_GROUP:
+        raise InvalidInput(N_("Dịch vụ du lịch không có hàng tồn kho."), code="not_stocked", field="product_id")
     lot_code = (movement.batch or "").strip()
     if movement.kind == "adjust":
         if movement.qty == 0:
@@ -193,19 +206,29 @@ def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) 
                                field="note")
         # A count that finds less than the ledger says may not take more than is available.
         _record(session, move, rows, rows.lot(move.product_id, lot_code), movement.qty)
-        return
+        return None
     qty = positive(movement.qty)
     if movement.kind in ("receive", "return"):
         _record(session, move, rows, rows.lot(move.product_id, lot_code), qty)
-    elif movement.kind == "write_off":
+        return None
+    if movement.kind == "write_off":
         _record(session, move, rows, rows.lot(move.product_id, lot_code), -qty)
+        return None
+    if lot_code:
+        lots = [rows.lot(move.product_id, lot_code)]
+        short = _sell_from_lot(session, move, rows, lots[0], qty)
     else:
-        short = (_sell_from_lot(session, move, rows, rows.lot(move.product_id, lot_code), qty) if lot_code
-                 else _sell_first_expired_first_out(session, move, rows, qty))
-        if short:
-            session.add(Discrepancy(outlet_id=move.outlet_id, product_id=move.product_id, kind="oversold", qty=short,
-                                    movement_key=move.key))
-            session.flush()
+        short, lots = _sell_first_expired_first_out(session, move, rows, qty, vietnam_date(movement.occurred_at))
+    if short:
+        session.add(Discrepancy(outlet_id=move.outlet_id, product_id=move.product_id, kind="oversold", qty=short,
+                                movement_key=move.key))
+    reason = judge_device_sale(rows.products[move.product_id], [session.get(Batch, batch) for batch in lots],
+                               movement.occurred_at)
+    if reason:
+        session.add(Discrepancy(outlet_id=move.outlet_id, product_id=move.product_id, kind=SOLD_WHILE_OFF_SALE,
+                                reason=reason, qty=qty, movement_key=move.key))
+    session.flush()
+    return reason
 
 
 def _record(session: Session, move: Move, rows: _Rows, batch_id: int, on_hand_change: int) -> None:
@@ -227,30 +250,34 @@ def _sell_from_lot(session: Session, move: Move, rows: _Rows, batch_id: int, qty
     return min(qty, max(0, -available))
 
 
-def _sell_first_expired_first_out(session: Session, move: Move, rows: _Rows, qty: int) -> int:
-    """Sells what the counts hold, soonest best-before first, and the rest from the outlet's newest lot of the
-    product; returns that rest (how many the counts did not know of)."""
+def _sell_first_expired_first_out(session: Session, move: Move, rows: _Rows, qty: int,
+                                  day: date) -> tuple[int, list[int]]:
+    """Sells what the counts hold, soonest best-before first among the lots still fresh on `day`, then from lots
+    past it (the goods left the shelf all the same), and the rest from the outlet's newest lot of the product.
+    Returns that rest (how many the counts did not know of) and the lots sold from."""
     taken: list[tuple[int, int]] = []
     needed = qty
-    while needed > 0:
-        candidates = first_expired_first_out(session, move.outlet_id, move.product_id)
-        if not candidates:
-            break
-        for level, batch, available in candidates:
-            n = min(needed, available)
-            if change_level(session, level, -n, 0):
-                taken.append((batch, n))
-                needed -= n
-                if needed == 0:
-                    break
-            # Otherwise someone else sold it first: read the levels again.
+    for fresh_on in (day, None):
+        while needed > 0:
+            candidates = first_expired_first_out(session, move.outlet_id, move.product_id, fresh_on)
+            if not candidates:
+                break
+            for level, batch, available in candidates:
+                n = min(needed, available)
+                if change_level(session, level, -n, 0):
+                    taken.append((batch, n))
+                    needed -= n
+                    if needed == 0:
+                        break
+                # Otherwise someone else sold it first: read the levels again.
     for part, (batch, n) in enumerate(taken):
         write_row(session, move, batch, -n, 0, part)
     if needed:
         batch = _lot_for_unknown_stock(session, move.outlet_id, move.product_id)
         write_row(session, move, batch, -needed, 0, len(taken))
         change_level(session, rows.level(move.product_id, batch), -needed, 0, may_go_short=True)
-    return needed
+        taken.append((batch, needed))
+    return needed, [batch for batch, _n in taken]
 
 
 def _lot_for_unknown_stock(session: Session, outlet_id: int, product_id: int) -> int:

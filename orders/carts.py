@@ -7,7 +7,7 @@ from typing import Optional
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.certification import sellability
+from catalog.certification import off_sale, sellability
 from catalog.groups import SERVICE_GROUP, is_alcoholic
 from catalog.models import Product
 from core.errors import N_, InvalidInput, NotFound
@@ -26,9 +26,10 @@ def checked_quantity(qty) -> int:
     return qty
 
 
-def with_quantity(session: Session, lines: Lines, product_id: int, qty: int, *, add: bool = False) -> Lines:
-    """The lines with `product_id` set to (or, with `add`, raised by) `qty`; 0 removes it. Only products on
-    the catalogue may be put in, and services never (they are booked with the producer)."""
+def with_quantity(session: Session, lines: Lines, product_id: int, qty: int, *, today: date,
+                  add: bool = False) -> Lines:
+    """The lines with `product_id` set to (or, with `add`, raised by) `qty`; 0 removes it. Only products on sale
+    `today` may be put in (else NotSellable, saying why), and services never (they are booked with the producer)."""
     product = session.get(Product, product_id) if isinstance(product_id, int) else None
     if product is None:
         raise NotFound(N_("Không tìm thấy sản phẩm."), code="unknown_product")
@@ -38,6 +39,9 @@ def with_quantity(session: Session, lines: Lines, product_id: int, qty: int, *, 
     updated = dict(lines)
     wanted = checked_quantity(qty) + (updated.get(product_id, 0) if add else 0)
     if wanted:
+        answer = sellability(product.active, product.certificates, today)
+        if not answer.on_sale:
+            raise off_sale(product.name, answer.reason)
         updated[product_id] = min(wanted, MAX_QTY_PER_LINE)
     else:
         updated.pop(product_id, None)

@@ -4,8 +4,10 @@ Card and VietQR: pending_payment → paid → ready_for_pickup | shipped → com
 Cash:            pending_payment → ready_for_pickup | shipped → completed (paid at handover).
 Side exits: cancelled (the buyer while unpaid, or staff), expired (unpaid too long), refunded.
 
-Stock held at order creation becomes a sale when a card or VietQR order is paid, and at handover for cash;
-an order that ends unpaid gives its stock back. Every change is one conditional UPDATE on the status it
+Stock held at order creation becomes a sale when a card or VietQR order is paid, and at handover for cash (a
+cash delivery when it leaves the shop); only while the till's rule allows it that day (inventory.till: the
+product on sale, the held lots within their best-before). An order that ends unpaid gives its stock back, and
+an unpaid order past its `pay_by` is expired: readers settle it first (expire_due), without waiting for the job. Every change is one conditional UPDATE on the status it
 leaves, so two callers racing (a webhook and the expiry job, two staff) cannot both move the order.
 """
 from datetime import datetime
@@ -14,10 +16,11 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.dates import as_utc
+from core.dates import as_utc, vietnam_date
 from core.errors import N_, Conflict
 from inventory.ledger import Move, record
 from inventory.reservations import confirm, extend, release, reserve
+from inventory.till import check_held_stock_on_sale
 from orders import notifications
 from orders.models import Order, OrderEvent
 
@@ -66,6 +69,8 @@ def move(session: Session, order: Order, status: str, now: datetime, *, actor_id
     if not may_move(order, status):
         raise InvalidTransition(N_("Đơn hàng đang ở trạng thái '%(status)s', không thể chuyển sang '%(target)s'."),
                                 status=order.status, target=status)
+    if status in STAFF_STEPS and is_due(order, now):
+        raise InvalidTransition(N_("Đơn hàng đã quá hạn thanh toán nên đã hết hạn; hãy tải lại trang."))
     before = order.status
     moved = session.execute(update(Order).where(Order.id == order.id, Order.status == before)
                             .values(status=status, updated_at=now)
@@ -93,9 +98,15 @@ def is_sold(order: Order, status: str) -> bool:
 def _stock_for(session: Session, order: Order, before: str, after: str, now: datetime,
                actor_id: Optional[int]) -> None:
     was_sold, now_sold = is_sold(order, before), is_sold(order, after)
+    # Goods leave the shop's hands: sold (paid, or handed over), or a cash delivery sent out. A cash delivery
+    # handed over by the courier left the shop when it was shipped, and was judged then.
+    if (now_sold and not was_sold and before != "shipped") or (after == "shipped" and not was_sold):
+        check_held_stock_on_sale(session, [line.product_id for line in order.lines],
+                                 [line.batch_id for line in order.reservation.lines] if not hold_lapsed(
+                                     order.reservation, now) else [], vietnam_date(now))
     if now_sold and not was_sold:
         reservation = order.reservation
-        if before == "expired" or _lapsed(reservation, now):
+        if before == "expired" or hold_lapsed(reservation, now):
             # A late payment (the order expired, or its hold lapsed before the expiry job came): hold the stock
             # anew if it is still there, then sell it. reserve() writes down the lapsed hold's release first.
             reservation = reserve(session, key=f"order:{order.id}:late", outlet_id=order.outlet_id,
@@ -118,7 +129,7 @@ def _stock_for(session: Session, order: Order, before: str, after: str, now: dat
         _restock(session, order, now, actor_id)
 
 
-def _lapsed(reservation, now: datetime) -> bool:
+def hold_lapsed(reservation, now: datetime) -> bool:
     """The hold no longer counts: ended, or past its expiry (reads already stopped counting it)."""
     return reservation.status != "active" or (reservation.expires_at is not None
                                               and as_utc(reservation.expires_at) <= now)
@@ -133,10 +144,16 @@ def _restock(session: Session, order: Order, now: datetime, actor_id: Optional[i
                line.batch_id, line.qty, 0, part=part)
 
 
-def expire_unpaid(session: Session, now: datetime) -> int:
-    """Orders still unpaid past their time: expired, their stock back on sale. Returns how many."""
+def is_due(order: Order, now: datetime) -> bool:
+    """Unpaid past its `pay_by`: the order reads as expired from that instant on."""
+    return order.status == "pending_payment" and order.pay_by is not None and as_utc(order.pay_by) <= now
+
+
+def expire_unpaid(session: Session, now: datetime, *where) -> int:
+    """Orders still unpaid past their time (narrowed by `where`, SQL conditions on Order): expired, their stock
+    back on sale. Returns how many."""
     expired = 0
-    for order in session.scalars(select(Order).where(Order.status == "pending_payment", Order.pay_by <= now)
+    for order in session.scalars(select(Order).where(Order.status == "pending_payment", Order.pay_by <= now, *where)
                                  .order_by(Order.pay_by)):
         try:
             with session.begin_nested():
@@ -145,3 +162,13 @@ def expire_unpaid(session: Session, now: datetime) -> int:
         except InvalidTransition:
             continue  # paid or cancelled meanwhile
     return expired
+
+
+def expire_due(session: Session, now: datetime, *where) -> int:
+    """What a reader does before showing orders (narrowed by `where`): the ones past their `pay_by` are expired
+    now, as the job would, so no page, list or API answer shows an order as awaiting a payment it can no longer
+    take. The caller commits when this returns more than 0."""
+    if not session.scalar(select(Order.id).where(Order.status == "pending_payment", Order.pay_by <= now, *where)
+                          .limit(1)):
+        return 0
+    return expire_unpaid(session, now, *where)

@@ -18,6 +18,7 @@ from storefront.guards import reject_malformed_input
 from storefront.labels import init_labels
 from storefront.ordering import init_ordering
 from storefront.search_service import init_search
+from storefront.proxies import TrustedProxies
 from storefront.security import init_security
 from storefront.unit_of_work import UnitOfWorkFlask
 
@@ -42,6 +43,8 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
 
+    # Before anything reads the client's address or scheme (throttles, the https redirect).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)
     # First of all hooks: CSRF and the login throttle read the form, so they must only ever see checked input.
     app.before_request(reject_malformed_input)
     db.init_app(app)

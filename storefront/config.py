@@ -109,6 +109,12 @@ def load_config(instance_path: str) -> dict:
         #: Failed logins allowed per (account, address), and per address over all accounts; successes are free.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
+        # Order look-up by code and phone (storefront.lookup_limits): per address, and per code.
+        "ORDER_LOOKUP_RATE_LIMIT": os.environ.get("ORDER_LOOKUP_RATE_LIMIT", "20 per minute"),
+        "ORDER_LOOKUP_CODE_MISSES": int(os.environ.get("ORDER_LOOKUP_CODE_MISSES", "5")),
+        "ORDER_LOOKUP_CODE_LOCK_MINUTES": int(os.environ.get("ORDER_LOOKUP_CODE_LOCK_MINUTES", "15")),
+        # The proxies whose X-Forwarded-For/-Proto to believe: a count or networks (storefront.proxies).
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", ""),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

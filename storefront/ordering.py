@@ -4,8 +4,11 @@ from datetime import timedelta
 
 from flask import current_app
 
+from core.db import db
+from core.models import utcnow
 from orders import notifications
 from orders.checkout import CheckoutRules
+from orders.lifecycle import expire_due
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
 from storefront.celery import dispatch
@@ -40,3 +43,10 @@ def payment_methods() -> PaymentMethods:
 
 def checkout_rules() -> CheckoutRules:
     return current_app.extensions["checkout_rules"]
+
+
+def expire_due_orders(*where) -> None:
+    """Before a page or answer shows orders (those `where` selects): the unpaid ones past their time are expired
+    now and committed, so nothing shows a payment that can no longer be taken (orders.lifecycle.expire_due)."""
+    if expire_due(db.session, utcnow(), *where):
+        db.session.commit()

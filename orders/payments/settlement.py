@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import N_, InvalidInput, NotFound
+from catalog.certification import NotSellable
 from inventory.ledger import InsufficientStock
-from orders.lifecycle import InvalidTransition, move
+from inventory.till import LotExpired
+from orders.lifecycle import InvalidTransition, hold_lapsed, is_due, move
 from orders.models import Order, Payment, PaymentEvent
 from orders.payments.methods import PaymentMethods
 
@@ -33,6 +35,7 @@ def settle(session: Session, order: Order, payment: Payment, payments: PaymentMe
         return "already_paid"
     payment.charge_reference = charge_reference or payment.charge_reference
     payment.status, payment.paid_at = "paid", now
+    note = "Thanh toán đến sau khi đơn đã kết thúc: đã hoàn tiền."
     if order.status in ("pending_payment", "expired"):
         try:
             with session.begin_nested():
@@ -40,11 +43,15 @@ def settle(session: Session, order: Order, payment: Payment, payments: PaymentMe
             return "paid"
         except InsufficientStock:
             session.refresh(order)  # expired, and its stock sold meanwhile: the money goes back
-    if order.status == "pending_payment":  # its hold lapsed and the stock is gone, before the expiry job came
-        move(session, order, "expired", now, actor_id=actor_id)
+            note = "Thanh toán đến sau khi đơn hết hạn và hàng đã hết: đã hoàn tiền."
+        except (NotSellable, LotExpired) as refused:
+            session.refresh(order)  # the shop may no longer sell it (inventory.till): the money goes back
+            note = f"Không bán được ({refused.message}): đã hoàn tiền."
+    if order.status == "pending_payment":  # nothing was sold: the hold ends, as for an unpaid order
+        ended = "expired" if is_due(order, now) or hold_lapsed(order.reservation, now) else "cancelled"
+        move(session, order, ended, now, actor_id=actor_id)
     payments.refund(payment, now)
-    move(session, order, "refunded", now, actor_id=actor_id,
-         note="Thanh toán đến sau khi đơn hết hạn và hàng đã hết: đã hoàn tiền.")
+    move(session, order, "refunded", now, actor_id=actor_id, note=note[:300])
     return "refunded"
 
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
 from catalog.certification import LEVELS
@@ -18,6 +18,8 @@ class CertificateForm(FlaskForm):
                         validate_choice=False)  # an unknown level is refused, in Vietnamese, by check_certificate
     decision = StringField(_l("Số quyết định"), validators=[length(max=300)])
     issued_on = DateField(_l("Ngày ký"), validators=[required()])
+    #: The signing date the admin confirmed a second certificate for (the product has one signed that day).
+    confirmed_same_day = HiddenField()
 
 
 class RevokeForm(FlaskForm):

@@ -6,7 +6,8 @@ from wtforms import SelectChoice
 
 from accounts.models import User
 from accounts.services import assign_staff
-from catalog.certification import CERTIFYING_PERIODS, certificate_standing, levels_that_certify, sellability
+from catalog.certification import (CERTIFYING_PERIODS, CertificateAsOf, certificate_standing, current_certificate,
+                                   expiry_for, levels_that_certify, sellability)
 from catalog.queries import expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
@@ -64,24 +65,42 @@ def new_certificate_form() -> CertificateForm:
 def product(product_id: int):
     product = get_product(db.session, product_id)
     form = new_certificate_form()
+    same_day = None
     if form.validate_on_submit():
-        try:
-            certificate = issue_certificate(db.session, product, stars=form.stars.data, score=form.score.data,
-                                            level=form.level.data, decision=form.decision.data or "",
-                                            issued_on=form.issued_on.data, today=today(), actor_id=current_user.id)
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "issued_on").errors.append(translated(error))
-        else:
-            db.session.commit()
-            if certificate_standing(certificate, today()) == "expired":
-                flash(_("Đã ghi nhận giấy chứng nhận, nhưng nó đã hết hiệu lực: sản phẩm không được bán."), "info")
+        same_day = signed_same_day(product, form)
+        if same_day is None:
+            try:
+                certificate = issue_certificate(
+                    db.session, product, stars=form.stars.data, score=form.score.data, level=form.level.data,
+                    decision=form.decision.data or "", issued_on=form.issued_on.data, today=today(),
+                    actor_id=current_user.id)
+            except DomainError as error:
+                db.session.rollback()
+                getattr(form, error.field or "issued_on").errors.append(translated(error))
             else:
-                flash(_("Đã cấp giấy chứng nhận."), "success")
-            return redirect(url_for("admin.product", product_id=product.id))
+                db.session.commit()
+                if certificate_standing(certificate, today()) == "expired":
+                    flash(_("Đã ghi nhận giấy chứng nhận, nhưng nó đã hết hiệu lực: sản phẩm không được bán."), "info")
+                else:
+                    flash(_("Đã cấp giấy chứng nhận."), "success")
+                return redirect(url_for("admin.product", product_id=product.id))
     return render_template("admin/product.html", product=product, form=form, rights=certifying_rights(),
-                           history=certificate_history(db.session, product.id),
+                           history=certificate_history(db.session, product.id), same_day=same_day,
                            reason=sellability(product.active, product.certificates, today()).reason)
+
+
+def signed_same_day(product, form: CertificateForm):
+    """The live certificate signed on the form's date, when the admin has not yet confirmed adding a second one
+    that day; with which one would then be current (the new one, recorded last, unless a later one is live)."""
+    issued_on = form.issued_on.data
+    existing = [c for c in product.certificates if c.revoked_at is None and c.issued_on == issued_on]
+    if not existing or form.confirmed_same_day.data == issued_on.isoformat():
+        return None
+    form.confirmed_same_day.data = issued_on.isoformat()
+    # The new one is recorded last, so it wins a tie of dates: it stands in with an id above every stored one.
+    new = CertificateAsOf(2**63, form.stars.data, issued_on, expiry_for(issued_on), None)
+    current = current_certificate([*product.certificates, new])
+    return {"existing": max(existing, key=lambda c: c.id), "stays_current": None if current is new else current}
 
 
 @bp.route("/chung-nhan/<int(max=2147483647):certificate_id>/thu-hoi", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
@@ -59,7 +59,26 @@ def logout():
     end_sessions(db.session, current_user._get_current_object())
     db.session.commit()
     logout_user()
+    forget_session()
     return redirect(url_for("shop.home"))
+
+
+def forget_session() -> None:
+    """Everything the session held goes with its login — the cart, the orders it saw, its checkout tokens — but
+    the language the visitor chose."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+@bp.before_app_request
+def forget_an_ended_login():
+    """A cookie that names a login which has ended (a logout, a password change, a disabled account: the epoch
+    moved on) opens nothing: not the account, and not the orders or cart it carried either, even if it is a copy
+    taken before the logout."""
+    if "_user_id" in session and not current_user.is_authenticated:
+        forget_session()
 
 
 @bp.route("/dang-ky", methods=["GET", "POST"])

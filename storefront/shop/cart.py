@@ -9,7 +9,7 @@ import base64
 import uuid
 from typing import Optional
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -30,8 +30,8 @@ from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
-from storefront.extensions import limiter
-from storefront.ordering import checkout_rules, payment_methods
+from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
+from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
 from stores.access import can_manage_outlet
@@ -143,7 +143,8 @@ def add_to_cart():
         flash(" ".join(str(error) for error in form.qty.errors), "error")
         return redirect(url_for("shop.cart"))
     try:
-        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True)
+        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True,
+                                    today=today())
     except DomainError as error:
         db.session.rollback()
         flash(translated(error), "error")
@@ -165,7 +166,7 @@ def update_line(product_id: int):
     if product_id not in lines:
         return redirect(url_for("shop.cart"))
     try:
-        lines = carts.with_quantity(db.session, lines, product_id, 0 if remove else form.qty.data)
+        lines = carts.with_quantity(db.session, lines, product_id, 0 if remove else form.qty.data, today=today())
     except DomainError as error:
         db.session.rollback()
         flash(translated(error), "error")
@@ -358,6 +359,7 @@ def may_see(order: Order) -> bool:
 
 
 def visible_order(order_id) -> Optional[Order]:
+    expire_due_orders(Order.id == str(order_id))
     order = db.session.scalar(select(Order).where(Order.id == str(order_id))
                               .options(selectinload(Order.lines), selectinload(Order.payments)))
     return order if order is not None and may_see(order) else None
@@ -417,6 +419,7 @@ def cancel_order(order_id):
 @bp.get("/don-hang-cua-toi")
 @login_required
 def my_orders():
+    expire_due_orders(Order.user_id == current_user.id)
     orders = db.session.scalars(select(Order).where(Order.user_id == current_user.id)
                                 .options(selectinload(Order.lines))
                                 .order_by(Order.created_at.desc(), Order.id).limit(200)).all()
@@ -424,20 +427,28 @@ def my_orders():
 
 
 @bp.route("/tra-cuu-don-hang", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@lookup_limited(methods=["POST"])
 def order_lookup():
     form = LookupForm()
     if form.validate_on_submit():
         code = "".join(form.code.data.split()).upper()
+        locked_for = code_locked_for(code)
         try:
             phone = normalize_phone(form.phone.data)
         except InvalidInput as error:
             form.phone.errors.append(translated(error))
         else:
+            if locked_for:
+                message = _("Mã đơn này đã bị tra cứu sai quá nhiều lần; hãy thử lại sau %(minutes)s phút.",
+                            minutes=-(-locked_for // 60))
+                response = make_response(render_template("shop/order_lookup.html", form=form, not_found=message))
+                response.status_code, response.headers["Retry-After"] = 429, str(locked_for)
+                return response
             found = db.session.scalar(select(Order.id).where(Order.code == code, Order.phone == phone))
             if found is not None:
                 remember_order(found)
                 return redirect(url_for("shop.order", order_id=found), 303)
+            count_wrong_phone(code)
             return render_template("shop/order_lookup.html", form=form,
                                    not_found=_("Không tìm thấy đơn hàng với mã và số điện thoại này.")), 404
     return render_template("shop/order_lookup.html", form=form, not_found=None)

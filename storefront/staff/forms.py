@@ -11,6 +11,8 @@ from storefront.validators import length, number_range, required
 
 #: More than this in one submit is a typing slip, not a delivery.
 MAX_QTY = 100_000
+#: Ids are 32-bit integers in every database.
+MAX_ID = 2**31 - 1
 
 
 def whole_number():
@@ -42,8 +44,10 @@ class ReceiveForm(OneTimeForm):
 
 
 class SaleForm(OneTimeForm):
-    product_id = SelectField(_l("Sản phẩm"), coerce=int)
-    batch_id = SelectField(_l("Lô"), coerce=int)
+    # What the page does not offer is refused by inventory.till, with the reason (revoked, past best-before).
+    product_id = SelectField(_l("Sản phẩm"), coerce=int, validate_choice=False,
+                             validators=[required(), number_range(1, MAX_ID)])
+    batch_id = SelectField(_l("Lô"), coerce=int, validate_choice=False, validators=[Optional(), number_range(0, MAX_ID)])
     qty = IntegerField(_l("Số lượng bán"), validators=[whole_number(), number_range(1, MAX_QTY)])
 
 

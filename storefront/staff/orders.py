@@ -14,7 +14,7 @@ from orders.lifecycle import move, next_steps
 from orders.models import Order
 from orders.payments.settlement import confirm_transfer
 from storefront.errors import translated
-from storefront.ordering import payment_methods
+from storefront.ordering import expire_due_orders, payment_methods
 from storefront.shop.cart import STATUS_LABELS
 from storefront.shop.checkout_forms import ConfirmForm, StepForm
 from storefront.staff import bp
@@ -35,6 +35,7 @@ LIST_LIMIT = 200
 
 def outlet_order(outlet_id: int, order_id) -> Order:
     """The order, if this outlet fills it (another outlet's order is not found here)."""
+    expire_due_orders(Order.id == str(order_id), Order.outlet_id == outlet_id)
     order = db.session.scalar(select(Order).where(Order.id == str(order_id), Order.outlet_id == outlet_id)
                               .options(selectinload(Order.lines), selectinload(Order.payments),
                                        selectinload(Order.events)))
@@ -50,6 +51,7 @@ def orders(outlet_id: int):
     status = request.args.get("trang-thai", "")
     if status and status not in STATUS_LABELS:
         abort(400, _("Không có trạng thái đơn hàng '%(status)s'.", status=status[:30]))
+    expire_due_orders(Order.outlet_id == outlet_id)
     query = select(Order).where(Order.outlet_id == outlet_id).options(selectinload(Order.lines))
     if status:
         query = query.where(Order.status == status)

@@ -22,7 +22,8 @@ from core.models import utcnow
 from inventory.discrepancies import open_discrepancies, resolve, resolved_discrepancies
 from inventory.ledger import InsufficientStock, Move, fingerprint
 from inventory.stock import (EXPIRY_WARNING_DAYS, LOW_STOCK_THRESHOLD, LotStock, count, expiring_lots, is_expired,
-                             low_stock, outlet_stock, receive_goods, recorded_movement, sell, write_off)
+                             low_stock, outlet_stock, receive_goods, recorded_movement, write_off)
+from inventory.till import counter_sale, sellable_lots
 from storefront.context import today
 from storefront.errors import translated
 from storefront.staff import bp
@@ -144,8 +145,9 @@ def lot_label(row: LotStock) -> str:
 @bp.route(f"{OUTLET}/ban-hang", methods=["GET", "POST"])
 @outlet_manager_required
 def sale(outlet_id: int):
+    """A sale at the counter: only products on sale today, from lots within their best-before (inventory.till)."""
     outlet = get_outlet(db.session, outlet_id)
-    lots = lots_of(outlet_id, include_empty=True)
+    lots = sellable_lots(db.session, outlet_id, utcnow(), today())
     names = {row.product_id: row.product_name for row in lots}
     available = dict.fromkeys(names, 0)
     for row in lots:
@@ -154,33 +156,29 @@ def sale(outlet_id: int):
     form.product_id.choices = [SelectChoice(product_id, _("%(name)s (có thể bán %(available)s)", name=name,
                                                           available=available[product_id]))
                                for product_id, name in names.items()]
-    selling = [row for row in lots if row.available > 0]
     form.batch_id.choices = [SelectChoice(0, _("Tự động: lô hết hạn trước, bán trước"))] + [
         SelectChoice(row.batch_id, lot_label(row), render_kw={"data-product": str(row.product_id)},
-                     optgroup=row.product_name) for row in selling]
+                     optgroup=row.product_name) for row in lots if row.available > 0]
     if not form.is_submitted():
         form.issue_token()
         form.qty.data = 1
     elif form.validate():
         product_id, batch_id = form.product_id.data, form.batch_id.data
         chosen = next((row for row in lots if row.batch_id == batch_id and row.product_id == product_id), None)
-        if batch_id and chosen is None:
-            form.batch_id.errors.append(_("Lô này không thuộc sản phẩm đã chọn."))
-        else:
-            content = {"kind": "sale", "product": product_id, "lot": chosen.lot_code if chosen else None,
-                       "qty": form.qty.data}
+        content = {"kind": "sale", "product": product_id, "batch": batch_id or None, "qty": form.qty.data}
 
-            def short() -> str:
-                now_available = (chosen.available if chosen else available.get(product_id, 0))
-                return _("Không đủ hàng: chỉ còn %(available)s có thể bán.", available=max(now_available, 0))
+        def short() -> str:
+            now_available = chosen.available if chosen else available.get(product_id, 0)
+            return _("Không đủ hàng: chỉ còn %(available)s có thể bán.", available=max(now_available, 0))
 
-            done = record_once(
-                form, outlet_id, content,
-                lambda digest: sell(db.session, movement(form, "sale", outlet_id, product_id, digest), form.qty.data,
-                                    content["lot"]),
-                success=_("Đã bán %(qty)s %(name)s.", qty=form.qty.data, name=names[product_id]), short_message=short)
-            if done:
-                return done
+        done = record_once(
+            form, outlet_id, content,
+            lambda digest: counter_sale(db.session, movement(form, "sale", outlet_id, product_id, digest),
+                                        form.qty.data, batch_id, today()),
+            success=_("Đã bán %(qty)s %(name)s.", qty=form.qty.data, name=names.get(product_id, "")),
+            short_message=short)
+        if done:
+            return done
     return render_template("staff/stock_sale.html", outlet=outlet, form=form)
 
 

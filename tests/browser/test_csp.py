@@ -121,6 +121,7 @@ def site_pages(live_app):
         Page("staff: transfers", "staff", f"/cua-hang/{outlet_id}/chuyen-hang", "staff.transfers_page"),
         Page("staff: a transfer", "staff", f"/cua-hang/{outlet_id}/chuyen-hang/{transfer_id}", "staff.transfer"),
         Page("staff: orders", "staff", f"/cua-hang/{outlet_id}/don-hang", "staff.orders"),
+        Page("staff: devices", "staff", f"/cua-hang/{outlet_id}/thiet-bi", "staff.devices"),
         Page("staff: orders awaiting payment", "staff", f"/cua-hang/{outlet_id}/don-hang?trang-thai=pending_payment",
              "staff.orders"),
         Page("staff: an order", "staff", f"/cua-hang/{outlet_id}/don-hang/{order_id}", "staff.order"),

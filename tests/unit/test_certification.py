@@ -5,7 +5,7 @@ from typing import Optional
 import pytest
 
 from catalog.certification import (certificate_standing, check_certificate, current_certificate, expiry_for,
-                                   may_certify, sellability, stars_for_score)
+                                   may_certify, sellability, sellability_at, stars_for_score)
 from core.errors import InvalidInput
 
 TODAY = date(2026, 11, 29)
@@ -121,3 +121,35 @@ def test_a_certificate_stands_revoked_before_anything_else_then_by_its_dates():
     assert certificate_standing(Cert(4, date(2019, 1, 1)), TODAY) == "expired"
     assert certificate_standing(Cert(4, TODAY.replace(day=30)), TODAY) == "not_yet_valid"
     assert certificate_standing(Cert(4, TODAY), TODAY) == "valid"
+
+
+# --- Judged at an earlier instant (a till's sale that arrives late) ---
+
+REVOKED_AT = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("at, reason", [
+    (datetime(2026, 11, 29, 2, 59, tzinfo=timezone.utc), None),  # before the revocation
+    (REVOKED_AT, "revoked"),  # from its instant
+    (datetime(2026, 11, 29, 3, 1, tzinfo=timezone.utc), "revoked"),
+])
+def test_a_revocation_counts_from_its_instant(at, reason):
+    assert sellability_at(True, [Cert(4, date(2025, 3, 1), revoked_at=REVOKED_AT, id=1)], at).reason == reason
+
+
+def test_certificate_dates_are_judged_on_the_vietnam_date_of_the_instant():
+    certificate = Cert(4, date(2023, 1, 1), id=1)  # last valid day 31/12/2025
+    assert sellability_at(True, [certificate], datetime(2025, 12, 31, 16, 59, tzinfo=timezone.utc)).on_sale
+    assert sellability_at(True, [certificate], datetime(2025, 12, 31, 17, 0, tzinfo=timezone.utc)).reason == "expired"
+
+
+def test_a_certificate_signed_later_did_not_exist_yet():
+    old, renewal = Cert(3, date(2023, 1, 1), id=1), Cert(4, date(2026, 1, 10), id=2)
+    lapsed_gap = datetime(2026, 1, 5, 3, 0, tzinfo=timezone.utc)
+    assert sellability_at(True, [old, renewal], lapsed_gap).reason == "expired"
+    assert sellability_at(True, [old, renewal], datetime(2026, 1, 10, 3, 0, tzinfo=timezone.utc)).on_sale
+    assert sellability_at(True, [renewal], lapsed_gap).reason == "uncertified"
+
+
+def test_the_listing_is_judged_as_it_is_now():
+    assert sellability_at(False, [Cert(4, date(2025, 3, 1), id=1)], REVOKED_AT).reason == "inactive"

@@ -40,3 +40,12 @@ def test_a_year_only_certificate_is_dated_the_first_of_january_and_marked_approx
     assert certificate_date("", "2019") == (date(2019, 1, 1), True)
     assert certificate_date("2025-06-26", "2025") == (date(2025, 6, 26), False)
     assert certificate_date("", "") == (None, False)
+
+
+def test_a_look_up_masks_email_and_street_but_keeps_enough_to_recognise_them():
+    from orders.masking import mask_address_line, mask_email
+    assert mask_email("nguyen.binh@gmail.com") == "ng***@gmail.com"
+    assert mask_email("an@example.com") == "a***@example.com"
+    assert mask_address_line("Số 12 đường Đại Hà") == "Số 12 ***"
+    assert mask_address_line("Thôn Đông") == "Thôn ***"
+    assert (mask_email(""), mask_address_line("")) == ("", "")

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from catalog.models import CertificateEvent
+from catalog.services import issue_certificate
 from stores.models import Outlet
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
 
@@ -185,3 +186,43 @@ def test_each_certificate_error_is_shown_under_its_own_field_in_the_visitors_lan
                           data={"stars": "3", "level": "district", "issued_on": "2026-01-10"}).get_data(as_text=True)
     assert "may not award 3 stars" in english and "district level" in english and "cấp huyện" not in english
     assert product.current_certificate is None
+
+
+def certificates_of(session, product) -> list[tuple[int, date]]:
+    session.expire_all()
+    return [(c.stars, c.issued_on) for c in sorted(product.certificates, key=lambda c: c.id)]
+
+
+def test_a_second_certificate_signed_the_same_day_asks_first_and_says_which_becomes_current(client, session):
+    login_admin(client, session)
+    product = make_product(session, "Mật ong Cát Bà", stars=3, issued_on=date(2026, 11, 20), level="province")
+    session.commit()
+    first_id = product.current_certificate.id
+    url = f"/admin/san-pham/{product.id}"
+    form = {"stars": "4", "score": "", "level": "province", "decision": "QĐ 12/2026", "issued_on": "2026-11-20"}
+    asked = client.post(url, data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"đã có giấy chứng nhận #{first_id} ký cùng ngày 20/11/2026 (3★" in page
+    assert f"giấy mới (ghi sau) sẽ là giấy hiện hành thay cho giấy #{first_id}" in page
+    assert "Xác nhận cấp thêm giấy cùng ngày" in page
+    assert certificates_of(session, product) == [(3, date(2026, 11, 20))]  # nothing issued yet
+
+    confirmed = client.post(url, data={**form, "confirmed_same_day": "2026-11-20"})
+    assert confirmed.status_code == 302
+    assert certificates_of(session, product) == [(3, date(2026, 11, 20)), (4, date(2026, 11, 20))]
+    assert product.current_certificate.stars == 4
+    # Another day needs no confirmation, and a confirmation for another day does not count.
+    other_day = client.post(url, data={**form, "issued_on": "2026-11-21", "confirmed_same_day": "2026-11-20"})
+    assert other_day.status_code == 302
+
+
+def test_a_same_day_certificate_behind_a_later_one_is_said_to_stay_in_history(client, session):
+    login_admin(client, session)
+    product = make_product(session, "Nước mắm Vạn Hương", stars=3, issued_on=date(2026, 11, 1), level="province")
+    issue_certificate(session, product, stars=4, score=None, level="province", decision="QĐ mới",
+                      issued_on=date(2026, 11, 20), today=date(2026, 11, 29))
+    session.commit()
+    page = client.post(f"/admin/san-pham/{product.id}", data={
+        "stars": "3", "score": "", "level": "province", "decision": "QĐ lại", "issued_on": "2026-11-01"}
+    ).get_data(as_text=True)
+    assert f"Giấy #{product.current_certificate.id} (ký ngày 20/11/2026) vẫn là giấy hiện hành" in page

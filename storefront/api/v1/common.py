@@ -3,7 +3,8 @@ from flask import current_app
 
 from accounts.services import TokenSigner
 from core.db import db
-from inventory.devices import is_device_token, principal_for_token
+from core.models import utcnow
+from inventory.devices import is_device_token, principal_for_token, seen
 from stores.access import can_manage_outlet
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="Token from POST /api/v1/auth/token")
@@ -15,7 +16,10 @@ def verify_token(token: str):
     if not token:
         return None
     if is_device_token(token):
-        return principal_for_token(db.session, token)
+        device = principal_for_token(db.session, token)
+        if device is not None and seen(db.session, device.device_id, utcnow()):
+            db.session.commit()  # nothing else is in this transaction yet: the request has not started its work
+        return device
     return TokenSigner(current_app.config["SECRET_KEY"]).user_for_api(db.session, token)
 
 

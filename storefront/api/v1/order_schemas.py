@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, fields
 from orders.checkout import MAX_LINES, MAX_QTY_PER_LINE
 from orders.models import FULFILMENTS, PAYMENT_METHODS, STATUSES
 from storefront.api.v1.common import MAX_ID
-from storefront.api.v1.schemas import Flag, Text, WholeNumber, at_most, between, one_of
+from storefront.api.v1.schemas import JsonBoolean, Text, WholeNumber, at_most, between, one_of
 
 #: The Idempotency-Key is kept with the caller it came from (user, device or guest) in a 200-character column.
 IDEMPOTENCY_KEY_MAX = 128
@@ -61,7 +61,7 @@ class OrderIn(Schema):
                           metadata={"description": "One the shop has configured, else 400 "
                                                    "payment_method_unavailable."})
     customer = Nested(CustomerIn, required=True)
-    confirm_adult = Flag(load_default=False, metadata={"description": "Required true when an alcoholic drink is "
+    confirm_adult = JsonBoolean(load_default=False, metadata={"description": "Required true when an alcoholic drink is "
                                                                       "ordered (buyer is 18 or over)."})
 
 

@@ -17,6 +17,7 @@ from core.errors import N_, Forbidden, InvalidInput, NotFound
 from core.models import utcnow
 from orders import vietqr
 from orders.checkout import OrderRequest, place_order
+from orders.masking import mask_address_line, mask_email
 from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.api.v1 import bp
@@ -26,7 +27,9 @@ from storefront.api.v1.order_schemas import (IdempotencyHeader, LookupQuery, Ord
                                                VietQRImageQuery)
 from storefront.api.v1.transfers import whole_or_nothing
 from storefront.context import today
-from storefront.ordering import checkout_rules, payment_methods
+from storefront.errors import DEFAULT_MESSAGES
+from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
+from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 
 _ORDER_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: Said to whoever may not see an order, exactly as to whoever asks for one that does not exist.
@@ -152,22 +155,46 @@ def create_order(headers, data):
 
 
 @bp.get("/orders/lookup")
+@lookup_limited(methods=["GET"])
 @bp.input(LookupQuery, location="query", arg_name="query")
 @bp.output(OrderOut)
-@bp.doc(responses={404: "No order has this code and this phone number (error = not_found)"})
+@bp.doc(responses={
+    404: "No order has this code and this phone number (error = not_found)",
+    429: {"description": "Too many look-ups from this address (shared with the look-up page), or this code met "
+                         "too many wrong phone numbers and is locked for a while (error = too_many_requests, with "
+                         "Retry-After)",
+          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
+})
 def lookup_order(query):
     """Find an order by its code and phone number (guests).
 
-    The phone number may be written in any usual way (+84, spaces, dots)."""
+    The phone number may be written in any usual way (+84, spaces, dots). The buyer's e-mail and street address
+    come masked: the full receipt is for the buyer's account or the link in the order e-mail."""
+    code = query["code"].strip().upper()
+    locked_for = code_locked_for(code)
+    if locked_for:
+        abort(429, str(DEFAULT_MESSAGES[429]), extra_data={"error": "too_many_requests"},
+              headers={"Retry-After": str(locked_for)})
     try:
         phone = normalize_phone(query["phone"])
     except InvalidInput:
         phone = None  # a number that cannot be anyone's matches no order
-    order = db.session.scalar(_loaded().where(Order.code == query["code"].strip().upper(),
-                                              Order.phone == phone)) if phone else None
+    if phone:
+        expire_due_orders(Order.code == code, Order.phone == phone)
+    order = db.session.scalar(_loaded().where(Order.code == code, Order.phone == phone)) if phone else None
     if order is None:
+        count_wrong_phone(code)
         raise NotFound(N_("Không tìm thấy đơn hàng với mã và số điện thoại này."))
-    return order_dict(order)
+    return masked(order_dict(order))
+
+
+def masked(answer: dict) -> dict:
+    """An order as a look-up by code and phone shows it (orders.masking)."""
+    answer["customer"]["email"] = mask_email(answer["customer"]["email"])
+    address = answer["fulfilment"]["address"]
+    if address:
+        address["line"] = mask_address_line(address["line"])
+    return answer
 
 
 @bp.get("/orders/<order_id>")
@@ -180,7 +207,9 @@ def show_order(order_id, path):
 
     Shown to its buyer's token, staff (or a device) of the outlet that fills it, or an admin."""
     caller = _caller()
-    order = db.session.scalar(_loaded().where(Order.id == _parse_order_id(order_id)))
+    order_id = _parse_order_id(order_id)
+    expire_due_orders(Order.id == order_id)
+    order = db.session.scalar(_loaded().where(Order.id == order_id))
     if order is None or not _may_view(caller, order):
         raise NotFound(_NO_SUCH_ORDER)
     return order_dict(order)

@@ -26,6 +26,17 @@ class Flag(Boolean):
     default_error_messages = {**_COMMON, "invalid": "phải là 1/0 hoặc true/false."}
 
 
+class JsonBoolean(Boolean):
+    """A JSON body's true or false, and nothing else ("yes", 1 or "true" are refused, as the schema says)."""
+
+    default_error_messages = {**_COMMON, "invalid": "phải là true hoặc false (kiểu boolean của JSON)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class Day(Date):
     default_error_messages = {**_COMMON, "invalid": "phải là ngày dạng YYYY-MM-DD.",
                               "format": "phải là ngày dạng YYYY-MM-DD."}
@@ -329,6 +340,19 @@ class DeviceOut(Schema):
                                             "kept. Valid until revoked."})
 
 
+class DeviceItem(Schema):
+    device_id = Integer()
+    name = String()
+    created_by = String(allow_none=True, metadata={"description": "E-mail of the staff member who created it"})
+    created_at = DateTime()
+    last_seen = DateTime(allow_none=True, metadata={"description": "Its last request, to the minute; null: never"})
+    revoked_at = DateTime(allow_none=True, metadata={"description": "Null while its token works"})
+
+
+class DevicesOut(Schema):
+    items = List(Nested(DeviceItem))
+
+
 class MovementIn(Schema):
     id = MovementId(required=True, metadata={"description": "The device's own UUID for the movement: pushing it "
                                                            "again is a duplicate and changes nothing"})
@@ -352,15 +376,26 @@ class MovementsIn(Schema):
 
 class RejectedMovement(Schema):
     id = String()
-    error = String(metadata={"description": "unknown_product, id_conflict, invalid_quantity, reason_required, "
-                                            "lot_required, insufficient_stock, …"})
+    error = String(metadata={"description": "unknown_product, not_stocked (a service), id_conflict, "
+                                            "invalid_quantity, reason_required, lot_required, insufficient_stock, …"})
     message = String()
+
+
+class FlaggedMovement(Schema):
+    id = String()
+    discrepancy = String(metadata={"description": "sold_while_off_sale: a sale made while the product could not "
+                                                  "be sold; recorded, and raised for staff"})
+    reason = String(metadata={"description": "revoked, expired, not_yet_valid, uncertified, stars, inactive, or "
+                                             "lot_expired (the lot was past its best-before), at occurred_at"})
 
 
 class PushOut(Schema):
     applied = List(String())
     duplicates = List(String())
     rejected = List(Nested(RejectedMovement))
+    flagged = List(Nested(FlaggedMovement), metadata={
+        "description": "Applied sales made while the product could not be sold (judged at occurred_at): each "
+                       "raised a discrepancy for staff"})
     cursor = Integer(metadata={"description": "The outlet's change feed position once these movements are in"})
 
 

@@ -1,17 +1,21 @@
 """Stock, device tokens and device sync (DESIGN §3 "Stock"): staff of the outlet, an admin, or a device of the
 outlet (device tokens are created and revoked by staff or an admin only)."""
 from apiflask.schemas import EmptySchema
+from sqlalchemy import select
 
+from accounts.models import User
+from core.dates import as_utc
 from core.db import db
 from core.errors import N_, Forbidden
 from core.models import utcnow
-from inventory.devices import create_device, get_device, revoke_device
+from inventory.devices import create_device, get_device, outlet_devices, revoke_device
 from inventory.stock import outlet_stock
 from inventory.sync import DeviceMovement, changes_since, push
+from inventory.till import SOLD_WHILE_OFF_SALE
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, parse_id, token_auth
-from storefront.api.v1.schemas import (ChangesOut, ChangesQuery, DeviceIn, DeviceOut, MovementsIn, PushOut,
-                                       StockList)
+from storefront.api.v1.schemas import (ChangesOut, ChangesQuery, DeviceIn, DeviceOut, DevicesOut, MovementsIn,
+                                       PushOut, StockList)
 from storefront.errors import translated
 from stores.services import get_outlet
 
@@ -63,7 +67,8 @@ def movements(outlet_id, data):
     """Push movements a device made, maybe offline and out of order: each applies whole or not at all, on its own.
 
     A movement id seen before with the same content is a duplicate (changes nothing); with other content it is
-    rejected (id_conflict). A sale that finds no stock is still recorded and raised as a discrepancy for staff.
+    rejected (id_conflict). A sale that finds no stock is still recorded and raised as a discrepancy for staff;
+    so is a sale made while the product could not be sold (judged at occurred_at), listed in `flagged`.
     """
     outlet_id = _outlet_for_caller(outlet_id)
     caller = token_auth.current_user
@@ -73,7 +78,9 @@ def movements(outlet_id, data):
     db.session.commit()
     return {"applied": result.applied, "duplicates": result.duplicates, "cursor": result.cursor,
             "rejected": [{"id": movement_id, "error": error.code, "message": translated(error)}
-                         for movement_id, error in result.rejected]}
+                         for movement_id, error in result.rejected],
+            "flagged": [{"id": movement_id, "discrepancy": SOLD_WHILE_OFF_SALE, "reason": reason}
+                        for movement_id, reason in result.flagged]}
 
 
 @bp.get("/outlets/<outlet_id>/changes")
@@ -110,6 +117,21 @@ def create_device_token(outlet_id, data):
     return {"device_id": device.id, "token": token}
 
 
+@bp.get("/outlets/<outlet_id>/devices")
+@bp.auth_required(token_auth, roles=DEVICE_ADMIN_ROLES)
+@bp.output(DevicesOut)
+@bp.doc(responses={
+    400: "Malformed outlet id (error = invalid_id)",
+    401: "No valid bearer token (error = unauthorized)",
+    403: "Not staff of this outlet or an admin; devices may not list devices (error = forbidden)",
+    404: "No such outlet (error = not_found)",
+})
+def list_device_tokens(outlet_id):
+    """Staff: the outlet's devices, with who created each, when, when it was last seen and whether it is revoked."""
+    outlet_id = _outlet_for_caller(outlet_id)
+    return {"items": [device_item(device, creator) for device, creator in devices_with_creators(outlet_id)]}
+
+
 @bp.delete("/devices/<device_id>")
 @bp.auth_required(token_auth, roles=DEVICE_ADMIN_ROLES)
 @bp.output(EmptySchema, status_code=204)
@@ -127,3 +149,16 @@ def revoke_device_token(device_id):
     revoke_device(db.session, device, utcnow())
     db.session.commit()
     return ""
+
+
+def devices_with_creators(outlet_id: int) -> list:
+    """The outlet's devices with the e-mail of whoever created each (None for an account since removed)."""
+    devices = outlet_devices(db.session, outlet_id)
+    emails = dict(db.session.execute(select(User.id, User.email).where(
+        User.id.in_({device.created_by for device in devices if device.created_by}))).all()) if devices else {}
+    return [(device, emails.get(device.created_by)) for device in devices]
+
+
+def device_item(device, creator) -> dict:
+    return {"device_id": device.id, "name": device.name, "created_by": creator, "created_at": as_utc(device.created_at),
+            "last_seen": as_utc(device.last_seen_at), "revoked_at": as_utc(device.revoked_at)}

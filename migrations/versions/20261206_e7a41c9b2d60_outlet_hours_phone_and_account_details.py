@@ -2,8 +2,8 @@
 (outlets.phone, outlets.opening_hours, outlets.details_are_demo, users.phone, users.address_line, users.province_code, users.commune_code).
 
 Revision ID: e7a41c9b2d60
-Revises: c4d2e8f1a9b3
-Create Date: 2026-12-05 23:55:00.000000
+Revises: e7b2f4a1c9d8
+Create Date: 2026-12-06 00:35:00.000000
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e7a41c9b2d60'
-down_revision = 'c4d2e8f1a9b3'
+down_revision = 'e7b2f4a1c9d8'
 branch_labels = None
 depends_on = None
 

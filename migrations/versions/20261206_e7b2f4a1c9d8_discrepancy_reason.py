@@ -1,0 +1,32 @@
+"""A discrepancy says why (discrepancies.reason): a device sale made while the product could not be sold names
+the off-sale reason (revoked, expired, …) or lot_expired. A device remembers when it was last seen
+(devices.last_seen_at), for the outlet's device list.
+
+Revision ID: e7b2f4a1c9d8
+Revises: c4d2e8f1a9b3
+Create Date: 2026-12-06 00:10:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'e7b2f4a1c9d8'
+down_revision = 'c4d2e8f1a9b3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('discrepancies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reason', sa.String(length=20), nullable=False, server_default=''))
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.drop_column('last_seen_at')
+    with op.batch_alter_table('discrepancies', schema=None) as batch_op:
+        batch_op.drop_column('reason')
