@@ -24,6 +24,7 @@ from inventory.ledger import InsufficientStock, fingerprint
 from inventory.reservations import reserve
 from orders import notifications
 from orders.addresses import Address, check_address, former_district_of
+from orders.hold_limits import Buyer, HoldLimits, bound_by_share, check_open_orders, check_share, lock_levels
 from orders.models import FULFILMENTS, PAYMENT_METHODS, Order, OrderEvent, OrderLine
 from orders.payments.methods import PaymentMethods
 from orders.phones import normalize_phone
@@ -49,9 +50,11 @@ class CheckoutRules:
 
     card_hold: timedelta = timedelta(minutes=15)
     vietqr_hold: timedelta = timedelta(minutes=15)
-    cash_hold: timedelta = timedelta(hours=48)
+    cash_hold: timedelta = timedelta(hours=24)
     #: Delivery fee in VND by province code; "*" for every other province.
     delivery_fees: dict = field(default_factory=lambda: {"31": 25_000, "*": 45_000})
+    #: How much unpaid orders may hold (orders.hold_limits).
+    limits: HoldLimits = field(default_factory=HoldLimits)
 
     #: Working days a delivery usually takes, (fewest, most) by province code; "*" for every other province.
     delivery_days: dict = field(default_factory=lambda: {"31": (1, 2), "*": (3, 5)})
@@ -80,6 +83,10 @@ class OrderRequest:
     user_id: Optional[int] = None
     #: The Idempotency-Key header, or the checkout form's one-time token.
     key: Optional[str] = None
+    #: Who places it, beyond the account (orders.hold_limits): a device, or a guest's address and cookie digest.
+    device_id: Optional[int] = None
+    client_address: str = ""
+    client_cookie: str = ""
 
     def fingerprint(self) -> str:
         content = {"lines": sorted(self.lines), "fulfilment": self.fulfilment, "outlet_id": self.outlet_id,
@@ -105,6 +112,9 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
     lines = check_lines(session, request.lines, today)
     name, phone, email, address = check_request(request, lines, payments)
     outlet = _fulfilling_outlet(session, request, lines, address, now)
+    buyer = Buyer(user_id=request.user_id, device_id=request.device_id, phone=phone, email=email,
+                  client_address=request.client_address, client_cookie=request.client_cookie)
+    check_open_orders(session, buyer, rules.limits, now)
 
     subtotal = sum(line.product.price_vnd * line.qty for line in lines)
     fee = rules.delivery_fee(address.province_code) if address else 0
@@ -113,7 +123,9 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
                   fulfilment=request.fulfilment, outlet_id=outlet.id, customer_name=name, phone=phone, email=email,
                   confirm_adult=request.confirm_adult, payment_method=request.payment_method,
                   subtotal_vnd=subtotal, delivery_fee_vnd=fee, total_vnd=subtotal + fee,
-                  pay_by=now + rules.hold_for(request.payment_method), created_at=now, updated_at=now)
+                  pay_by=now + rules.hold_for(request.payment_method), created_at=now, updated_at=now,
+                  device_id=request.device_id, client_address=request.client_address[:45],
+                  client_cookie=request.client_cookie[:64])
     if address:
         order.address_line, order.commune_code, order.commune_name = address.line, address.commune_code, \
             address.commune_name
@@ -135,11 +147,17 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
     else:
         session.add(order)
         session.flush()
+    product_ids = [line.product.id for line in lines]
+    shared = bound_by_share(session, buyer)
+    if shared:
+        lock_levels(session, outlet.id, product_ids)
     reservation = reserve(session, key=f"order:{order.id}", outlet_id=outlet.id,
                           lines=[(line.product.id, line.qty) for line in lines], now=now, expires_at=order.pay_by,
                           actor_id=request.user_id)
     order.reservation_id = reservation.id
     session.flush()
+    if shared:
+        check_share(session, buyer, outlet.id, product_ids, rules.limits, now)
     payments.start(session, order, now)
     notifications.queue(session, order, "pending_payment")
     return order

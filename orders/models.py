@@ -53,6 +53,11 @@ class Order(Base):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
     confirm_adult: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Who placed it, for the limits on unpaid orders (orders.hold_limits): a device (till, kiosk), or a guest's
+    #: address and device cookie (its digest).
+    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"))
+    client_address: Mapped[str] = mapped_column(String(45), default="", index=True)
+    client_cookie: Mapped[str] = mapped_column(String(64), default="", index=True)
 
     payment_method: Mapped[str] = mapped_column(String(10))
     subtotal_vnd: Mapped[int] = mapped_column(Integer)

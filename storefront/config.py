@@ -104,7 +104,12 @@ def load_config(instance_path: str) -> dict:
         #: How long stock waits for each way of paying (minutes), and the delivery fee per province code.
         "HOLD_MINUTES_CARD": int(os.environ.get("HOLD_MINUTES_CARD", "15")),
         "HOLD_MINUTES_VIETQR": int(os.environ.get("HOLD_MINUTES_VIETQR", "15")),
-        "HOLD_MINUTES_CASH": int(os.environ.get("HOLD_MINUTES_CASH", str(48 * 60))),
+        "HOLD_MINUTES_CASH": int(os.environ.get("HOLD_MINUTES_CASH", str(24 * 60))),
+        # Limits on unpaid orders (orders.hold_limits) and on order attempts per guest (storefront.order_limits).
+        "GUEST_OPEN_ORDERS": int(os.environ.get("GUEST_OPEN_ORDERS", "2")),
+        "ACCOUNT_OPEN_ORDERS": int(os.environ.get("ACCOUNT_OPEN_ORDERS", "3")),
+        "GUEST_HOLD_SHARE": float(os.environ.get("GUEST_HOLD_SHARE", "0.5")),
+        "ORDER_ATTEMPT_RATE_LIMIT": os.environ.get("ORDER_ATTEMPT_RATE_LIMIT", "5 per minute"),
         "DELIVERY_FEES": {"31": 25_000, "*": 45_000},
         #: Failed logins allowed per (account, address), and per address over all accounts; successes are free.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),

@@ -8,6 +8,7 @@ from core.db import db
 from core.models import utcnow
 from orders import notifications
 from orders.checkout import CheckoutRules
+from orders.hold_limits import HoldLimits
 from orders.lifecycle import expire_due
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
@@ -21,10 +22,6 @@ def init_ordering(app) -> None:
         if config["VIETQR_BANK_BIN"] and config["VIETQR_ACCOUNT"] else None
     app.extensions["payments"] = PaymentMethods(
         stripe=StripeCheckout(client, config["PUBLIC_URL"]) if client else None, vietqr_account=vietqr)
-    app.extensions["checkout_rules"] = CheckoutRules(
-        card_hold=timedelta(minutes=config["HOLD_MINUTES_CARD"]),
-        vietqr_hold=timedelta(minutes=config["HOLD_MINUTES_VIETQR"]),
-        cash_hold=timedelta(minutes=config["HOLD_MINUTES_CASH"]), delivery_fees=dict(config["DELIVERY_FEES"]))
     notifications.sender = _send_order_mail
 
 
@@ -42,7 +39,14 @@ def payment_methods() -> PaymentMethods:
 
 
 def checkout_rules() -> CheckoutRules:
-    return current_app.extensions["checkout_rules"]
+    """Read from the configuration at each use, so a changed setting applies at once."""
+    config = current_app.config
+    return CheckoutRules(
+        card_hold=timedelta(minutes=config["HOLD_MINUTES_CARD"]),
+        vietqr_hold=timedelta(minutes=config["HOLD_MINUTES_VIETQR"]),
+        cash_hold=timedelta(minutes=config["HOLD_MINUTES_CASH"]), delivery_fees=dict(config["DELIVERY_FEES"]),
+        limits=HoldLimits(guest_open_orders=config["GUEST_OPEN_ORDERS"],
+                          account_open_orders=config["ACCOUNT_OPEN_ORDERS"], guest_share=config["GUEST_HOLD_SHARE"]))
 
 
 def expire_due_orders(*where) -> None:

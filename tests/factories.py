@@ -1,4 +1,5 @@
 """Test data builders: each returns a flushed object with sensible defaults (override what matters)."""
+import uuid
 from datetime import date
 from itertools import count
 from typing import Optional
@@ -9,6 +10,7 @@ from accounts.services import create_user
 from catalog.models import Producer, Product
 from catalog.services import issue_certificate
 from core.text import slugify
+from orders.models import Order
 from stores.models import Area, Outlet
 
 _serial = count(1)
@@ -55,3 +57,13 @@ def make_outlet(session, code: Optional[str] = None, kind: str = "shop", **overr
 def make_user(session, role: str = "consumer", email: Optional[str] = None, **overrides):
     return create_user(session, email=email or f"user{next(_serial)}@example.com", password=PASSWORD,
                        name="Người dùng thử", role=role, **overrides)
+
+
+def make_completed_order(session, user, outlet):
+    """A past order of `user`, handed over and paid: the account has bought before (orders.hold_limits trusts it)."""
+    order = Order(id=str(uuid.uuid4()), code=f"DONE{next(_serial):06d}", status="completed", user_id=user.id,
+                  fulfilment="pickup", outlet_id=outlet.id, customer_name=user.name or "Người mua",
+                  phone="0912345678", payment_method="cash", subtotal_vnd=120_000, total_vnd=120_000)
+    session.add(order)
+    session.flush()
+    return order

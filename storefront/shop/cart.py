@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from core.db import db
-from core.errors import DomainError, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
 from core.models import utcnow
 from inventory.ledger import InsufficientStock
 from orders import addresses, carts, vietqr
@@ -31,6 +31,8 @@ from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
 from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
+from storefront.order_limits import (client_address, client_cookie, count_attempt, give_device_cookie,
+                                     order_attempts_limited)
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
@@ -208,6 +210,7 @@ def receipt_after_checkout(order: Order):
 
 
 @bp.route("/thanh-toan", methods=["GET", "POST"])
+@order_attempts_limited(methods=["POST"])
 def checkout():
     form = CheckoutForm()
     token = (form.token.data or "") if form.is_submitted() else ""
@@ -254,11 +257,14 @@ def checkout():
                                     payment_methods(), now, today())
             except DomainError as error:
                 db.session.rollback()
+                if isinstance(error, Conflict):
+                    count_attempt()
                 show_checkout_error(form, error, form_problems)
                 if isinstance(error, InsufficientStock):
                     outlets = pickup_outlets(db.session, review.items, utcnow())
                     form.outlet_id.choices = [SelectChoice(str(outlet.id), outlet.name) for outlet in outlets]
             else:
+                count_attempt()
                 keep_lines({})
                 db.session.commit()
                 session[CHECKOUT_TOKENS] = [t for t in issued_tokens() if t != token]
@@ -277,8 +283,9 @@ def checkout():
                         show_checkout_problem(form, problem, form_problems)
 
     fee = checkout_rules().delivery_fee(form.province.data or "")
-    return render_template("shop/checkout.html", form=form, review=review, outlets=outlets, communes=communes,
-                           provinces=addresses.provinces(), fee=fee, problems=form_problems)
+    return give_device_cookie(make_response(render_template(
+        "shop/checkout.html", form=form, review=review, outlets=outlets, communes=communes,
+        provinces=addresses.provinces(), fee=fee, problems=form_problems)))
 
 
 def prefill_buyer(form: CheckoutForm) -> None:
@@ -316,7 +323,8 @@ def order_request(form: CheckoutForm, review: carts.CartReview, token: str) -> O
         address={"province": form.province.data, "commune": form.commune.data, "line": form.line.data}
         if delivery else None,
         confirm_adult=bool(form.confirm_adult.data) and review.needs_adult,
-        user_id=current_user.id if current_user.is_authenticated else None, key=order_key(token))
+        user_id=current_user.id if current_user.is_authenticated else None, key=order_key(token),
+        client_address=client_address(), client_cookie=client_cookie())
 
 
 def show_checkout_error(form: CheckoutForm, error: DomainError, form_problems: list[str]) -> None:

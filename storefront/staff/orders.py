@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from core.db import db
 from core.errors import DomainError
 from core.models import utcnow
+from orders.hold_limits import unpaid_holds
 from orders.lifecycle import move, next_steps
 from orders.models import Order
 from orders.payments.settlement import confirm_transfer
@@ -56,7 +57,8 @@ def orders(outlet_id: int):
     if status:
         query = query.where(Order.status == status)
     found = db.session.scalars(query.order_by(Order.created_at.desc(), Order.id).limit(LIST_LIMIT)).all()
-    return render_template("staff/orders.html", outlet=outlet, orders=found, status=status, statuses=STATUS_LABELS)
+    return render_template("staff/orders.html", outlet=outlet, orders=found, status=status, statuses=STATUS_LABELS,
+                           holds=unpaid_holds(db.session, outlet_id, utcnow()), step_form=StepForm())
 
 
 @bp.get(ORDER)

@@ -12,6 +12,7 @@ from inventory.ledger import InsufficientStock, Move
 from inventory.models import StockMovement
 from inventory.stock import receive
 from orders.checkout import CheckoutRules, IdempotencyConflict, NotSellable, OrderRequest, place_order
+from orders.hold_limits import HoldLimits
 from orders.lifecycle import InvalidTransition, expire_unpaid, move
 from orders.models import Order
 from orders.payments.methods import PaymentMethods, VietQRAccount
@@ -23,6 +24,9 @@ from tests.factories import make_outlet, make_product
 
 _keys = count(1)
 RULES = CheckoutRules()
+#: For tests of expiry and late payment, where one guest order holds a whole shelf; how much of a shelf guests
+#: may hold is tested in tests/web/test_hold_limits.py.
+WHOLE_SHELF = CheckoutRules(limits=HoldLimits(guest_share=1.0))
 PAYMENTS = PaymentMethods(vietqr_account=VietQRAccount("970415", "113366668888", "OCOP MART"))
 
 
@@ -129,7 +133,7 @@ def test_what_cannot_be_ordered_is_refused_and_nothing_is_written(session, shop)
 
 def test_an_unpaid_order_expires_and_a_late_payment_holds_again_or_is_refunded(session, shop):
     outlet, fish, _ = shop
-    order = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), RULES, PAYMENTS, now(),
+    order = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(),
                         PINNED_TODAY)
     session.commit()
     assert available(session, outlet, fish) == 0
@@ -149,12 +153,12 @@ def test_an_unpaid_order_expires_and_a_late_payment_holds_again_or_is_refunded(s
 
 def test_a_payment_after_expiry_whose_stock_is_gone_is_refunded(session, shop):
     outlet, fish, _ = shop
-    late = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), RULES, PAYMENTS, now(),
+    late = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(),
                        PINNED_TODAY)
     session.commit()
     later = now() + RULES.vietqr_hold + timedelta(seconds=1)
     expire_unpaid(session, later)
-    place_order(session, request(outlet, (fish.id, 5)), RULES, PAYMENTS, later, PINNED_TODAY)
+    place_order(session, request(outlet, (fish.id, 5)), WHOLE_SHELF, PAYMENTS, later, PINNED_TODAY)
     session.commit()
     assert confirm_transfer(session, late, PAYMENTS, later, actor_id=None) == "refunded"
     session.commit()

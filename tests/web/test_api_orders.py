@@ -219,7 +219,7 @@ def test_an_unreachable_card_provider_is_503_and_nothing_is_ordered_or_held(clie
     nowhere = make_stripe_client("sk_test_123", "http://127.0.0.1:9", timeout=2)
     monkeypatch.setitem(client.application.extensions, "payments",
                         PaymentMethods(stripe=StripeCheckout(nowhere, "http://127.0.0.1:5000")))
-    response = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 5), method="stripe"))
+    response = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 2), method="stripe"))
     assert response.status_code == 503 and error_of(response) == "payment_unavailable"
     assert session.scalar(select(func.count(Order.id))) == 0
     assert available(session, shop["kien_thuy"], shop["fish"]) == 5

@@ -30,7 +30,7 @@ ERROR_STATUSES = {
     ("get", "/api/v1/transfers/{transfer_id}"): {400, 401, 403, 404},
     ("post", "/api/v1/transfers/{transfer_id}/dispatch"): {400, 401, 403, 404, 409},
     ("post", "/api/v1/transfers/{transfer_id}/receive"): {400, 401, 403, 404, 409, 413},
-    ("post", "/api/v1/orders"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/orders"): {400, 401, 403, 404, 409, 413, 429},
     ("get", "/api/v1/orders/lookup"): {400, 404, 429},
     ("get", "/api/v1/orders/{order_id}"): {400, 401, 404},
     ("get", "/api/v1/orders/{order_id}/vietqr.svg"): {400, 404},

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from core.dates import as_utc
 from core.db import db
-from core.errors import N_, Forbidden, InvalidInput, NotFound
+from core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from core.models import utcnow
 from orders import vietqr
 from orders.checkout import OrderRequest, place_order
@@ -29,6 +29,7 @@ from storefront.api.v1.transfers import whole_or_nothing
 from storefront.context import today
 from storefront.errors import DEFAULT_MESSAGES
 from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
+from storefront.order_limits import client_address, client_cookie, count_attempt, order_attempts_limited
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 
 _ORDER_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -107,10 +108,13 @@ def _order_request(data: dict, caller, key: Optional[str]) -> OrderRequest:
         email=customer["email"], outlet_id=fulfilment.get("outlet_id") if pickup else None,
         address=None if pickup else fulfilment.get("address"), confirm_adult=data["confirm_adult"],
         user_id=caller.id if caller is not None and caller.role != "device" else None,
-        key=_scoped_key(caller, key))
+        key=_scoped_key(caller, key),
+        device_id=caller.device_id if caller is not None and caller.role == "device" else None,
+        client_address=client_address(), client_cookie=client_cookie())
 
 
 @bp.post("/orders")
+@order_attempts_limited(methods=["POST"])
 @bp.auth_required(token_auth, optional=True)
 @bp.input(IdempotencyHeader, location="headers", arg_name="headers")
 @bp.input(OrderIn, arg_name="data")
@@ -131,7 +135,12 @@ def _order_request(data: dict, caller, key: Optional[str]) -> OrderRequest:
     404: "A product that does not exist (error = unknown_product)",
     409: "A product no longer sellable (error = not_sellable, checked first), too little stock at the pickup "
          "outlet or at any outlet for a delivery (error = insufficient_stock), or this Idempotency-Key was used "
-         "with another body (error = idempotency_conflict)",
+         "with another body (error = idempotency_conflict), or a limit on unpaid orders (error = "
+         "guest_hold_limit): too many open unpaid orders for this phone, e-mail, address, device cookie or "
+         "account, or guests already hold half of a product at the outlet (sign in to order more)",
+    429: {"description": "Too many order attempts from this address as a guest (error = too_many_requests, with "
+                         "Retry-After)",
+          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
     503: {"description": "The card payment provider cannot be reached (error = payment_unavailable): nothing "
                          "was ordered or held; VietQR and cash still work. Or the database is unavailable for a "
                          "moment (error = unavailable, with Retry-After)",
@@ -148,8 +157,13 @@ def create_order(headers, data):
             data["fulfilment"]["type"] != "pickup" or data["fulfilment"].get("outlet_id") != caller.outlet_id):
         raise Forbidden(N_("Thiết bị chỉ đặt được đơn nhận tại cửa hàng của mình."))
     order_request = _order_request(data, caller, headers.get("key"))
-    with whole_or_nothing():
-        order = place_order(db.session, order_request, checkout_rules(), payment_methods(), utcnow(), today())
+    try:
+        with whole_or_nothing():
+            order = place_order(db.session, order_request, checkout_rules(), payment_methods(), utcnow(), today())
+    except Conflict:
+        count_attempt()
+        raise
+    count_attempt()
     db.session.commit()
     return order_dict(order)
 
