@@ -50,7 +50,7 @@ seed: migrate
 	$(FLASK) seed $(SEED_ARGS)
 
 run: $(STAMP) translations migrate seed
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)

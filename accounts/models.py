@@ -17,6 +17,11 @@ class User(TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: The buyer's own details, offered again at checkout: a phone (national form) and a delivery address.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    address_line: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    province_code: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    commune_code: Mapped[str] = mapped_column(String(10), default="", server_default="")
     role: Mapped[str] = mapped_column(String(20), default="consumer")
     #: The one outlet a staff member runs.
     outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"))

@@ -33,6 +33,8 @@ UNITS_BY_SUBGROUP = {"Thực phẩm tươi sống": "kg", "Thực phẩm thô, s
 UNITS_BY_GROUP = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
 #: Demo lots are kept this long from production, for the groups whose lots have a best-before at all.
 DEMO_SHELF_LIFE = timedelta(days=365)
+#: The producer of rows whose source names none (one per district; catalog.vocabulary.SEED_TEXTS translates it).
+PLACEHOLDER_PRODUCER = "Chủ thể OCOP chưa rõ tên"
 
 
 def has_products(session: Session) -> bool:
@@ -84,7 +86,7 @@ def load_real_products(session: Session, today: date) -> dict:
         producer = producers.get(key)
         if producer is None:
             # One placeholder per district: the district is already shown beside the producer's name.
-            producer = Producer(name=record.producer or "Chủ thể OCOP chưa rõ tên",
+            producer = Producer(name=record.producer or PLACEHOLDER_PRODUCER,
                                 commune=record.commune, district=district, is_placeholder=not record.producer)
             session.add(producer)
             producers[key] = producer
@@ -95,9 +97,8 @@ def load_real_products(session: Session, today: date) -> dict:
             subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
             price_vnd=demo_price(record.name, record.group), price_is_demo=True,
             origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
-            source_url=record.source_url,
-            description=(f"Sản phẩm của {record.producer}." if record.producer
-                         else f"Sản phẩm OCOP của {district_label}; nguồn tin không nêu tên chủ thể."))
+            # No description is written for them: the product page says whose it is in the visitor's language.
+            source_url=record.source_url)
         session.add(product)
         session.flush()
         counts["products"] += 1

@@ -31,6 +31,18 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class InvalidInputs(InvalidInput):
+    """Several wrong inputs found at once (a form or request checked whole): each problem keeps its own code,
+    message and field; the error as a whole has the first one's code."""
+
+    def __init__(self, problems: list):
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.template, code=first.code, field=first.field, **first.params)
+        self.message = " ".join(problem.message for problem in self.problems)
+        self.args = (self.message,)
+
+
 class NotFound(DomainError):
     code = "not_found"
 

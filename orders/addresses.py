@@ -54,13 +54,33 @@ class Unit:
 
 def validate_address(data) -> Address:
     """The address `data` ({"line", "commune", "province"}) names, or InvalidInput on the first wrong field."""
+    address, problems = check_address(data)
+    if problems:
+        raise problems[0]
+    return address
+
+
+def check_address(data) -> tuple[Optional[Address], list[InvalidInput]]:
+    """The address `data` names and no problems, or None and every wrong field's InvalidInput (a commune is
+    checked only against a province that exists)."""
     if not isinstance(data, dict):
-        raise InvalidInput(N_("Địa chỉ giao hàng cần có tỉnh, thành phố; xã, phường; và số nhà, tên đường."),
-                           field="address")
-    province = _province(data.get("province"))
-    commune = _commune(data.get("commune"), province)
-    return Address(line=_line(data.get("line")), commune_code=_commune_code(commune), commune_name=commune.name,
-                   province_code=_province_code(province), province_name=province.name)
+        return None, [InvalidInput(N_("Địa chỉ giao hàng cần có tỉnh, thành phố; xã, phường; và số nhà, tên đường."),
+                                   field="address")]
+    problems: list[InvalidInput] = []
+    province = commune = line = None
+    try:
+        province = _province(data.get("province"))
+        commune = _commune(data.get("commune"), province)
+    except InvalidInput as problem:
+        problems.append(problem)
+    try:
+        line = _line(data.get("line"))
+    except InvalidInput as problem:
+        problems.append(problem)
+    if problems:
+        return None, problems
+    return Address(line=line, commune_code=_commune_code(commune), commune_name=commune.name,
+                   province_code=_province_code(province), province_name=province.name), []
 
 
 def provinces() -> list[Unit]:

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, selectinload
 from catalog.certification import sellability
 from catalog.groups import SERVICE_GROUP, is_alcoholic
 from catalog.models import Product
-from core.errors import N_, Conflict, InvalidInput, NotFound
+from core.errors import N_, Conflict, InvalidInput, InvalidInputs, NotFound
 from core.text import fold_words
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock, fingerprint
 from inventory.reservations import reserve
 from orders import notifications
-from orders.addresses import Address, former_district_of, validate_address
+from orders.addresses import Address, check_address, former_district_of
 from orders.hold_limits import Buyer, HoldLimits, bound_by_share, check_open_orders, check_share, lock_levels
 from orders.models import FULFILMENTS, PAYMENT_METHODS, Order, OrderEvent, OrderLine
 from orders.payments.methods import PaymentMethods
@@ -55,6 +55,12 @@ class CheckoutRules:
     delivery_fees: dict = field(default_factory=lambda: {"31": 25_000, "*": 45_000})
     #: How much unpaid orders may hold (orders.hold_limits).
     limits: HoldLimits = field(default_factory=HoldLimits)
+
+    #: Working days a delivery usually takes, (fewest, most) by province code; "*" for every other province.
+    delivery_days: dict = field(default_factory=lambda: {"31": (1, 2), "*": (3, 5)})
+
+    def delivery_days_for(self, province_code: str) -> tuple[int, int]:
+        return tuple(self.delivery_days.get(province_code, self.delivery_days.get("*", (3, 5))))
 
     def hold_for(self, method: str) -> timedelta:
         return {"stripe": self.card_hold, "vietqr": self.vietqr_hold}.get(method, self.cash_hold)
@@ -104,18 +110,8 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
         if existing is not None:
             return _same_request(existing, request)
     lines = check_lines(session, request.lines, today)
-    if any(is_alcoholic(line.product) for line in lines) and not request.confirm_adult:
-        raise InvalidInput(N_("Đơn có đồ uống có cồn: người mua cần xác nhận đã đủ 18 tuổi."),
-                           code="adult_confirmation_required", field="confirm_adult")
-    name = (request.name or "").strip()
-    if not name or len(name) > 120:
-        raise InvalidInput(N_("Cần họ tên người nhận (tối đa 120 ký tự)."), field="customer.name")
-    phone = normalize_phone(request.phone)
-    email = _email(request.email)
-    if request.payment_method not in PAYMENT_METHODS:
-        raise InvalidInput(N_("Cách thanh toán phải là stripe, vietqr hoặc cash."), field="payment_method")
-    payments.require(request.payment_method)
-    address, outlet = _fulfilment(session, request, lines, now)
+    name, phone, email, address = check_request(request, lines, payments)
+    outlet = _fulfilling_outlet(session, request, lines, address, now)
     buyer = Buyer(user_id=request.user_id, device_id=request.device_id, phone=phone, email=email,
                   client_address=request.client_address, client_cookie=request.client_cookie)
     check_open_orders(session, buyer, rules.limits, now)
@@ -228,27 +224,65 @@ def _outlets_holding(session: Session, lines: list[CheckedLine], now: datetime) 
     return {o: sum(stock[line.product.id][o] for line in lines) for o in sorted(outlets or ())}
 
 
-def _fulfilment(session: Session, request: OrderRequest, lines: list[CheckedLine],
-                now: datetime) -> tuple[Optional[Address], Outlet]:
+def check_request(request: OrderRequest, lines: list[CheckedLine],
+                  payments: PaymentMethods) -> tuple[str, str, str, Optional[Address]]:
+    """The buyer's name, phone, e-mail and (delivery) address as the order keeps them; every wrong input of the
+    request at once (InvalidInputs), so a buyer fixes them in one go rather than one per try."""
+    problems: list[InvalidInput] = []
+
+    def checked(check, *args):
+        try:
+            return check(*args)
+        except InvalidInput as problem:
+            problems.append(problem)
+            return None
+
+    if any(is_alcoholic(line.product) for line in lines) and not request.confirm_adult:
+        problems.append(InvalidInput(N_("Đơn có đồ uống có cồn: người mua cần xác nhận đã đủ 18 tuổi."),
+                                     code="adult_confirmation_required", field="confirm_adult"))
     if request.fulfilment not in FULFILMENTS:
-        raise InvalidInput(N_("Hình thức nhận hàng phải là pickup hoặc delivery."), field="fulfilment.type")
+        problems.append(InvalidInput(N_("Hình thức nhận hàng phải là pickup hoặc delivery."),
+                                     field="fulfilment.type"))
+    address = None
+    if request.fulfilment == "pickup" and not isinstance(request.outlet_id, int):
+        problems.append(InvalidInput(N_("Hãy chọn cửa hàng nhận hàng."), field="fulfilment.outlet_id"))
+    elif request.fulfilment == "delivery":
+        address, wrong = check_address(request.address or {})
+        problems.extend(wrong)
+    name = (request.name or "").strip()
+    if not name or len(name) > 120:
+        problems.append(InvalidInput(N_("Cần họ tên người nhận (tối đa 120 ký tự)."), field="customer.name"))
+    phone = checked(normalize_phone, request.phone)
+    email = checked(_email, request.email)
+    if request.payment_method not in PAYMENT_METHODS:
+        problems.append(InvalidInput(N_("Cách thanh toán phải là stripe, vietqr hoặc cash."), field="payment_method"))
+    else:
+        checked(payments.require, request.payment_method)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidInputs(problems)
+    return name, phone, email, address
+
+
+def _fulfilling_outlet(session: Session, request: OrderRequest, lines: list[CheckedLine],
+                       address: Optional[Address], now: datetime) -> Outlet:
     holding = _outlets_holding(session, lines, now)
     if request.fulfilment == "pickup":
-        outlet = session.get(Outlet, request.outlet_id) if isinstance(request.outlet_id, int) else None
+        outlet = session.get(Outlet, request.outlet_id)
         if outlet is None:
             raise InvalidInput(N_("Hãy chọn cửa hàng nhận hàng."), field="fulfilment.outlet_id")
         if outlet.id not in holding:
             raise InsufficientStock(N_("%(outlet)s không còn đủ hàng cho đơn này; hãy chọn cửa hàng khác."),
                                     outlet=outlet.name)
-        return None, outlet
-    address = validate_address(request.address or {})
+        return outlet
     if not holding:
         raise InsufficientStock(N_("Không cửa hàng nào còn đủ hàng để giao cả đơn này."))
     rows = session.execute(select(Area.name, Area.kind, Area.formed_from).where(Area.level == "commune")).all()
     home = former_district_of(address.commune_name, rows)
     home_outlet = session.scalar(select(Outlet.id).where(Outlet.code == home)) if home else None
     chosen = home_outlet if home_outlet in holding else max(holding, key=lambda o: (holding[o], -o))
-    return address, session.get(Outlet, chosen)
+    return session.get(Outlet, chosen)
 
 
 def _email(email: str) -> str:

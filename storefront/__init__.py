@@ -15,6 +15,7 @@ from storefront.config import instance_secret, load_config
 from storefront.errors import register_error_handlers
 from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
+from storefront.labels import init_labels
 from storefront.ordering import init_ordering
 from storefront.search_service import init_search
 from storefront.proxies import TrustedProxies
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
             flask_babel.refresh()
 
     app.jinja_env.filters["vnd"] = format_vnd
+    init_labels(app)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 
     register_error_handlers(app)

@@ -23,6 +23,18 @@ def instance_secret(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def served_url() -> str:
+    """The address `make run` serves (its HOST and PORT, default http://127.0.0.1:5000): a server listening on every
+    interface is reached on this machine at 127.0.0.1."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = os.environ.get("PORT", "").strip() or "5000"
+    return f"http://{host}:{port}"
+
+
 def load_config(instance_path: str) -> dict:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'ocop.sqlite'}"
@@ -30,7 +42,8 @@ def load_config(instance_path: str) -> dict:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     broker_url = os.environ.get("CELERY_BROKER_URL", "")
     visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
-    public_url = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    configured_url = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    public_url = configured_url or served_url()
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -111,7 +124,10 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         #: Links in e-mails are built from this, never from the request's Host header (reset-link poisoning).
+        #: Unset, it is the address `make run` serves (HOST and PORT), good for e-mail links on this machine;
+        #: anything printed or handed out for good (traceability stamps) needs PUBLIC_URL_CONFIGURED.
         "PUBLIC_URL": public_url,
+        "PUBLIC_URL_CONFIGURED": bool(configured_url),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),

@@ -11,7 +11,7 @@ from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
 from core.db import db, is_lock_error, is_sqlite_error
-from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Term, Unavailable
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidInputs, NotFound, Term, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ def validation_message(detail: dict) -> str:
 
 
 def translated(error: DomainError) -> str:
-    """The error's message in the visitor's language (its template is in the catalogue via core.errors.N_)."""
+    """The error's message in the visitor's language (its template is in the catalogue via core.errors.N_);
+    for several problems at once, each of theirs."""
+    if isinstance(error, InvalidInputs):
+        return " ".join(translated(problem) for problem in error.problems)
     params = {name: _(value) if isinstance(value, Term) else value for name, value in error.params.items()}
     return _(error.template, **params)
 
@@ -88,6 +91,19 @@ def end_session_even_if_the_database_went_away() -> None:
 def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        if isinstance(error, InvalidInputs) and wants_json():
+            # Every problem in one answer: the whole message, each problem, and a message per field.
+            problems = [{"error": problem.code, "field": problem.field, "message": translated(problem)}
+                        for problem in error.problems]
+            fields: dict = {}
+            for problem in problems:
+                if problem["field"]:
+                    fields[problem["field"]] = " ".join(filter(None, [fields.get(problem["field"]),
+                                                                      problem["message"]]))
+            response = jsonify({"error": error.code, "message": translated(error), "errors": problems,
+                                "fields": fields})
+            response.status_code = status_for(error)
+            return response
         return error_response(status_for(error), error.code, translated(error))
 
     def database_unavailable(error: Exception):

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -42,5 +42,11 @@ class Outlet(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(10))
     area_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
     address: Mapped[str] = mapped_column(String(300), default="")
+    #: How shoppers call the shop, as written ("0225 3820 101").
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: When it opens, as text (DESIGN §3: "7:30–21:00 hằng ngày").
+    opening_hours: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    #: The address, hours and phone are the demo seed's placeholders until an admin saves real ones.
+    details_are_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     area: Mapped[Optional[Area]] = relationship()

@@ -16,6 +16,11 @@ def list_outlets(session: Session) -> list[Outlet]:
     return list(session.scalars(select(Outlet).options(joinedload(Outlet.area)).order_by(Outlet.id)))
 
 
+def outlets_by_id(session: Session, ids) -> dict[int, Outlet]:
+    ids = sorted(set(ids))
+    return {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(ids)))} if ids else {}
+
+
 def get_outlet(session: Session, outlet_id: int) -> Outlet:
     outlet = session.get(Outlet, outlet_id)
     if outlet is None:
@@ -24,8 +29,9 @@ def get_outlet(session: Session, outlet_id: int) -> Outlet:
 
 
 def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: Optional[int],
-                address: str = "", outlet: Optional[Outlet] = None) -> Outlet:
-    """Creates an outlet, or updates `outlet` when given."""
+                address: str = "", phone: str = "", opening_hours: str = "",
+                outlet: Optional[Outlet] = None) -> Outlet:
+    """Creates an outlet, or updates `outlet` when given; what an admin saves is no longer demo data."""
     code = slugify(code or "")
     if not code:
         raise InvalidInput(N_("Mã cửa hàng chỉ gồm chữ thường không dấu, số và dấu gạch ngang."), code="invalid_code")
@@ -43,6 +49,8 @@ def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: O
     outlet = outlet or Outlet()
     outlet.code, outlet.name, outlet.kind = code, name.strip(), kind
     outlet.area_id, outlet.address = area_id, (address or "").strip()
+    outlet.phone, outlet.opening_hours = (phone or "").strip(), (opening_hours or "").strip()
+    outlet.details_are_demo = False
     session.add(outlet)
     session.flush()
     return outlet

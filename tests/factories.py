@@ -46,9 +46,9 @@ def make_product(session, name: Optional[str] = None, *, stars: Optional[int] = 
     return product
 
 
-def make_outlet(session, code: Optional[str] = None, kind: str = "shop") -> Outlet:
+def make_outlet(session, code: Optional[str] = None, kind: str = "shop", **overrides) -> Outlet:
     code = code or f"cua-hang-{next(_serial)}"
-    outlet = Outlet(code=code, name=f"OCOP Mart {code}", kind=kind, area=district(session))
+    outlet = Outlet(code=code, name=f"OCOP Mart {code}", kind=kind, area=district(session), **overrides)
     session.add(outlet)
     session.flush()
     return outlet

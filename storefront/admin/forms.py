@@ -33,6 +33,8 @@ class OutletForm(FlaskForm):
                                         SelectChoice("fair", _l("Gian hàng hội chợ"))])
     area_id = SelectField(_l("Khu vực"), coerce=int)
     address = StringField(_l("Địa chỉ"), validators=[length(max=300)])
+    phone = StringField(_l("Số điện thoại"), validators=[length(max=40)])
+    opening_hours = StringField(_l("Giờ mở cửa"), validators=[length(max=120)])
 
 
 class AssignStaffForm(FlaskForm):

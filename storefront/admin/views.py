@@ -149,7 +149,8 @@ def outlet(outlet_id):
     if form.validate_on_submit():
         try:
             saved = save_outlet(db.session, code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                area_id=form.area_id.data or None, address=form.address.data, outlet=existing)
+                                area_id=form.area_id.data or None, address=form.address.data, phone=form.phone.data,
+                                opening_hours=form.opening_hours.data, outlet=existing)
         except DomainError as error:
             db.session.rollback()
             form.code.errors.append(translated(error))

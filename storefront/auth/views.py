@@ -6,9 +6,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from accounts.services import TokenSigner, authenticate, create_user, end_sessions, find_user, set_password
 from accounts.tasks import send_mail_task
 from core.db import db
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
+from orders import addresses
+from orders.buyers import save_buyer_details
 from storefront.auth import bp
-from storefront.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from storefront.auth.forms import (AccountForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm,
+                                   ResetPasswordForm)
 from storefront.auth.throttle import forgive_successful_login, login_attempts_limited, seconds_until_retry
 from storefront.celery import dispatch
 from storefront.errors import DEFAULT_MESSAGES, error_response, translated
@@ -131,7 +134,68 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form)
 
 
-@bp.get("/tai-khoan")
+#: A domain error's field → the account form's field it is shown under.
+ACCOUNT_FIELDS = {"customer.name": "name", "customer.phone": "phone", "address": "line", "address.line": "line",
+                  "address.commune": "commune", "address.province": "province"}
+
+
+@bp.route("/tai-khoan", methods=["GET", "POST"])
 @login_required
 def account():
-    return render_template("auth/account.html", user=current_user)
+    """The account, with the buyer's details (offered again at checkout) and a password change."""
+    user = current_user._get_current_object()
+    form = AccountForm(prefix="details")
+    password_form = ChangePasswordForm(prefix="password", formdata=None)
+    if not form.is_submitted():
+        form.name.data, form.phone.data, form.line.data = user.name, user.phone, user.address_line
+        form.province.data = request.args.get("tinh") or user.province_code or form.province.default
+        form.commune.data = user.commune_code
+    communes = account_communes(form)
+    if form.validate_on_submit() and "refresh" not in request.form:
+        try:
+            save_buyer_details(db.session, user, name=form.name.data, phone=form.phone.data,
+                               address={"province": form.province.data, "commune": form.commune.data,
+                                        "line": form.line.data})
+        except InvalidInput as error:
+            db.session.rollback()
+            for problem in getattr(error, "problems", None) or [error]:
+                field = getattr(form, ACCOUNT_FIELDS.get(problem.field or "", "name"))
+                field.errors = [*field.errors, translated(problem)]
+        else:
+            db.session.commit()
+            flash(_("Đã lưu thông tin của bạn."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return render_template("auth/account.html", user=user, form=form, password_form=password_form,
+                           communes=communes, provinces=addresses.provinces())
+
+
+@bp.post("/tai-khoan/mat-khau")
+@login_required
+def change_password():
+    """A new password ends every other session and token of the account (they name the old one); this browser
+    is signed in again under the new one."""
+    user = current_user._get_current_object()
+    password_form = ChangePasswordForm(prefix="password")
+    if password_form.validate_on_submit():
+        if authenticate(db.session, user.email, password_form.current.data) is None:
+            password_form.current.errors.append(_("Mật khẩu hiện tại không đúng."))
+        else:
+            set_password(user, password_form.password.data)
+            db.session.commit()
+            login_user(user)
+            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
+            return redirect(url_for("auth.account"), 303)
+    form = AccountForm(prefix="details", formdata=None)
+    form.name.data, form.phone.data, form.line.data = user.name, user.phone, user.address_line
+    form.province.data, form.commune.data = user.province_code or form.province.default, user.commune_code
+    return render_template("auth/account.html", user=user, form=form, password_form=password_form,
+                           communes=account_communes(form), provinces=addresses.provinces())
+
+
+def account_communes(form: AccountForm) -> list:
+    try:
+        return addresses.communes(form.province.data)
+    except InvalidInput as error:
+        form.province.errors = [*form.province.errors, translated(error)]
+        form.province.data = form.province.default
+        return addresses.communes(form.province.default)

@@ -23,7 +23,8 @@ from core.errors import Conflict, DomainError, InvalidInput
 from core.models import utcnow
 from inventory.ledger import InsufficientStock
 from orders import addresses, carts, vietqr
-from orders.checkout import IdempotencyConflict, OrderRequest, order_for_key, pickup_outlets, place_order
+from orders.checkout import (IdempotencyConflict, OrderRequest, check_lines, check_request, order_for_key,
+                             pickup_outlets, place_order)
 from orders.lifecycle import move
 from orders.models import Order
 from orders.phones import normalize_phone
@@ -53,7 +54,7 @@ STATUS_LABELS = {
     "expired": _l("Hết hạn thanh toán"),
     "refunded": _l("Đã hoàn tiền"),
 }
-PAYMENT_LABELS = {"stripe": _l("Thẻ (Stripe)"), "vietqr": _l("Chuyển khoản VietQR"),
+PAYMENT_LABELS = {"stripe": _l("Thẻ ngân hàng / Visa, Mastercard"), "vietqr": _l("Chuyển khoản VietQR"),
                   "cash": _l("Tiền mặt khi nhận hàng")}
 #: The banks of the BINs a shop is likely to use; others are shown by their BIN.
 BANK_NAMES = {"970415": "VietinBank", "970436": "Vietcombank", "970418": "BIDV", "970405": "Agribank",
@@ -241,7 +242,7 @@ def checkout():
         form.payment_method.data = methods[0]
         form.province.data = request.args.get("tinh") or form.province.default
         if current_user.is_authenticated:
-            form.name.data, form.email.data = current_user.name, current_user.email
+            prefill_buyer(form)
         # The commune list a script asks for (?tinh=) comes with the token already served.
         form.token.data = issued_tokens()[-1] if request.args.get("tinh") and issued_tokens() else issue_token()
     communes = province_communes(form)
@@ -269,11 +270,37 @@ def checkout():
                 session[CHECKOUT_TOKENS] = [t for t in issued_tokens() if t != token]
                 remember_order(order.id)
                 return receipt_after_checkout(order)
+        else:
+            # A field the form itself refused (too long): the shop's checks of the others are shown with it.
+            already = {name for name, errors in form.errors.items() if errors}
+            try:
+                check_request(order_request(form, review, token), check_lines(db.session, review.lines(), today()),
+                              payment_methods())
+            except DomainError as error:
+                db.session.rollback()
+                for problem in getattr(error, "problems", None) or [error]:
+                    if CHECKOUT_FIELDS.get(problem.field or "") not in already:
+                        show_checkout_problem(form, problem, form_problems)
 
     fee = checkout_rules().delivery_fee(form.province.data or "")
     return give_device_cookie(make_response(render_template(
         "shop/checkout.html", form=form, review=review, outlets=outlets, communes=communes,
         provinces=addresses.provinces(), fee=fee, problems=form_problems)))
+
+
+def prefill_buyer(form: CheckoutForm) -> None:
+    """A signed-in buyer's name, e-mail, phone (the account's, else the last order's) and saved address."""
+    user = current_user
+    form.name.data, form.email.data = user.name, user.email
+    form.phone.data = user.phone or db.session.scalar(
+        select(Order.phone).where(Order.user_id == user.id, Order.phone != "")
+        .order_by(Order.created_at.desc()).limit(1)) or ""
+    if user.province_code and not request.args.get("tinh"):
+        form.province.data = user.province_code
+    if user.commune_code and form.province.data == user.province_code:
+        form.commune.data = user.commune_code
+    if user.address_line:
+        form.line.data = user.address_line
 
 
 def province_communes(form: CheckoutForm) -> list:
@@ -301,9 +328,20 @@ def order_request(form: CheckoutForm, review: carts.CartReview, token: str) -> O
 
 
 def show_checkout_error(form: CheckoutForm, error: DomainError, form_problems: list[str]) -> None:
+    """Each problem under the field it is about (all of them at once), the rest above the form."""
+    for problem in getattr(error, "problems", None) or [error]:
+        show_checkout_problem(form, problem, form_problems)
+
+
+def show_checkout_problem(form: CheckoutForm, error: DomainError, form_problems: list[str]) -> None:
     name = CHECKOUT_FIELDS.get(error.field or "")
     if error.code in ("payment_unavailable", "payment_method_unavailable"):
         name = "payment_method"
+        if error.code == "payment_method_unavailable":
+            # Named in words, as the choices are, never by the method's code.
+            form.payment_method.errors = [*form.payment_method.errors, _(
+                "Cửa hàng chưa nhận thanh toán bằng %(method)s.", method=payment_label(form.payment_method.data or ""))]
+            return
     elif isinstance(error, InsufficientStock) and form.fulfilment.data == "pickup":
         name = "outlet_id"
     if isinstance(error, IdempotencyConflict):
@@ -356,14 +394,21 @@ def order(order_id):
     returning = request.args.get("thanh-toan", "")
     return render_template("shop/order.html", order=order, transfer=transfer, card_url=card_url,
                            forward=card_url if returning == "chuyen" else "", returning=returning,
-                           can_cancel=unpaid and buyer_may_see(order), cancel_form=ConfirmForm())
+                           can_cancel=unpaid and buyer_may_see(order), is_buyer=buyer_may_see(order),
+                           delivery_days=checkout_rules().delivery_days_for(order.province_code or ""))
 
 
-@bp.post("/don-hang/<uuid:order_id>/huy")
+@bp.route("/don-hang/<uuid:order_id>/huy", methods=["GET", "POST"])
 def cancel_order(order_id):
+    """GET asks first (what cancelling does, and a way back); the POST of that page cancels."""
     order = visible_order(order_id)
     if order is None or not buyer_may_see(order):
         abort(404)
+    if request.method == "GET":
+        if order.status != "pending_payment":
+            flash(_("Đơn hàng này không còn hủy được nữa."), "error")
+            return redirect(url_for("shop.order", order_id=order.id))
+        return render_template("shop/cancel_order.html", order=order, cancel_form=ConfirmForm())
     if ConfirmForm().validate() and order.status == "pending_payment":
         try:
             move(db.session, order, "cancelled", utcnow(),

@@ -1,5 +1,5 @@
 import flask_babel
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, send_from_directory, session, url_for
 
 from catalog.certification import certificate_standing, sellability
 from catalog.groups import GROUPS, SERVICE_GROUP
@@ -14,7 +14,7 @@ from storefront.search_service import search_service
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
 from storefront.urls import local_path
-from stores.services import district_areas
+from stores.services import district_areas, list_outlets, outlets_by_id
 
 HOME_PER_GROUP = 8
 
@@ -55,7 +55,21 @@ def product(slug: str):
         if answer.on_sale and product.group != SERVICE_GROUP else []
     return render_template("shop/product.html", product=product, certificate=answer.certificate,
                            reason=answer.reason, latest=product.certificates[-1] if product.certificates else None,
-                           stock=stock, is_service=product.group == SERVICE_GROUP)
+                           stock=stock, outlets=outlets_by_id(db.session, [s.outlet_id for s in stock]),
+                           is_service=product.group == SERVICE_GROUP)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; pages link the SVG (base.html)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
+
+
+@bp.get("/cua-hang-ocop")
+def outlets():
+    """Every shop and stand: where it is, when it opens, how to call it."""
+    return render_template("shop/outlets.html", outlets=list_outlets(db.session))
 
 
 @bp.app_template_global()

@@ -84,3 +84,17 @@ def test_product_page(axe, shopper, live_server):
     assert re.fullmatch(r"/san-pham/[^/?#]+", href)
     _visit(shopper, live_server + href)
     _assert_no_violations(axe, shopper, "a product page")
+
+
+def test_outlets_page(axe, shopper, live_server):
+    _visit(shopper, live_server + "/cua-hang-ocop")
+    _assert_no_violations(axe, shopper, "the outlets page")
+
+
+def test_checkout_with_every_mistake_shown(axe, shopper, live_server):
+    from tests.browser.test_shopper_flow import open_checkout_with_a_product, submit_empty_checkout
+
+    open_checkout_with_a_product(shopper, live_server)
+    submit_empty_checkout(shopper)
+    assert shopper.locator(".error-summary").is_visible()
+    _assert_no_violations(axe, shopper, "the checkout with its mistakes")

@@ -18,7 +18,7 @@ LANGUAGES = ("vi", "en")
 ROLES = ("anonymous", "consumer", "staff", "admin")
 
 #: GET routes that are not pages: they answer JSON, files or a redirect elsewhere.
-NOT_PAGES = {"shop.switch_language"}
+NOT_PAGES = {"shop.switch_language", "shop.favicon"}
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/")
 
 RECORD_VIOLATIONS = """
@@ -79,6 +79,7 @@ def site_pages(live_app):
         district_slug = db.session.scalars(select(Area.slug).join(Product, Product.origin_district_id == Area.id)
                                            .order_by(Product.id)).first()
         order_id = _place_an_order(live_app, outlet_id)
+        consumer_order_id = _place_an_order(live_app, outlet_id, user_id=consumer_id)
         db.session.remove()
     assert uncertified and revoked and expired, "the demo catalogue no longer has every kind of off-sale product"
 
@@ -101,6 +102,9 @@ def site_pages(live_app):
         Page("reset password, bad link", "anonymous", "/dat-lai-mat-khau/hong", "auth.reset_password", 400),
         Page("not found", "anonymous", "/khong-co-trang-nay", "", 404),
         Page("account", "consumer", "/tai-khoan", "auth.account"),
+        Page("outlets", "anonymous", "/cua-hang-ocop", "shop.outlets"),
+        Page("a buyer's receipt: what happens next", "consumer", f"/don-hang/{consumer_order_id}", "shop.order"),
+        Page("cancel an order?", "consumer", f"/don-hang/{consumer_order_id}/huy", "shop.cancel_order"),
         Page("admin page refused to a consumer", "consumer", "/admin/", "admin.dashboard", 403),
         Page("staff: my outlet", "staff", "/cua-hang/", "staff.my_outlet"),
         Page("staff: outlet", "staff", f"/cua-hang/{outlet_id}", "staff.outlet"),
@@ -151,8 +155,9 @@ def site_pages(live_app):
     return pages + _pages_added_since(live_app, {page.endpoint for page in pages})
 
 
-def _place_an_order(live_app, outlet_id: int) -> str:
-    """A VietQR pickup order of something the outlet has, as a shopper would leave it: awaiting payment."""
+def _place_an_order(live_app, outlet_id: int, user_id=None) -> str:
+    """A VietQR pickup order of something the outlet has, as a shopper would leave it: awaiting payment (the
+    account's, with `user_id`)."""
     from catalog.models import Product
     from catalog.queries import sellable_products
     from core.db import db
@@ -166,7 +171,8 @@ def _place_an_order(live_app, outlet_id: int) -> str:
         StockLevel.outlet_id == outlet_id, StockLevel.on_hand - StockLevel.reserved > 1,
         StockLevel.product_id.in_(on_sale)).order_by(StockLevel.product_id)).first()
     order = place_order(db.session, OrderRequest(lines=((product_id, 1),), fulfilment="pickup", outlet_id=outlet_id,
-                                                 payment_method="vietqr", name="Nguyễn Văn An", phone="0912345678"),
+                                                 payment_method="vietqr", name="Nguyễn Văn An", phone="0912345678",
+                                                 user_id=user_id),
                         checkout_rules(), payment_methods(), utcnow(), TODAY)
     db.session.commit()
     return order.id

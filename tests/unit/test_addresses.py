@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput
-from orders.addresses import Address, communes, former_district_of, provinces, validate_address
+from orders.addresses import Address, check_address, communes, former_district_of, provinces, validate_address
 
 AREAS_CSV = Path(__file__).resolve().parents[2] / "data" / "admin_units_haiphong.csv"
 HAI_PHONG = "31"
@@ -187,3 +187,13 @@ def test_every_commune_of_the_shop_table_is_a_real_2025_unit_of_hai_phong():
                 unknown.add(name)
     assert unknown <= set(KNOWN_MISNAMED)
     assert set(KNOWN_MISNAMED.values()) <= official
+
+
+def test_every_wrong_part_of_an_address_is_named_at_once():
+    address, problems = check_address({"province": HAI_PHONG, "commune": "", "line": " "})
+    assert address is None and [p.field for p in problems] == ["address.commune", "address.line"]
+    address, problems = check_address({"province": "Không có tỉnh này", "commune": "Kiến Thụy", "line": ""})
+    assert [p.field for p in problems] == ["address.province", "address.line"]
+    address, problems = check_address({"province": HAI_PHONG, "commune": KIEN_THUY_COMMUNE, "line": "Số 1"})
+    assert problems == [] and address == validate_address({"province": HAI_PHONG, "commune": KIEN_THUY_COMMUNE,
+                                                           "line": "Số 1"})

@@ -110,13 +110,17 @@ def test_suggestions_match_unaccented_prefixes_of_sellable_names(client, catalog
     assert client.get("/api/v1/suggest?q=tao").get_json() == {"suggestions": []}
 
 
-def test_outlets_are_listed_with_code_kind_and_area(client, session):
-    make_outlet(session, "kien-thuy")
+def test_outlets_are_listed_with_code_kind_area_address_phone_and_hours(client, session):
+    make_outlet(session, "kien-thuy", address="Số 3 Núi Đối, xã Kiến Thụy, Hải Phòng", phone="0225 3820 111",
+                opening_hours="7:30–21:00 hằng ngày")
     make_outlet(session, "hoi-cho", kind="fair")
     session.commit()
     items = client.get("/api/v1/outlets").get_json()["items"]
     assert [(o["code"], o["kind"]) for o in items] == [("kien-thuy", "shop"), ("hoi-cho", "fair")]
-    assert set(items[0]) == {"id", "code", "name", "kind", "area"} and items[0]["area"] == "Kiến Thụy"
+    assert set(items[0]) == {"id", "code", "name", "kind", "area", "address", "phone", "opening_hours"}
+    assert items[0]["area"] == "Kiến Thụy" and items[0]["address"].startswith("Số 3 Núi Đối")
+    assert (items[0]["phone"], items[0]["opening_hours"]) == ("0225 3820 111", "7:30–21:00 hằng ngày")
+    assert (items[1]["address"], items[1]["phone"], items[1]["opening_hours"]) == ("", "", "")
 
 
 def test_unknown_api_paths_answer_json(client):

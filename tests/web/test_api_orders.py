@@ -300,3 +300,19 @@ def test_the_stripe_webhook_refuses_what_it_cannot_verify(client, session, shop)
                                headers={"Stripe-Signature": f"t={at},v1={signature}",
                                         "Content-Type": "application/json"})
         assert response.status_code == 400 and error_of(response) == "invalid_event"
+
+
+def test_every_wrong_buyer_input_comes_in_one_answer(client, shop):
+    body = order_body(None, (shop["wine"], 1), phone="12345",
+                      customer={"name": " ", "phone": "12345", "email": "not-an-address"})
+    body["fulfilment"] = {"type": "delivery", "address": {"line": "", "commune": "Không có xã này", "province": "31"}}
+    response = client.post("/api/v1/orders", json=body)
+    answer = response.get_json()
+    assert response.status_code == 400 and answer["error"] == "adult_confirmation_required"
+    assert set(answer["fields"]) == {"confirm_adult", "address.commune", "address.line", "customer.name",
+                                     "customer.phone", "customer.email"}
+    assert [problem["error"] for problem in answer["errors"]][0] == "adult_confirmation_required"
+    for message in answer["fields"].values():
+        assert message in answer["message"]
+    one = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1), phone="12345"))
+    assert one.status_code == 400 and set(one.get_json()) == {"error", "message"}

@@ -331,7 +331,7 @@ def stripe_app(app):
 def test_a_card_order_hands_the_buyer_to_stripe_and_their_return_changes_nothing(stripe_app, client, session, shop):
     outlet, _, fish, _ = shop
     add(client, fish, 1)
-    assert "Thẻ (Stripe)" in text_of(client.get("/thanh-toan"))
+    assert "Thẻ ngân hàng / Visa, Mastercard" in text_of(client.get("/thanh-toan"))
     response = place(client, pickup(outlet, payment_method="stripe"))
     order = placed_order(session, response)
     assert response.headers["Location"].endswith(f"/don-hang/{order.id}?thanh-toan=chuyen")

@@ -17,6 +17,24 @@ NON_INTEGER_IDS = frozenset({"order_id"})
 POSITIVE_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 ERROR_REF = {"$ref": "#/components/schemas/HTTPError"}
+#: An order's 400 when several inputs are wrong: the usual error and message (the first problem's code, every
+#: problem's text), plus each problem and a message per field (storefront/errors.py).
+CHECKOUT_ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "machine-readable code (the first problem's)"},
+        "message": {"type": "string", "description": "human-readable explanation: every problem, in order"},
+        "errors": {"type": "array", "description": "Present when several inputs are wrong: each problem",
+                   "items": {"type": "object", "required": ["error", "field", "message"],
+                             "properties": {"error": {"type": "string"},
+                                            "field": {"type": ["string", "null"],
+                                                      "description": "e.g. customer.phone, address.commune"},
+                                            "message": {"type": "string"}}}},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "Present when several inputs are wrong: the message per field"},
+    },
+}
 
 #: storefront/errors.py answers a lost or locked database so: the request may be sent again.
 UNAVAILABLE_HEADERS = {"Retry-After": {"description": "Seconds to wait before sending the request again",

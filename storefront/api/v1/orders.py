@@ -22,7 +22,7 @@ from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, token_auth
-from storefront.api.v1.openapi import ERROR_REF, UNAVAILABLE_HEADERS
+from storefront.api.v1.openapi import CHECKOUT_ERROR, ERROR_REF, UNAVAILABLE_HEADERS
 from storefront.api.v1.order_schemas import (IdempotencyHeader, LookupQuery, OrderIdPath, OrderIn, OrderOut,
                                                VietQRImageQuery)
 from storefront.api.v1.transfers import whole_or_nothing
@@ -121,9 +121,14 @@ def _order_request(data: dict, caller, key: Optional[str]) -> OrderRequest:
 @bp.output(OrderOut, status_code=201, description="The order, new, or the one this Idempotency-Key placed before "
                                                   "with the same body (then nothing new is held or charged)")
 @bp.doc(responses={
-    400: "Invalid body (error = invalid, the field named in the message), empty_cart, invalid_quantity, "
-         "service_not_sold, adult_confirmation_required, payment_method_unavailable, or a phone, e-mail, address "
-         "or pickup outlet that is wrong (error = invalid)",
+    400: {"description": "Invalid body (error = invalid, the field named in the message), empty_cart, "
+                         "invalid_quantity, service_not_sold, adult_confirmation_required, "
+                         "payment_method_unavailable, or a phone, e-mail, address or pickup outlet that is wrong "
+                         "(error = invalid). Every wrong buyer input is named in one answer: when there are "
+                         "several, `message` says them all, `errors` lists each and `fields` maps each field "
+                         "(customer.name, customer.phone, customer.email, address.line, address.commune, "
+                         "address.province, fulfilment.outlet_id, payment_method, confirm_adult) to its message",
+          "content": {"application/json": {"schema": CHECKOUT_ERROR}}},
     401: "An Authorization header was sent but its token is not valid (error = unauthorized); send none to "
          "order as a guest",
     403: "A device token ordering for another outlet than its own, or for delivery (error = forbidden)",

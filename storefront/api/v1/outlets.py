@@ -9,4 +9,5 @@ from stores.services import list_outlets
 def outlets():
     """Every outlet: district shops and trade-fair kiosks."""
     return {"items": [{"id": o.id, "code": o.code, "name": o.name, "kind": o.kind,
-                       "area": o.area.name if o.area else None} for o in list_outlets(db.session)]}
+                       "area": o.area.name if o.area else None, "address": o.address or "", "phone": o.phone or "",
+                       "opening_hours": o.opening_hours or ""} for o in list_outlets(db.session)]}

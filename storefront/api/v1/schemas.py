@@ -190,10 +190,14 @@ class SuggestOut(Schema):
 
 class OutletOut(Schema):
     id = Integer()
-    code = String()
+    code = String(metadata={"description": "Lowercase ASCII slug, e.g. kien-thuy."})
     name = String()
-    kind = String()
+    kind = String(metadata={"enum": ["shop", "fair"]})
     area = String(allow_none=True)
+    address = String(metadata={"description": "Street address; empty when not known."})
+    phone = String(metadata={"description": "The outlet's phone, as written; empty when not known."})
+    opening_hours = String(metadata={"description": "When it opens, as text, e.g. \"7:30–21:00 hằng ngày\"; empty "
+                                                    "when not known."})
 
 
 class OutletList(Schema):
