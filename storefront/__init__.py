@@ -7,7 +7,7 @@ from flask_babel import get_locale
 
 import inventory.models  # noqa: F401  (its tables join the metadata that migrations compare against)
 import orders.models  # noqa: F401  (likewise)
-from accounts.services import user_for_session
+from accounts.services import use_hash_method_for_tests, user_for_session
 from core.db import db
 from core.money import format_vnd
 from storefront.celery import celery_init_app
@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if app.config.get("TESTING") and app.config.get("PASSWORD_HASH_METHOD"):
+        # A test setting only (never read from the environment): a cheap hash, so tests do not wait on scrypt.
+        use_hash_method_for_tests(app.config["PASSWORD_HASH_METHOD"])
 
     # First of all hooks: CSRF and the login throttle read the form, so they must only ever see checked input.
     app.before_request(reject_malformed_input)
