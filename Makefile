@@ -1,6 +1,7 @@
 # OCOP Mart — developer entry points.
 #   make run    install, compile translations, migrate, seed the demo shop once, serve on 127.0.0.1:5000
-#   make test   install, compile translations, run pytest (PostgreSQL tests need TEST_DATABASE_URL)
+#   make test   install, compile translations, run pytest on every core (PYTEST_ARGS, default -n auto;
+#               PostgreSQL tests need TEST_DATABASE_URL)
 #   make stack  the full stack (scripts/stack.sh); make stack-stop stops what it started
 #   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
 #               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
@@ -11,7 +12,7 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SEED_ARGS   ?= --demo --if-empty
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 BENCH_ARGS  ?=
 
 BIN    := $(VENV)/bin

@@ -33,7 +33,8 @@ from orders.payments.stripe_client import make_stripe_client
 from tests.conftest import PINNED_TODAY, stripe_mock_url
 from tests.factories import make_outlet, make_product
 
-pytestmark = pytest.mark.concurrency
+# real_commits: the buyers are a live server's threads, each with its own connection.
+pytestmark = [pytest.mark.concurrency, pytest.mark.real_commits]
 
 BUYERS, UNITS = 20, 5
 LOCK_ATTEMPTS = 4

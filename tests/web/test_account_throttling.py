@@ -3,6 +3,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from limits.storage import MemoryStorage
 
 from core.db import db
@@ -97,6 +98,7 @@ def test_many_failures_over_different_accounts_throttle_the_address(app, client,
     assert login(app.test_client(), victim.email, address=ELSEWHERE).status_code == 302
 
 
+@pytest.mark.real_commits  # the guesses are requests in threads, each with its own session
 def test_a_parallel_burst_of_guesses_gets_no_more_tries_than_the_limit(app, session):
     """Every attempt takes its place before the password is checked: parallel requests cannot all slip
     through between a test and a later deduction."""
