@@ -1,5 +1,5 @@
 """Test data builders: each returns a flushed object with sensible defaults (override what matters)."""
-from datetime import date
+from datetime import date, datetime, timezone
 from itertools import count
 from typing import Optional
 
@@ -9,6 +9,8 @@ from accounts.services import create_user
 from catalog.models import Producer, Product
 from catalog.services import issue_certificate
 from core.text import slugify
+from inventory.ledger import Move
+from inventory.stock import receive
 from stores.models import Area, Outlet
 
 _serial = count(1)
@@ -55,3 +57,23 @@ def make_outlet(session, code: Optional[str] = None, kind: str = "shop") -> Outl
 def make_user(session, role: str = "consumer", email: Optional[str] = None, **overrides):
     return create_user(session, email=email or f"user{next(_serial)}@example.com", password=PASSWORD,
                        name="Người dùng thử", role=role, **overrides)
+
+
+def receive_stock(session, outlet, product, qty: int, lot: str = "LOT-1", *,
+                  best_before: Optional[date] = date(2027, 6, 1), produced_on: Optional[date] = None,
+                  occurred_at: Optional[datetime] = None, key: Optional[str] = None):
+    """`qty` units of `product` received at `outlet` into lot `lot` (a receive movement, as staff record it)."""
+    move = Move(key=key or f"test-receive-{next(_serial)}", kind="receive", outlet_id=outlet.id,
+                product_id=product.id, occurred_at=occurred_at or datetime.now(timezone.utc))
+    return receive(session, move, lot, qty, produced_on=produced_on, best_before=best_before)
+
+
+def token_for(client, user, password: str = PASSWORD) -> str:
+    """An API token for `user`, asked for through POST /api/v1/auth/token."""
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
