@@ -46,7 +46,7 @@ def test_guessing_from_one_address_throttles_that_address_but_not_the_owner_else
     owner = make_user(session, role="staff", outlet_id=make_outlet(session).id, email="Staff.A@ocop.example")
     colleague = make_user(session)
     session.commit()
-    statuses = [login(client, owner.email, "doan-mo-%d" % n).status_code for n in range(5)]
+    statuses = [login(client, owner.email, f"doan-mo-{n}").status_code for n in range(5)]
     assert statuses == [200] * 5
 
     throttled = login(client, "staff.a@ocop.example", "doan-mo-6")
