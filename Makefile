@@ -1,6 +1,6 @@
 # OCOP Mart — developer entry points.
 #   make run    install, compile translations, migrate, seed the demo shop once, serve on 127.0.0.1:5000
-#   make test   install, compile translations, run pytest on every core (PYTEST_ARGS, default -n auto;
+#   make test   install, compile translations, run pytest on every core (PYTEST_ARGS, default -n auto --dist loadgroup;
 #               PostgreSQL tests need TEST_DATABASE_URL)
 #   make lint   ruff check and ruff format --check on the whole repo
 #   make coverage  the suite with line and branch coverage: prints the total and the ten least-covered modules
@@ -14,7 +14,7 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SEED_ARGS   ?= --demo --if-empty
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
 BENCH_ARGS  ?=
 
 BIN    := $(VENV)/bin

@@ -82,6 +82,20 @@ def pytest_configure(config):
         os.environ["OCOP_TEST_REDIS_WORKER"] = WORKER
 
 
+#: Folders whose tests share an expensive session or package fixture (a seeded live shop and Chromium; private
+#: PostgreSQL and Redis servers): with `--dist loadgroup` (make test) each folder runs on one worker, built once.
+SHARED_SETUP_FOLDERS = ("browser", "faults")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if folder in SHARED_SETUP_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group(folder))
+
+
 def services_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("REQUIRE_SERVICES"))
 
