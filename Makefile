@@ -1,6 +1,9 @@
 # OCOP Mart — developer entry points.
 #   make run    install, compile translations, migrate, seed the demo shop once, serve on 127.0.0.1:5000
-#   make test   install, compile translations, run pytest (PostgreSQL tests need TEST_DATABASE_URL)
+#   make test   install, compile translations, run pytest on every core (PYTEST_ARGS, default -n auto --dist loadgroup;
+#               PostgreSQL tests need TEST_DATABASE_URL)
+#   make lint   ruff check and ruff format --check on the whole repo
+#   make coverage  the suite with line and branch coverage: prints the total and the ten least-covered modules
 #   make stack  the full stack (scripts/stack.sh); make stack-stop stops what it started
 #   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
 #               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
@@ -11,7 +14,7 @@ VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 SEED_ARGS   ?= --demo --if-empty
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadgroup
 BENCH_ARGS  ?=
 
 BIN    := $(VENV)/bin
@@ -19,10 +22,11 @@ FLASK  := $(BIN)/flask --app storefront
 # Re-installs only when pyproject.toml is newer than this stamp (or the venv is gone).
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help venv install translations translations-extract migrate seed run test bench stack stack-stop stack-status clean
+.PHONY: help venv install translations translations-extract migrate seed run test lint coverage bench stack stack-stop \
+	stack-status clean
 
 help:
-	@echo "make run | test | bench | stack | stack-stop | install | translations | migrate | seed | clean"
+	@echo "make run | test | lint | coverage | bench | stack | stack-stop | install | translations | migrate | seed | clean"
 
 venv install: $(STAMP)
 
@@ -54,6 +58,17 @@ run: $(STAMP) translations migrate seed
 
 test: $(STAMP) translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# A figure, not a gate ([tool.coverage] in pyproject.toml says what is measured).
+coverage: $(STAMP) translations
+	$(BIN)/pytest $(PYTEST_ARGS) --cov --cov-report=
+	@echo "Total coverage (lines and branches): $$($(BIN)/coverage report --format=total)%"
+	@echo "The ten least-covered modules:"
+	@$(BIN)/coverage report --sort=cover | sed -n '1,2p;3,12p'
 
 # The product list API (BENCH_ARGS), then stock under 8 concurrent clients beside pgbench (STOCK_BENCH_ARGS;
 # PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL), then search: index build

@@ -12,6 +12,10 @@ from core.errors import N_, Conflict, InvalidInput, NotFound
 MIN_PASSWORD_LENGTH = 8
 RESET_TOKEN_MAX_AGE = 60 * 60  # one hour
 API_TOKEN_MAX_AGE = 12 * 60 * 60
+#: werkzeug's strong default. Only a TESTING app may choose another (PASSWORD_HASH_METHOD, storefront.create_app),
+#: so the test suite does not spend most of its time hashing.
+STRONG_HASH_METHOD = "scrypt"
+_hash_method = STRONG_HASH_METHOD
 
 
 def normalise_email(email: str) -> str:
@@ -25,7 +29,14 @@ def find_user(session: Session, email: str) -> Optional[User]:
 def hash_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(N_("Mật khẩu cần ít nhất %(n)s ký tự."), code="weak_password", n=MIN_PASSWORD_LENGTH)
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=_hash_method)
+
+
+def use_hash_method_for_tests(method: Optional[str]) -> None:
+    """Hash new passwords with `method` (None: the strong default); for test apps only."""
+    global _hash_method, _unknown_user_hash
+    _hash_method = method or STRONG_HASH_METHOD
+    _unknown_user_hash = None
 
 
 def create_user(session: Session, *, email: str, password: str = "", password_hash: str = "", name: str = "",
@@ -45,7 +56,14 @@ def create_user(session: Session, *, email: str, password: str = "", password_ha
 
 
 #: Checked against when the address is unknown, so a miss costs as much time as a wrong password.
-_UNKNOWN_USER_HASH = generate_password_hash("no account has this password")
+_unknown_user_hash: Optional[str] = None
+
+
+def _unknown_user() -> str:
+    global _unknown_user_hash
+    if _unknown_user_hash is None:
+        _unknown_user_hash = generate_password_hash("no account has this password", method=_hash_method)
+    return _unknown_user_hash
 
 
 def authenticate(session: Session, email: str, password: str) -> Optional[User]:
@@ -53,7 +71,7 @@ def authenticate(session: Session, email: str, password: str) -> Optional[User]:
     after the password proved who is asking, so the message cannot be used to probe accounts."""
     user = find_user(session, email)
     if user is None:
-        check_password_hash(_UNKNOWN_USER_HASH, password or "")
+        check_password_hash(_unknown_user(), password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
 

@@ -165,7 +165,7 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
         ids = session.scalars(insert(Producer).returning(Producer.id, sort_by_parameter_order=True), [
             {"name": name, "commune": "", "district_id": areas.get(slugify(place_of[name])),
              "is_placeholder": False, "is_generated": True} for name in new_producers])
-        producers.update(zip(new_producers, ids))
+        producers.update(zip(new_producers, ids, strict=True))
     product_ids = list(session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
         {"name": i.name, "slug": slugs(i.name), "producer_id": producers[i.producer],
          "group": i.group, "subgroup": i.subgroup, "unit": i.unit, "price_vnd": i.price_vnd,
@@ -175,9 +175,9 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
     certificate_ids = list(session.scalars(insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True), [
         {"product_id": pid, "stars": i.stars, "score": None, "level": i.level,
          "decision": "Dữ liệu sinh tự động", "issued_on": i.issued_on, "expires_on": expiry_for(i.issued_on),
-         "date_is_approximate": False, "revoked_reason": ""} for pid, i in zip(product_ids, items)]))
+         "date_is_approximate": False, "revoked_reason": ""} for pid, i in zip(product_ids, items, strict=True)]))
     session.execute(update(Product), [{"id": pid, "current_certificate_id": cid}
-                                      for pid, cid in zip(product_ids, certificate_ids)])
+                                      for pid, cid in zip(product_ids, certificate_ids, strict=True)])
     session.execute(insert(CertificateEvent), [
         {"certificate_id": cid, "action": "issued", "actor_id": None, "at": utcnow(),
          "detail": "generated demo data"} for cid in certificate_ids])

@@ -25,7 +25,8 @@ def fold(text: str) -> str:
 
 
 def fold_words(text: str) -> str:
-    """The folded words of `text`, one space apart: fold_words("Bánh đậu xanh (Rồng Vàng)") == "banh dau xanh rong vang".
+    """The folded words of `text`, one space apart:
+    fold_words("Bánh đậu xanh (Rồng Vàng)") == "banh dau xanh rong vang".
 
     Stored this way, a search can match whole words with nothing but spaces around them.
     """

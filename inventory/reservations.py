@@ -38,7 +38,7 @@ def reserve(session: Session, *, key: str, outlet_id: int, lines: Iterable[tuple
     existing = session.scalar(select(Reservation).where(Reservation.key == key)
                               .options(selectinload(Reservation.lines)))
     if existing is not None:
-        if existing.outlet_id != outlet_id or _merged((l.product_id, l.qty) for l in existing.lines) != wanted:
+        if existing.outlet_id != outlet_id or _merged((line.product_id, line.qty) for line in existing.lines) != wanted:
             raise Conflict(N_("Mã giữ hàng này đã được dùng cho một yêu cầu khác."), code="idempotency_conflict")
         return existing
     release_expired(session, now, outlet_id=outlet_id)

@@ -24,7 +24,7 @@ def index_products_task(self, product_ids: list[int]) -> int:
         return sent
     except Exception as error:  # noqa: BLE001 - whatever failed, the outbox rows stay for a retry or the sweep
         db.session.rollback()
-        raise self.retry(exc=error)
+        raise self.retry(exc=error) from error
 
 
 @shared_task

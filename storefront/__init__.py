@@ -7,7 +7,7 @@ from flask_babel import get_locale
 
 import inventory.models  # noqa: F401  (its tables join the metadata that migrations compare against)
 import orders.models  # noqa: F401  (likewise)
-from accounts.services import user_for_session
+from accounts.services import use_hash_method_for_tests, user_for_session
 from core.db import db
 from core.money import format_vnd
 from storefront.celery import celery_init_app
@@ -42,6 +42,9 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if app.config.get("TESTING") and app.config.get("PASSWORD_HASH_METHOD"):
+        # A test setting only (never read from the environment): a cheap hash, so tests do not wait on scrypt.
+        use_hash_method_for_tests(app.config["PASSWORD_HASH_METHOD"])
 
     # Before anything reads the client's address or scheme (throttles, the https redirect).
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)

@@ -1,6 +1,6 @@
 """Test data builders: each returns a flushed object with sensible defaults (override what matters)."""
 import uuid
-from datetime import date
+from datetime import date, datetime, timezone
 from itertools import count
 from typing import Optional
 
@@ -10,6 +10,8 @@ from accounts.services import create_user
 from catalog.models import Producer, Product
 from catalog.services import issue_certificate
 from core.text import slugify
+from inventory.ledger import Move
+from inventory.stock import receive
 from orders.models import Order
 from stores.models import Area, Outlet
 
@@ -67,3 +69,23 @@ def make_completed_order(session, user, outlet):
     session.add(order)
     session.flush()
     return order
+
+
+def receive_stock(session, outlet, product, qty: int, lot: str = "LOT-1", *,
+                  best_before: Optional[date] = date(2027, 6, 1), produced_on: Optional[date] = None,
+                  occurred_at: Optional[datetime] = None, key: Optional[str] = None):
+    """`qty` units of `product` received at `outlet` into lot `lot` (a receive movement, as staff record it)."""
+    move = Move(key=key or f"test-receive-{next(_serial)}", kind="receive", outlet_id=outlet.id,
+                product_id=product.id, occurred_at=occurred_at or datetime.now(timezone.utc))
+    return receive(session, move, lot, qty, produced_on=produced_on, best_before=best_before)
+
+
+def token_for(client, user, password: str = PASSWORD) -> str:
+    """An API token for `user`, asked for through POST /api/v1/auth/token."""
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}

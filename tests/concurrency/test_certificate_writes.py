@@ -17,7 +17,8 @@ from sqlalchemy import bindparam, create_engine, text
 
 from tests.factories import make_product
 
-pytestmark = pytest.mark.concurrency
+# real_commits: the writers are a live server's threads and other engines, each with its own connection.
+pytestmark = [pytest.mark.concurrency, pytest.mark.real_commits]
 
 DURATION_S = 10
 WRITERS, READERS = 5, 3

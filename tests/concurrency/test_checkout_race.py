@@ -17,7 +17,6 @@ import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timezone
-from itertools import count
 
 import pytest
 from sqlalchemy import func, select
@@ -27,9 +26,8 @@ from sqlalchemy.orm import Session
 from core.db import db, is_lock_error
 from core.errors import DomainError
 from inventory.availability import available_by_outlet
-from inventory.ledger import Move, drift
+from inventory.ledger import drift
 from inventory.models import StockLevel
-from inventory.stock import receive
 from orders.checkout import CheckoutRules, OrderRequest, place_order
 from orders.models import Order, Payment
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
@@ -37,14 +35,14 @@ from orders.payments.stripe_client import make_stripe_client
 from stores.models import Outlet
 from inventory.devices import create_device
 from tests.conftest import PINNED_TODAY, stripe_mock_url
-from tests.factories import make_completed_order, make_outlet, make_product, make_user
+from tests.factories import make_completed_order, make_outlet, make_product, make_user, receive_stock
 
-pytestmark = pytest.mark.concurrency
+# real_commits: the buyers are a live server's threads, each with its own connection.
+pytestmark = [pytest.mark.concurrency, pytest.mark.real_commits]
 
 BUYERS, UNITS = 20, 5
 LOCK_ATTEMPTS = 4
 VIETQR = VietQRAccount("970415", "113366668888", "OCOP MART")
-_keys = count(1)
 
 
 def now() -> datetime:
@@ -80,8 +78,7 @@ def last_units(session):
     """An outlet with 5 units of one product left, in two lots (so the race crosses from one lot to the next)."""
     outlet, product = make_outlet(session), make_product(session, price_vnd=150_000)
     for lot, qty, best_before in (("L1", 3, date(2027, 3, 1)), ("L2", 2, date(2027, 6, 1))):
-        receive(session, Move(key=f"race-receive-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                              product_id=product.id, occurred_at=now()), lot, qty, best_before=best_before)
+        receive_stock(session, outlet, product, qty, lot, best_before=best_before)
     session.commit()
     return outlet.id, product.id
 

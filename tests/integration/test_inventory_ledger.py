@@ -157,6 +157,7 @@ def test_any_sequence_of_operations_leaves_levels_equal_to_the_ledger_and_never_
 
 
 @pytest.mark.concurrency
+@pytest.mark.real_commits  # the buyers are threads with sessions of their own
 def test_buyers_racing_for_the_last_units_get_exactly_what_there_is(app, session):
     outlet, product = make_outlet(session), make_product(session)
     receive(session, move(outlet, product), "L1", 3)

@@ -7,8 +7,7 @@ the tests' app does without a broker; its mail goes through orders.tasks.send_or
 outbox (MAIL_OUTBOX) after the task commits.
 """
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from itertools import count
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,9 +16,8 @@ from sqlalchemy import select
 
 from core.dates import as_utc
 from inventory.availability import available_by_outlet
-from inventory.ledger import InsufficientStock, Move, drift
+from inventory.ledger import InsufficientStock, drift
 from inventory.models import Reservation
-from inventory.stock import receive
 from orders.checkout import OrderRequest, place_order
 from orders.hold_limits import HoldLimits
 from orders.lifecycle import expire_unpaid
@@ -28,9 +26,8 @@ from orders.payments.methods import PaymentMethods, StripeCheckout
 from orders.tasks import expire_unpaid_orders_task
 from storefront.ordering import checkout_rules, payment_methods
 from tests.conftest import PINNED_TODAY
-from tests.factories import make_outlet, make_product
+from tests.factories import make_outlet, make_product, receive_stock
 
-_keys = count(1)
 UNITS = 5
 SECOND = timedelta(seconds=1)
 
@@ -42,8 +39,7 @@ def now() -> datetime:
 @pytest.fixture
 def shelf(session):
     outlet, product = make_outlet(session), make_product(session, "Nước mắm cốt Cát Hải", price_vnd=150_000)
-    receive(session, Move(key=f"expiry-receive-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                          product_id=product.id, occurred_at=now()), "LOT-1", UNITS, best_before=date(2027, 6, 1))
+    receive_stock(session, outlet, product, UNITS)
     session.commit()
     return outlet, product
 

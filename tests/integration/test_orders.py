@@ -1,16 +1,14 @@
 """Placing and moving orders (issue 9), in the domain: stock held at creation and sold at payment or handover,
 prices frozen, one order per key, unpaid orders expire, late payments re-hold or are refunded."""
-from datetime import date, datetime, timedelta, timezone
-from itertools import count
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from catalog.services import revoke_certificate
 from inventory.availability import available_by_outlet
-from inventory.ledger import InsufficientStock, Move
+from inventory.ledger import InsufficientStock
 from inventory.models import StockMovement
-from inventory.stock import receive
 from orders.checkout import CheckoutRules, IdempotencyConflict, NotSellable, OrderRequest, place_order
 from orders.hold_limits import HoldLimits
 from orders.lifecycle import InvalidTransition, expire_unpaid, move
@@ -20,9 +18,8 @@ from orders.payments.settlement import confirm_transfer, import_statement
 from orders.vietqr import parse
 from core.errors import InvalidInput
 from tests.conftest import PINNED_TODAY
-from tests.factories import make_outlet, make_product
+from tests.factories import make_outlet, make_product, receive_stock
 
-_keys = count(1)
 RULES = CheckoutRules()
 #: For tests of expiry and late payment, where one guest order holds a whole shelf; how much of a shelf guests
 #: may hold is tested in tests/web/test_hold_limits.py.
@@ -40,8 +37,7 @@ def shop(session):
     fish = make_product(session, "Nước mắm cốt Cát Hải", price_vnd=150_000)
     wine = make_product(session, "Rượu nếp cái hoa vàng", group=2, subgroup="Đồ uống có cồn", price_vnd=300_000)
     for product in (fish, wine):
-        receive(session, Move(key=f"orders-test-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                              product_id=product.id, occurred_at=now()), "LOT-1", 5, best_before=date(2027, 6, 1))
+        receive_stock(session, outlet, product, 5)
     session.commit()
     return outlet, fish, wine
 

@@ -191,6 +191,7 @@ def test_each_step_happens_once_and_in_order(session, shops):
     assert drift(session) == {}
 
 
+@pytest.mark.real_commits  # the two staff are threads with sessions of their own
 def test_two_staff_dispatching_at_once_move_the_goods_once(app, session, shops):
     shop, fair, sauce, vase = shops
     transfer_id = requested(session, shops, sauce_qty=3, vase_qty=1).id

@@ -3,13 +3,11 @@
 `app` is redefined here so each backend gets the database it runs on (the cluster's documents are built from
 SQLite); `backend` is the backend under test, on an index of its own.
 """
-from uuid import uuid4
-
 import pytest
 
 from core.db import db
 from search.builtin import BuiltinBackend
-from tests.conftest import running_app
+from tests.conftest import app_in_transaction, unique_name
 from tests.services.conftest import search_url  # noqa: F401 - the fixture, shared with the services tests
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
@@ -24,14 +22,14 @@ def backend_kind(request) -> str:
 @pytest.fixture
 def app(backend_kind, request, tmp_path):
     url = request.getfixturevalue("postgresql_url" if backend_kind == "postgresql" else "sqlite_url")
-    yield from running_app(url, tmp_path)
+    yield from app_in_transaction(url, tmp_path)
 
 
 @pytest.fixture
 def cluster(search_url):  # noqa: F811 - search_url is the imported fixture
     """An OpenSearch backend on an alias no other test uses, dropped with its indices afterwards."""
     from search.opensearch import OpenSearchBackend, client_for
-    backend = OpenSearchBackend(client_for(search_url, timeout=30), alias=f"ocop-test-{uuid4().hex[:12]}")
+    backend = OpenSearchBackend(client_for(search_url, timeout=30), alias=unique_name("ocop-test"))
     yield backend
     backend.drop()
 

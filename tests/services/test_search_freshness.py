@@ -9,8 +9,6 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
@@ -23,15 +21,13 @@ from search.indexing import reindex, sweep
 from search.models import SearchOutbox
 from search.query import SearchQuery
 from storefront import create_app
-from tests.conftest import PINNED_TODAY, _migrate
+from tests.conftest import PINNED_TODAY, _migrate, unique_name
 from tests.factories import PASSWORD, make_product, make_user
 from tests.faults.conftest import wait_until
 from tests.faults.test_worker_killed import Worker
 
 pytestmark = pytest.mark.services
 
-#: The Redis database the shop and its worker use as broker here (emptied before and after each test).
-BROKER_DATABASE = 13
 #: Enough products that indexing them takes a few bulk batches (1,000 documents each), long enough to be caught.
 MANY_PRODUCTS = 3000
 #: A price no generated product has: a document showing it has received the change.
@@ -41,7 +37,8 @@ NEW_PRICE = 123_457
 @pytest.fixture
 def broker_url(redis_url):
     import redis
-    url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{BROKER_DATABASE}"))
+    # The broker of the shop and its worker: this xdist worker's own Redis database (emptied before and after).
+    url = redis_url
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     client.flushdb()
     try:
@@ -70,7 +67,7 @@ def shop(tmp_path, broker_url, search_url, monkeypatch):
 
     database_url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
     _migrate(database_url)
-    alias = f"ocop-freshness-{uuid4().hex[:12]}"
+    alias = unique_name("ocop-freshness")
     environment = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url,
                    "SEARCH_URL": search_url, "SEARCH_INDEX": alias, "SECRET_KEY": "freshness-test",
                    "MAIL_OUTBOX": str(tmp_path / "outbox")}

@@ -4,7 +4,7 @@ import hmac
 import json
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from hashlib import sha256
 from itertools import count
 
@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from inventory.availability import available_by_outlet
 from inventory.ledger import Move
 from inventory.models import StockMovement
-from inventory.stock import receive, sell
+from inventory.stock import sell
 from orders.lifecycle import expire_unpaid
 from orders.models import Order, OrderEvent, PaymentEvent
 from orders.payments.methods import STRIPE_SESSION_LIFETIME
 from storefront.ordering import init_ordering
-from tests.factories import make_outlet, make_product
+from tests.factories import make_outlet, make_product, receive_stock
 
 pytestmark = pytest.mark.services
 
@@ -38,8 +38,7 @@ def card_shop(app, session, stripe_api_base):
     init_ordering(app)
     outlet = make_outlet(session, "kien-thuy")
     fish = make_product(session, "Nước mắm cốt Cát Hải", price_vnd=150_000)
-    receive(session, Move(key=f"stripe-test-{next(_keys)}", kind="receive", outlet_id=outlet.id, product_id=fish.id,
-                          occurred_at=now()), "LOT-1", 5, best_before=date(2027, 6, 1))
+    receive_stock(session, outlet, fish, 5)
     session.commit()
     return outlet, fish
 

@@ -5,21 +5,11 @@ import email.policy
 import re
 from pathlib import Path
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, bearer, make_user, token_for
 
 
 def login(client, email_address, password=PASSWORD):
     return client.post("/dang-nhap", data={"email": email_address, "password": password})
-
-
-def token_for(client, user, password=PASSWORD) -> str:
-    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["token"]
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def token_opens_the_api(client, token: str) -> bool:

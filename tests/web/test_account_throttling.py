@@ -3,6 +3,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from limits.storage import MemoryStorage
 
 from core.db import db
@@ -45,7 +46,7 @@ def test_guessing_from_one_address_throttles_that_address_but_not_the_owner_else
     owner = make_user(session, role="staff", outlet_id=make_outlet(session).id, email="Staff.A@ocop.example")
     colleague = make_user(session)
     session.commit()
-    statuses = [login(client, owner.email, "doan-mo-%d" % n).status_code for n in range(5)]
+    statuses = [login(client, owner.email, f"doan-mo-{n}").status_code for n in range(5)]
     assert statuses == [200] * 5
 
     throttled = login(client, "staff.a@ocop.example", "doan-mo-6")
@@ -97,6 +98,7 @@ def test_many_failures_over_different_accounts_throttle_the_address(app, client,
     assert login(app.test_client(), victim.email, address=ELSEWHERE).status_code == 302
 
 
+@pytest.mark.real_commits  # the guesses are requests in threads, each with its own session
 def test_a_parallel_burst_of_guesses_gets_no_more_tries_than_the_limit(app, session):
     """Every attempt takes its place before the password is checked: parallel requests cannot all slip
     through between a test and a later deduction."""

@@ -2,13 +2,7 @@ from datetime import date
 
 import pytest
 
-from tests.factories import PASSWORD, make_outlet, make_product, make_user
-
-
-def token_for(client, user) -> str:
-    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 200
-    return response.get_json()["token"]
+from tests.factories import PASSWORD, make_outlet, make_product, make_user, token_for
 
 
 @pytest.fixture
@@ -20,7 +14,7 @@ def admin_headers(client, session):
 
 def test_a_token_names_the_role_and_the_outlet(client, session):
     outlet = make_outlet(session, "kien-thuy")
-    staff = make_user(session, role="staff", outlet_id=outlet.id, email="Staff.KT@ocop.example")
+    make_user(session, role="staff", outlet_id=outlet.id, email="Staff.KT@ocop.example")
     session.commit()
     body = client.post("/api/v1/auth/token", json={"email": "staff.kt@ocop.example", "password": PASSWORD}).get_json()
     assert body["role"] == "staff" and body["outlet_id"] == outlet.id and body["token"]

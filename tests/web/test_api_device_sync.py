@@ -12,19 +12,9 @@ from catalog.models import Batch
 from inventory.ledger import Move, drift
 from inventory.models import Discrepancy, StockMovement
 from inventory.stock import receive
-from tests.factories import PASSWORD, make_outlet, make_product, make_user
+from tests.factories import bearer, make_outlet, make_product, make_user, token_for
 
 OCCURRED = "2026-11-29T09:30:00+07:00"
-
-
-def token_for(client, user) -> str:
-    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 200
-    return response.get_json()["token"]
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_error(response, status: int, code: str):

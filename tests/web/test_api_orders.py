@@ -3,9 +3,8 @@ VietQR, replay safely with an Idempotency-Key, read their order back, and get a 
 import hmac
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from hashlib import sha256
-from itertools import count
 
 import pytest
 from sqlalchemy import func, select
@@ -13,16 +12,13 @@ from sqlalchemy import func, select
 from catalog.services import revoke_certificate
 from inventory.availability import available_by_outlet
 from inventory.devices import create_device
-from inventory.ledger import Move
-from inventory.stock import receive
 from orders.addresses import communes
 from orders.models import Order
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
 from orders.vietqr import parse
-from tests.factories import PASSWORD, make_outlet, make_product, make_user
+from tests.factories import PASSWORD, make_outlet, make_product, make_user, receive_stock
 
-_keys = count(1)
 PHONE = "0912 345 678"
 
 
@@ -30,19 +26,14 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def stock(session, outlet, product, qty: int) -> None:
-    receive(session, Move(key=f"api-orders-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                          product_id=product.id, occurred_at=now()), "LOT-1", qty, best_before=date(2027, 6, 1))
-
-
 @pytest.fixture
 def shop(session):
     kien_thuy, hong_bang = make_outlet(session, "kien-thuy"), make_outlet(session, "hong-bang")
     fish = make_product(session, "Nước mắm cốt Cát Hải", price_vnd=150_000)
     wine = make_product(session, "Rượu nếp cái hoa vàng", group=2, subgroup="Đồ uống có cồn", price_vnd=300_000)
-    stock(session, kien_thuy, fish, 5)
-    stock(session, kien_thuy, wine, 5)
-    stock(session, hong_bang, fish, 8)
+    receive_stock(session, kien_thuy, fish, 5)
+    receive_stock(session, kien_thuy, wine, 5)
+    receive_stock(session, hong_bang, fish, 8)
     session.commit()
     return {"kien_thuy": kien_thuy, "hong_bang": hong_bang, "fish": fish, "wine": wine}
 

@@ -10,20 +10,10 @@ from inventory.ledger import Move
 from inventory.models import Device
 from inventory.reservations import reserve
 from inventory.stock import receive
-from tests.factories import PASSWORD, make_outlet, make_product, make_user
+from tests.factories import bearer, make_outlet, make_product, make_user, token_for
 
 NOW = datetime.now(timezone.utc)
 _keys = iter(range(10**9))
-
-
-def token_for(client, user) -> str:
-    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 200
-    return response.get_json()["token"]
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_error(response, status: int, code: str):

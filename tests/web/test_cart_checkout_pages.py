@@ -3,23 +3,19 @@ sees the receipt; a double submit places one order, mistakes are shown under the
 kept, and a receipt is shown only to its buyer, the outlet's staff or an admin."""
 import html
 import re
-from datetime import date, datetime, timezone
-from itertools import count
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from catalog.services import revoke_certificate
 from inventory.availability import available_by_outlet
-from inventory.ledger import Move
-from inventory.stock import receive
 from orders.models import CartLine, Order
 from orders.payments.methods import PaymentMethods, StripeCheckout
 from orders.payments.stripe_client import make_stripe_client
 from tests.conftest import stripe_mock_url
-from tests.factories import PASSWORD, make_completed_order, make_outlet, make_product, make_user
+from tests.factories import PASSWORD, make_completed_order, make_outlet, make_product, make_user, receive_stock
 
-_keys = count(1)
 HAI_PHONG = "31"
 #: A commune of Hai Phong with its official code (Xã Kiến Thụy).
 KIEN_THUY = "11680"
@@ -27,11 +23,6 @@ KIEN_THUY = "11680"
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def stock(session, outlet, product, qty: int) -> None:
-    receive(session, Move(key=f"page-test-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                          product_id=product.id, occurred_at=now()), "LOT-1", qty, best_before=date(2027, 6, 1))
 
 
 @pytest.fixture
@@ -42,7 +33,7 @@ def shop(session):
     fish = make_product(session, "Nước mắm cốt Cát Hải", price_vnd=150_000)
     wine = make_product(session, "Rượu nếp cái hoa vàng", group=2, subgroup="Đồ uống có cồn", price_vnd=300_000)
     for product in (fish, wine):
-        stock(session, outlet, product, 5)
+        receive_stock(session, outlet, product, 5)
     session.commit()
     return outlet, empty, fish, wine
 

@@ -33,6 +33,7 @@ def test_parts_that_are_down_are_reported_and_the_catalogue_keeps_answering(degr
     assert "Nước mắm Cát Hải" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.fresh_app  # points the app's Celery at a dead broker
 def test_a_password_reset_still_mails_when_the_broker_is_down(app, client, session):
     from pathlib import Path
 

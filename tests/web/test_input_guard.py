@@ -211,6 +211,7 @@ def echo_route(app):
                        json=request.get_json(silent=True))
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_handlers_see_query_form_and_json_text_composed(app, client):
     echo_route(app)
     assert client.get(f"/api/_echo?q={NFD}").get_json()["args"] == {"q": NFC}
@@ -220,6 +221,7 @@ def test_handlers_see_query_form_and_json_text_composed(app, client):
 
 # --- per-route limits and raw bodies --------------------------------------------------------------------------
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_route_can_allow_a_larger_body_and_the_limit_is_exact_for_chunked_bodies(app, client):
     @app.post("/_upload")
     @body_limit(2 * MiB)
@@ -234,6 +236,7 @@ def test_a_route_can_allow_a_larger_body_and_the_limit_is_exact_for_chunked_bodi
     assert post_chunked(client, "/api/_echo", b"x" * (MiB + 1), "application/octet-stream").status_code == 413
 
 
+@pytest.mark.fresh_app  # adds routes to the app
 def test_a_raw_body_route_gets_its_bytes_untouched_but_still_size_limited(app, client):
     @app.post("/_webhook")
     @raw_body

@@ -14,6 +14,9 @@ from tests.web.test_input_guard import (DEEP_JSON, LONE_SURROGATE_LOGIN, MiB, NF
                                         certificate_count, multipart, outlet_form, stored_outlets)
 from tests.factories import PASSWORD, make_product, make_user
 
+# The server answers from its own threads, each with its own connection: the test's rows must be committed.
+pytestmark = pytest.mark.real_commits
+
 
 @contextmanager
 def serving(app):

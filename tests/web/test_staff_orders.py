@@ -5,7 +5,10 @@ from sqlalchemy import select
 
 from inventory.models import StockMovement
 from tests.factories import make_outlet, make_user
-from tests.web.test_cart_checkout_pages import add, delivery, login, pickup, place, placed_order, shop, text_of  # noqa: F401
+from tests.web import test_cart_checkout_pages as checkout_pages
+from tests.web.test_cart_checkout_pages import add, delivery, login, pickup, place, placed_order, text_of
+
+shop = checkout_pages.shop  # the fixture, shared with the checkout page tests
 
 
 @pytest.fixture

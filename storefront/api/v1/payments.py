@@ -1,8 +1,9 @@
 """Stripe's webhook (DESIGN §3 "Orders"): the one way a card payment reaches an order.
 
 The body is checked as the bytes Stripe signed (the input guard leaves it alone: @raw_body) by the official
-SDK (the signature check of Webhook.construct_event, with its default 300 s tolerance) before anything reads it; whatever cannot be verified is 400 and
-changes nothing. What a verified event does is orders.payments.settlement's business.
+SDK (the signature check of Webhook.construct_event, with its default 300 s tolerance) before anything reads it;
+whatever cannot be verified is 400 and changes nothing. What a verified event does is
+orders.payments.settlement's business.
 """
 import json
 
