@@ -1,5 +1,4 @@
 import hashlib
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,9 +23,9 @@ class User(TimestampMixin, Base):
     commune_code: Mapped[str] = mapped_column(String(10), default="", server_default="")
     role: Mapped[str] = mapped_column(String(20), default="consumer")
     #: The one outlet a staff member runs.
-    outlet_id: Mapped[Optional[int]] = mapped_column(ForeignKey("outlets.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     #: The producer whose listings a producer account keeps.
-    producer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("producers.id"))
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"))
 
     #: False once an admin stops the account: it can no longer log in, and its sessions and tokens stop working.
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())

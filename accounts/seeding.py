@@ -1,5 +1,6 @@
 """Seed loader for the demo accounts (DESIGN §4). Flushes; the caller commits."""
-from typing import Iterable
+
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,12 +27,19 @@ def create_demo_accounts(session: Session, outlets: Iterable[Outlet], named_prod
     create_user(session, email=DEMO_ADMIN, password_hash=demo_hash, name="Quản trị OCOP", role="admin")
     for outlet in outlets:
         email = f"staff.{outlet.code}@ocop.example"
-        create_user(session, email=email, password_hash=demo_hash, name=f"Nhân viên {outlet.name}",
-                    role="staff", outlet_id=outlet.id)
+        create_user(
+            session,
+            email=email,
+            password_hash=demo_hash,
+            name=f"Nhân viên {outlet.name}",
+            role="staff",
+            outlet_id=outlet.id,
+        )
         emails.append(email)
     for n, producer in enumerate(named_producers, start=1):
         email = f"producer.{n}@ocop.example"
-        create_user(session, email=email, password_hash=demo_hash, name=producer.name, role="producer",
-                    producer_id=producer.id)
+        create_user(
+            session, email=email, password_hash=demo_hash, name=producer.name, role="producer", producer_id=producer.id
+        )
         emails.append(email)
     return emails

@@ -1,5 +1,4 @@
 """Account operations: registration, authentication, sessions, password reset, disabling and staff assignment."""
-from typing import Optional
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -22,7 +21,7 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def find_user(session: Session, email: str) -> Optional[User]:
+def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
@@ -32,15 +31,24 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_hash_method)
 
 
-def use_hash_method_for_tests(method: Optional[str]) -> None:
+def use_hash_method_for_tests(method: str | None) -> None:
     """Hash new passwords with `method` (None: the strong default); for test apps only."""
     global _hash_method, _unknown_user_hash
     _hash_method = method or STRONG_HASH_METHOD
     _unknown_user_hash = None
 
 
-def create_user(session: Session, *, email: str, password: str = "", password_hash: str = "", name: str = "",
-                role: str = "consumer", outlet_id: Optional[int] = None, producer_id: Optional[int] = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str = "",
+    password_hash: str = "",
+    name: str = "",
+    role: str = "consumer",
+    outlet_id: int | None = None,
+    producer_id: int | None = None,
+) -> User:
     """Pass `password`, or a `password_hash` from hash_password when many accounts share one (demo data)."""
     email = normalise_email(email)
     if role not in ROLES:
@@ -48,15 +56,21 @@ def create_user(session: Session, *, email: str, password: str = "", password_ha
     password_hash = password_hash or hash_password(password)
     if session.scalar(select(func.count(User.id)).where(User.email == email)):
         raise Conflict(N_("Email này đã được đăng ký."), code="email_taken")
-    user = User(email=email, name=name.strip(), role=role, outlet_id=outlet_id, producer_id=producer_id,
-                password_hash=password_hash)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        outlet_id=outlet_id,
+        producer_id=producer_id,
+        password_hash=password_hash,
+    )
     session.add(user)
     session.flush()
     return user
 
 
 #: Checked against when the address is unknown, so a miss costs as much time as a wrong password.
-_unknown_user_hash: Optional[str] = None
+_unknown_user_hash: str | None = None
 
 
 def _unknown_user() -> str:
@@ -66,7 +80,7 @@ def _unknown_user() -> str:
     return _unknown_user_hash
 
 
-def authenticate(session: Session, email: str, password: str) -> Optional[User]:
+def authenticate(session: Session, email: str, password: str) -> User | None:
     """The account these credentials open, disabled or not: callers tell a disabled account apart only
     after the password proved who is asking, so the message cannot be used to probe accounts."""
     user = find_user(session, email)
@@ -76,7 +90,7 @@ def authenticate(session: Session, email: str, password: str) -> Optional[User]:
     return user if check_password_hash(user.password_hash, password or "") else None
 
 
-def user_for_session(session: Session, session_id: str) -> Optional[User]:
+def user_for_session(session: Session, session_id: str) -> User | None:
     """The user a login cookie names (see User.get_id), if the account is still active, has not been logged out
     or disabled since (its session epoch), and its password has not changed."""
     parts = session_id.split(":")
@@ -116,8 +130,9 @@ def set_account_active(session: Session, user_id: int, active: bool, *, actor_id
     return user
 
 
-def list_accounts(session: Session, *, role: Optional[str] = None, email_contains: str = "", page: int = 1,
-                  per_page: int = 50) -> tuple[list[User], int]:
+def list_accounts(
+    session: Session, *, role: str | None = None, email_contains: str = "", page: int = 1, per_page: int = 50
+) -> tuple[list[User], int]:
     """One page of accounts by e-mail, and how many match in all."""
     query = select(User)
     if role:
@@ -134,7 +149,7 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
-def assign_staff(session: Session, user_id: int, outlet_id: Optional[int]) -> User:
+def assign_staff(session: Session, user_id: int, outlet_id: int | None) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(N_("Không tìm thấy tài khoản."))
@@ -157,14 +172,14 @@ class TokenSigner:
     def reset_token(self, user: User) -> str:
         return self._dumps("password-reset", {"uid": user.id, "h": user.credential_fingerprint})
 
-    def user_for_reset(self, session: Session, token: str) -> Optional[User]:
+    def user_for_reset(self, session: Session, token: str) -> User | None:
         data, user = self._load(session, "password-reset", token, RESET_TOKEN_MAX_AGE)
         return user if user is not None and user.credential_fingerprint == data.get("h") else None
 
     def api_token(self, user: User) -> str:
         return self._dumps("api-token", {"uid": user.id, "e": user.session_epoch, "h": user.credential_fingerprint})
 
-    def user_for_api(self, session: Session, token: str) -> Optional[User]:
+    def user_for_api(self, session: Session, token: str) -> User | None:
         data, user = self._load(session, "api-token", token, API_TOKEN_MAX_AGE)
         if user is None or not user.is_active:
             return None
@@ -173,7 +188,7 @@ class TokenSigner:
     def _dumps(self, salt: str, claims: dict) -> str:
         return URLSafeTimedSerializer(self._secret, salt=salt).dumps(claims)
 
-    def _load(self, session: Session, salt: str, token: str, max_age: int) -> tuple[dict, Optional[User]]:
+    def _load(self, session: Session, salt: str, token: str, max_age: int) -> tuple[dict, User | None]:
         try:
             data = URLSafeTimedSerializer(self._secret, salt=salt).loads(token, max_age=max_age)
         except (BadSignature, SignatureExpired):

@@ -7,6 +7,7 @@ a schema `ocop_bench` in that database, dropped and re-created at the start and 
 tests' `public` schema is left alone. instance/ is never written. Requests go through the Flask test client
 (the app's full request path: routing, validation, SQL, serialisation; no socket).
 """
+
 import argparse
 import os
 import statistics
@@ -34,14 +35,25 @@ def make_app(url: str, engine_options: dict, folder: Path, **config):
     # Keep create_app from writing a secret key into instance/.
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
     from storefront import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-                       "SECRET_KEY": "bench-only-secret", "TODAY": TODAY, "TESTING": True,
-                       "MAIL_OUTBOX": str(folder / "outbox"), "RATELIMIT_ENABLED": False, **config})
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "SECRET_KEY": "bench-only-secret",
+            "TODAY": TODAY,
+            "TESTING": True,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+            "RATELIMIT_ENABLED": False,
+            **config,
+        }
+    )
 
 
 def reset_schema(url: str, schema: str, drop_only: bool = False) -> None:
     """A PostgreSQL schema of the bench's own, empty (or gone, with `drop_only`)."""
     from sqlalchemy import create_engine, text
+
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
@@ -90,9 +102,17 @@ def run_backend(name: str, app, products: int, requests: int, warmup: int) -> tu
             if n >= warmup:
                 samples.append(elapsed)
         body = response.get_json()
-        rows.append({"backend": name, "query": query, "n": len(samples), "total": body["total"],
-                     "items": len(body["items"]), "median_ms": statistics.median(samples) * 1000,
-                     "p90_ms": statistics.quantiles(samples, n=10, method="inclusive")[-1] * 1000})
+        rows.append(
+            {
+                "backend": name,
+                "query": query,
+                "n": len(samples),
+                "total": body["total"],
+                "items": len(body["items"]),
+                "median_ms": statistics.median(samples) * 1000,
+                "p90_ms": statistics.quantiles(samples, n=10, method="inclusive")[-1] * 1000,
+            }
+        )
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -103,14 +123,18 @@ def print_tables(seeds: list[dict], rows: list[dict]) -> None:
     print()
     print(f"{'backend':<11} {'seed':<24} {'seconds':>8} {'products/s':>11}")
     for seed in seeds:
-        print(f"{seed['backend']:<11} {'--products ' + str(seed['products']):<24} {seed['seconds']:>8.1f} "
-              f"{seed['products'] / seed['seconds']:>11.0f}")
+        print(
+            f"{seed['backend']:<11} {'--products ' + str(seed['products']):<24} {seed['seconds']:>8.1f} "
+            f"{seed['products'] / seed['seconds']:>11.0f}"
+        )
     print()
     width = max(len(f"GET /api/v1/products?{r['query']}") for r in rows)
     print(f"{'backend':<11} {'request':<{width}} {'n':>4} {'total':>6} {'items':>5} {'median ms':>10} {'p90 ms':>8}")
     for r in rows:
-        print(f"{r['backend']:<11} {'GET /api/v1/products?' + r['query']:<{width}} {r['n']:>4} {r['total']:>6} "
-              f"{r['items']:>5} {r['median_ms']:>10.1f} {r['p90_ms']:>8.1f}")
+        print(
+            f"{r['backend']:<11} {'GET /api/v1/products?' + r['query']:<{width}} {r['n']:>4} {r['total']:>6} "
+            f"{r['items']:>5} {r['median_ms']:>10.1f} {r['p90_ms']:>8.1f}"
+        )
 
 
 def main() -> int:

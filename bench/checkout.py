@@ -19,6 +19,7 @@ product, units sold (paid orders) + units on hand = units received, units held =
 units ordered = units received (every unit went to exactly one order: none twice, none left while a buyer was
 refused). A violation exits 1.
 """
+
 import argparse
 import os
 import random
@@ -27,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ SCHEMA = "ocop_bench_checkout"
 
 def schema_engine(url: str):
     from sqlalchemy import create_engine
+
     return create_engine(url, pool_size=1, connect_args={"options": f"-csearch_path={SCHEMA}"})
 
 
@@ -53,13 +55,24 @@ def seed(session, products: int) -> dict:
     producer = Producer(name="HTX Benchmark", commune="xã Đại Hà")
     shop = Outlet(code="bench-checkout", name="OCOP Mart bench", kind="shop")
     session.add_all([producer, shop])
-    made = [Product(name=f"Nước mắm hiếm {n}", slug=f"bench-checkout-{n}", producer=producer, group=1,
-                    price_vnd=150_000) for n in range(products)]
+    made = [
+        Product(name=f"Nước mắm hiếm {n}", slug=f"bench-checkout-{n}", producer=producer, group=1, price_vnd=150_000)
+        for n in range(products)
+    ]
     session.add_all(made)
     session.flush()
     for product in made:
-        issue_certificate(session, product, stars=4, score=None, level=None, decision="QĐ benchmark",
-                          issued_on=date(2025, 3, 1), today=TODAY, check_rules=False)
+        issue_certificate(
+            session,
+            product,
+            stars=4,
+            score=None,
+            level=None,
+            decision="QĐ benchmark",
+            issued_on=date(2025, 3, 1),
+            today=TODAY,
+            check_rules=False,
+        )
     session.commit()
     return {"outlet": shop.id, "products": [p.id for p in made]}
 
@@ -68,11 +81,22 @@ def deliver(session, outlet_id: int, product_ids: list[int], qty: int, round_no:
     from inventory.ledger import Move
     from inventory.stock import receive
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for product_id in product_ids:
-        receive(session, Move(key=f"bench-checkout-receive-{round_no}-{product_id}", kind="receive",
-                              outlet_id=outlet_id, product_id=product_id, occurred_at=now),
-                f"R{round_no}", qty, produced_on=date(2026, 6, 1), best_before=date(2027, 6, 1 + round_no))
+        receive(
+            session,
+            Move(
+                key=f"bench-checkout-receive-{round_no}-{product_id}",
+                kind="receive",
+                outlet_id=outlet_id,
+                product_id=product_id,
+                occurred_at=now,
+            ),
+            f"R{round_no}",
+            qty,
+            produced_on=date(2026, 6, 1),
+            best_before=date(2027, 6, 1 + round_no),
+        )
     session.commit()
 
 
@@ -94,8 +118,7 @@ def buyer(client: int, barrier, results, url: str, outlet_id: int, product_ids: 
         pick = random.Random(round_no * 1000 + client)
         left = set(product_ids)
         wanted_next: dict[int, int] = {}
-        report = {"client": client, "orders": 0, "refusals": 0, "paid": 0, "units": Counter(),
-                  "paid_units": Counter()}
+        report = {"client": client, "orders": 0, "refusals": 0, "paid": 0, "units": Counter(), "paid_units": Counter()}
         engine = schema_engine(url)
         with Session(engine) as session:
             session.connection()  # connect before the clock starts
@@ -105,10 +128,16 @@ def buyer(client: int, barrier, results, url: str, outlet_id: int, product_ids: 
             while left:
                 product_id = pick.choice(sorted(left))
                 qty = wanted_next.pop(product_id, pick.randint(1, 3))
-                request = OrderRequest(lines=((product_id, qty),), fulfilment="pickup", outlet_id=outlet_id,
-                                       payment_method="vietqr", name=f"Khách {client}", phone="0912345678",
-                                       key=f"bench-{round_no}-{client}-{uuid.uuid4().hex}")
-                now = datetime.now(timezone.utc)
+                request = OrderRequest(
+                    lines=((product_id, qty),),
+                    fulfilment="pickup",
+                    outlet_id=outlet_id,
+                    payment_method="vietqr",
+                    name=f"Khách {client}",
+                    phone="0912345678",
+                    key=f"bench-{round_no}-{client}-{uuid.uuid4().hex}",
+                )
+                now = datetime.now(UTC)
                 try:
                     order = place_order(session, request, rules, payments, now, TODAY)
                     session.commit()
@@ -123,7 +152,7 @@ def buyer(client: int, barrier, results, url: str, outlet_id: int, product_ids: 
                 report["orders"] += 1
                 report["units"][product_id] += qty
                 if report["orders"] % 2 == 0:
-                    confirm_transfer(session, order, payments, datetime.now(timezone.utc), actor_id=None)
+                    confirm_transfer(session, order, payments, datetime.now(UTC), actor_id=None)
                     session.commit()
                     report["paid"] += 1
                     report["paid_units"][product_id] += qty
@@ -135,8 +164,9 @@ def buyer(client: int, barrier, results, url: str, outlet_id: int, product_ids: 
         results.put({"client": client, "crash": repr(error), "finished": time.monotonic()})
 
 
-def check(session, outlet_id: int, product_ids: list[int], received: Counter, ordered: Counter,
-          paid: Counter) -> tuple[int, list[str]]:
+def check(
+    session, outlet_id: int, product_ids: list[int], received: Counter, ordered: Counter, paid: Counter
+) -> tuple[int, list[str]]:
     """Oversell violations (count) and the lines that describe them."""
     from sqlalchemy import func, select
 
@@ -145,8 +175,11 @@ def check(session, outlet_id: int, product_ids: list[int], received: Counter, or
     from orders.models import Order, OrderLine
 
     problems = []
-    bad_levels = session.scalar(select(func.count()).select_from(StockLevel).where(
-        (StockLevel.on_hand < 0) | (StockLevel.reserved < 0) | (StockLevel.reserved > StockLevel.on_hand)))
+    bad_levels = session.scalar(
+        select(func.count())
+        .select_from(StockLevel)
+        .where((StockLevel.on_hand < 0) | (StockLevel.reserved < 0) | (StockLevel.reserved > StockLevel.on_hand))
+    )
     if bad_levels:
         problems.append(f"{bad_levels} levels with on hand < 0, reserved < 0 or reserved > on hand")
     drifted = drift(session)
@@ -154,28 +187,34 @@ def check(session, outlet_id: int, product_ids: list[int], received: Counter, or
         problems.append(f"{len(drifted)} levels differ from the ledger, e.g. {list(drifted.items())[:3]}")
     units_by_status = Counter()
     for product_id, status, qty in session.execute(
-            select(OrderLine.product_id, Order.status, func.sum(OrderLine.qty)).join(Order)
-            .group_by(OrderLine.product_id, Order.status)):
+        select(OrderLine.product_id, Order.status, func.sum(OrderLine.qty))
+        .join(Order)
+        .group_by(OrderLine.product_id, Order.status)
+    ):
         units_by_status[product_id, status] += int(qty)
     for product_id in product_ids:
         on_hand, reserved = session.execute(
-            select(func.coalesce(func.sum(StockLevel.on_hand), 0), func.coalesce(func.sum(StockLevel.reserved), 0))
-            .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id)).one()
+            select(
+                func.coalesce(func.sum(StockLevel.on_hand), 0), func.coalesce(func.sum(StockLevel.reserved), 0)
+            ).where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id)
+        ).one()
         sold, held = units_by_status[product_id, "paid"], units_by_status[product_id, "pending_payment"]
         stored = sold + held
         if sold + on_hand != received[product_id]:
-            problems.append(f"product {product_id}: sold {sold} + on hand {on_hand} ≠ received "
-                            f"{received[product_id]}")
+            problems.append(f"product {product_id}: sold {sold} + on hand {on_hand} ≠ received {received[product_id]}")
         if held != reserved:
             problems.append(f"product {product_id}: unpaid orders hold {held}, levels reserve {reserved}")
         if stored != ordered[product_id] or sold != paid[product_id]:
-            problems.append(f"product {product_id}: the database has {stored} units ordered ({sold} paid), the "
-                            f"clients were granted {ordered[product_id]} ({paid[product_id]} paid)")
+            problems.append(
+                f"product {product_id}: the database has {stored} units ordered ({sold} paid), the "
+                f"clients were granted {ordered[product_id]} ({paid[product_id]} paid)"
+            )
         if stored > received[product_id]:
             problems.append(f"product {product_id}: oversold, {stored} ordered of {received[product_id]} received")
         elif stored < received[product_id]:
-            problems.append(f"product {product_id}: {received[product_id] - stored} units left while buyers were "
-                            "refused")
+            problems.append(
+                f"product {product_id}: {received[product_id] - stored} units left while buyers were refused"
+            )
     return len(problems), problems
 
 
@@ -202,8 +241,11 @@ def main() -> int:
 
     from core.db import db
 
-    print(f"checkout: {args.clients} client processes, own connection each, a commit per order; {args.products} "
-          f"products × {args.stock} units a round at one outlet; schema {SCHEMA}; {load()}", flush=True)
+    print(
+        f"checkout: {args.clients} client processes, own connection each, a commit per order; {args.products} "
+        f"products × {args.stock} units a round at one outlet; schema {SCHEMA}; {load()}",
+        flush=True,
+    )
     reset_schema(url, SCHEMA)
     received, ordered, paid = Counter(), Counter(), Counter()
     totals = Counter()
@@ -236,8 +278,11 @@ def main() -> int:
                 paid.update(report["paid_units"])
             totals.update(round_totals)
             seconds += took
-            print(f"  round {round_no}: {round_totals['orders']} orders ({round_totals['paid']} paid at once), "
-                  f"{round_totals['refusals']} refusals in {took:.2f} s", flush=True)
+            print(
+                f"  round {round_no}: {round_totals['orders']} orders ({round_totals['paid']} paid at once), "
+                f"{round_totals['refusals']} refusals in {took:.2f} s",
+                flush=True,
+            )
 
         with Session(engine) as session:
             violations, problems = check(session, seeded["outlet"], seeded["products"], received, ordered, paid)
@@ -251,9 +296,11 @@ def main() -> int:
     print(f"{'refusals':<24} {totals['refusals'] / seconds:>10,.0f} {'refusals/s':<12}")
     print(f"{'payments confirmed':<24} {totals['paid'] / seconds:>10,.0f} {'payments/s':<12}")
     cpu = totals["cpu"]
-    print(f"{totals['orders']:,} orders, {totals['refusals']:,} refusals, {sum(received.values()):,} units received "
-          f"in {seconds:.1f} s of racing; client processes used {cpu:.1f} CPU s "
-          f"({cpu / max(totals['orders'] + totals['refusals'], 1) * 1000:.1f} ms per attempt)")
+    print(
+        f"{totals['orders']:,} orders, {totals['refusals']:,} refusals, {sum(received.values()):,} units received "
+        f"in {seconds:.1f} s of racing; client processes used {cpu:.1f} CPU s "
+        f"({cpu / max(totals['orders'] + totals['refusals'], 1) * 1000:.1f} ms per attempt)"
+    )
     print(f"{load()} (the figures share the machine with whatever else runs)")
     print(f"oversell count: {violations}")
     for problem in problems:

@@ -24,6 +24,7 @@ Built-in clients are processes (forked), each with its own connection, as gunico
 are threads sharing one client (its connection pool). Timed: backend.search()/suggest() alone; each runs in its
 own transaction, ended outside the timing.
 """
+
 import argparse
 import os
 import random
@@ -34,9 +35,8 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 # First on the path, so `search` is the package, not this file.
@@ -47,7 +47,7 @@ from stock import load, run_clients  # noqa: E402
 
 #: The date the benchmark pretends it is (generated certificates are fresh relative to it).
 TODAY = date(2026, 11, 29)
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SEED = 8
 PG_SCHEMA = "ocop_bench_search"
 ALIAS = "ocop-bench-search"
@@ -57,6 +57,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 # --- the query mix ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Op:
@@ -75,6 +76,7 @@ class Op:
 def phrases() -> list[str]:
     """What the generated products are named after, as written: kinds, places, brands, producer forms."""
     from catalog.generated import BRANDS, KINDS, PLACES, PRODUCER_FORMS
+
     return [kind for *_, kinds in KINDS for kind in kinds] + [*PLACES, *BRANDS, *PRODUCER_FORMS]
 
 
@@ -87,14 +89,14 @@ def typo(word: str, rng: random.Random) -> str:
         places = [i for i in range(len(word) - 1) if word[i] != word[i + 1]]
         if places:
             i = rng.choice(places)
-            return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         kind = "wrong"
     i = rng.randrange(len(word))
     if kind == "missing":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "extra":
         return word[:i] + rng.choice(LETTERS) + word[i:]
-    return word[:i] + rng.choice(LETTERS.replace(word[i], "")) + word[i + 1:]
+    return word[:i] + rng.choice(LETTERS.replace(word[i], "")) + word[i + 1 :]
 
 
 def query_mix(count: int, districts: list[str], outlets: list[int]) -> list[Op]:
@@ -112,7 +114,7 @@ def query_mix(count: int, districts: list[str], outlets: list[int]) -> list[Op]:
     def words(n: int) -> str:
         tokens = rng.choice([p for p in names if len(p.split()) >= n]).split()
         start = rng.randrange(len(tokens) - n + 1)
-        return as_typed(" ".join(tokens[start:start + n]))
+        return as_typed(" ".join(tokens[start : start + n]))
 
     def facets() -> bool:
         return rng.random() < 0.5
@@ -129,8 +131,9 @@ def query_mix(count: int, districts: list[str], outlets: list[int]) -> list[Op]:
             elif name == "price":
                 low = rng.choice((50_000, 100_000, 200_000, 300_000))
                 high = low * rng.choice((2, 3, 5))
-                chosen.update(rng.choice(({"min_price": low}, {"max_price": high},
-                                          {"min_price": low, "max_price": high})))
+                chosen.update(
+                    rng.choice(({"min_price": low}, {"max_price": high}, {"min_price": low, "max_price": high}))
+                )
             else:
                 chosen["in_stock"] = True
                 if outlets and rng.random() < 0.5:
@@ -144,32 +147,48 @@ def query_mix(count: int, districts: list[str], outlets: list[int]) -> list[Op]:
         # The wrong word alone, or with a neighbour as typed.
         if len(tokens) > 1 and rng.random() < 0.5:
             j = i + 1 if i + 1 < len(tokens) else i - 1
-            return " ".join(tokens[min(i, j):max(i, j) + 1])
+            return " ".join(tokens[min(i, j) : max(i, j) + 1])
         return tokens[i]
 
     def prefix() -> str:
         phrase = as_typed(rng.choice(names))
-        return phrase[:rng.randint(3, max(3, len(phrase) - 1))].rstrip() or phrase
+        return phrase[: rng.randint(3, max(3, len(phrase) - 1))].rstrip() or phrase
 
-    shares = {"plain": 0.15, "two words": 0.15, "long": 0.05, "paged": 0.05, "filtered": 0.15, "sorted": 0.10,
-              "browse": 0.05, "typo": 0.20, "suggest": 0.10}
+    shares = {
+        "plain": 0.15,
+        "two words": 0.15,
+        "long": 0.05,
+        "paged": 0.05,
+        "filtered": 0.15,
+        "sorted": 0.10,
+        "browse": 0.05,
+        "typo": 0.20,
+        "suggest": 0.10,
+    }
     ops: list[Op] = []
     for kind, share in shares.items():
         for _ in range(round(count * share)):
             if kind == "suggest":
                 ops.append(Op(kind, text=prefix()))
                 continue
-            query = {"plain": lambda: {"q": words(1)},
-                     "two words": lambda: {"q": words(2)},
-                     "long": lambda: {"q": f"{words(2)} {as_typed(rng.choice(names[-37:-17]))}"},  # kind + place
-                     "paged": lambda: {"q": words(1), "page": rng.randint(2, 5)},
-                     "filtered": lambda: {"q": words(rng.randint(1, 2)) if rng.random() < 0.7 else "", **filters()},
-                     "sorted": lambda: {"q": words(1), "sort": rng.choice(("price_asc", "price_desc", "stars",
-                                                                          "newest")),
-                                        **(filters() if rng.random() < 0.5 else {})},
-                     "browse": lambda: {"sort": rng.choice(("stars", "newest", "price_asc")),
-                                        "page": rng.randint(1, 3), **(filters() if rng.random() < 0.5 else {})},
-                     "typo": lambda: {"q": with_typo()}}[kind]()
+            query = {
+                "plain": lambda: {"q": words(1)},
+                "two words": lambda: {"q": words(2)},
+                "long": lambda: {"q": f"{words(2)} {as_typed(rng.choice(names[-37:-17]))}"},  # kind + place
+                "paged": lambda: {"q": words(1), "page": rng.randint(2, 5)},
+                "filtered": lambda: {"q": words(rng.randint(1, 2)) if rng.random() < 0.7 else "", **filters()},
+                "sorted": lambda: {
+                    "q": words(1),
+                    "sort": rng.choice(("price_asc", "price_desc", "stars", "newest")),
+                    **(filters() if rng.random() < 0.5 else {}),
+                },
+                "browse": lambda: {
+                    "sort": rng.choice(("stars", "newest", "price_asc")),
+                    "page": rng.randint(1, 3),
+                    **(filters() if rng.random() < 0.5 else {}),
+                },
+                "typo": lambda: {"q": with_typo()},
+            }[kind]()
             ops.append(Op(kind, SearchQuery(**query, with_facets=True if kind == "browse" else facets())))
     ops = ops[:count]
     rng.shuffle(ops)
@@ -198,6 +217,7 @@ def rotated(ops: list[Op], client: int, clients: int) -> list[Op]:
 
 # --- statement profile (built-in, 1 client) ---------------------------------------------------------------------
 
+
 def statement_kind(sql: str) -> str:
     """Which of the built-in backend's statements this is (search.builtin), by its text."""
     if "search_term_variants" in sql:
@@ -223,6 +243,7 @@ class StatementClock:
 
     def __init__(self, engine):
         from sqlalchemy import event
+
         self.seconds: dict[str, list[float]] = defaultdict(list)
         self.started: dict[int, float] = {}
         event.listen(engine, "before_cursor_execute", self._before)
@@ -236,6 +257,7 @@ class StatementClock:
 
 
 # --- databases -------------------------------------------------------------------------------------------------
+
 
 def seed(name: str, app, products: int, demo: bool) -> float:
     """Migrates, seeds the demo shop (`seed --demo`, which indexes it as it commits) and adds the generated
@@ -263,6 +285,7 @@ def seed(name: str, app, products: int, demo: bool) -> float:
 def analyze(session) -> None:
     """What `flask --app storefront search reindex` does after a rebuild (search.builtin.settle_after_rebuild)."""
     from search.builtin import settle_after_rebuild
+
     session.commit()
     settle_after_rebuild(session.get_bind())
 
@@ -332,11 +355,17 @@ def sql_latencies(url: str, connect_args: dict, ops: list[Op], clients: int) -> 
     engine.dispose()
 
     many_seconds, reports = run_clients(sql_client, clients, url, connect_args, ops, clients)
-    return {"single": single, "single_seconds": single_seconds, "statements": dict(clock.seconds),
-            "many": [t for r in reports for t in r["timings"]], "many_seconds": many_seconds}
+    return {
+        "single": single,
+        "single_seconds": single_seconds,
+        "statements": dict(clock.seconds),
+        "many": [t for r in reports for t in r["timings"]],
+        "many_seconds": many_seconds,
+    }
 
 
 # --- OpenSearch ------------------------------------------------------------------------------------------------
+
 
 def opensearch_run(search_url: str, batches: list, ops: list[Op], clients: int) -> tuple[dict, dict]:
     from search.opensearch import OpenSearchBackend, client_for
@@ -382,14 +411,20 @@ def opensearch_run(search_url: str, batches: list, ops: list[Op], clients: int) 
             thread.join()
         if errors:
             raise RuntimeError(f"a client failed: {errors[0]}")
-        latencies = {"single": single, "single_seconds": single_seconds, "statements": {},
-                     "many": [t for each in timings for t in each], "many_seconds": max(finished) - started}
+        latencies = {
+            "single": single,
+            "single_seconds": single_seconds,
+            "statements": {},
+            "many": [t for each in timings for t in each],
+            "many_seconds": max(finished) - started,
+        }
         return index, latencies
     finally:
         backend.drop()
 
 
 # --- printing --------------------------------------------------------------------------------------------------
+
 
 def ms(seconds: list[float], q: float) -> float:
     ordered = sorted(seconds)
@@ -407,29 +442,41 @@ def print_report(seeds: dict, indexes: dict, latencies: dict, clients: int, sour
         for name, seconds in seeds.items():
             print(f"  {name:<22} {seconds:6.1f} s")
         print()
-    print(f"index build{' (OpenSearch gets the documents built from ' + source + ')' if 'opensearch' in indexes else ''}:")
-    print(f"  {'backend':<22} {'docs':>6} {'build s':>8} {'write s':>8} {'total s':>8} {'docs/s':>8} "
-          f"{'build/s':>8} {'write/s':>8}  goal ≥ {INDEX_GOAL:,} docs/s")
+    print(
+        f"index build{' (OpenSearch gets the documents built from ' + source + ')' if 'opensearch' in indexes else ''}:"
+    )
+    print(
+        f"  {'backend':<22} {'docs':>6} {'build s':>8} {'write s':>8} {'total s':>8} {'docs/s':>8} "
+        f"{'build/s':>8} {'write/s':>8}  goal ≥ {INDEX_GOAL:,} docs/s"
+    )
     for name, found in indexes.items():
         build = found["build"]
         total = build + found["write"]
         rate = found["documents"] / total
-        print(f"  {name:<22} {found['documents']:>6} {build:>8.2f} {found['write']:>8.2f} {total:>8.2f} "
-              f"{rate:>8,.0f} {found['documents'] / build:>8,.0f} {found['documents'] / found['write']:>8,.0f}  "
-              f"{verdict(rate >= INDEX_GOAL)}")
+        print(
+            f"  {name:<22} {found['documents']:>6} {build:>8.2f} {found['write']:>8.2f} {total:>8.2f} "
+            f"{rate:>8,.0f} {found['documents'] / build:>8,.0f} {found['documents'] / found['write']:>8,.0f}  "
+            f"{verdict(rate >= INDEX_GOAL)}"
+        )
     print()
-    print(f"query latency, ms (search() and suggest(); {clients} clients: "
-          f"processes with a connection each for the built-in backend, threads for OpenSearch):")
+    print(
+        f"query latency, ms (search() and suggest(); {clients} clients: "
+        f"processes with a connection each for the built-in backend, threads for OpenSearch):"
+    )
     print(f"  {'backend':<22} {'clients':>7} {'ops':>5} {'ops/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}  goal")
     for name, found in latencies.items():
         goal = P95_GOALS_MS["opensearch" if name == "opensearch" else "builtin"]
-        for label, timings, seconds in (("1", found["single"], found["single_seconds"]),
-                                        (str(clients), found["many"], found["many_seconds"])):
+        for label, timings, seconds in (
+            ("1", found["single"], found["single_seconds"]),
+            (str(clients), found["many"], found["many_seconds"]),
+        ):
             values = [t for _, t in timings]
             p95 = ms(values, 0.95)
-            print(f"  {name:<22} {label:>7} {len(values):>5} {len(values) / seconds:>7.0f} {ms(values, 0.5):>7.1f} "
-                  f"{p95:>7.1f} {ms(values, 0.99):>7.1f} {max(values) * 1000:>7.1f}  "
-                  f"p95 < {goal} ms: {verdict(p95 < goal)}")
+            print(
+                f"  {name:<22} {label:>7} {len(values):>5} {len(values) / seconds:>7.0f} {ms(values, 0.5):>7.1f} "
+                f"{p95:>7.1f} {ms(values, 0.99):>7.1f} {max(values) * 1000:>7.1f}  "
+                f"p95 < {goal} ms: {verdict(p95 < goal)}"
+            )
     print()
     print("1 client, by kind of operation (p50 / p95 ms, count):")
     labels = sorted({label for found in latencies.values() for label, _ in found["single"]})
@@ -446,16 +493,21 @@ def print_report(seeds: dict, indexes: dict, latencies: dict, clients: int, sour
             continue
         print()
         total = sum(sum(values) for values in found["statements"].values())
-        print(f"{name}, 1 client: time in each kind of statement (execute, summed over the mix; "
-              f"{total * 1000:.0f} ms of {sum(t for _, t in found['single']) * 1000:.0f} ms in search()/suggest()):")
+        print(
+            f"{name}, 1 client: time in each kind of statement (execute, summed over the mix; "
+            f"{total * 1000:.0f} ms of {sum(t for _, t in found['single']) * 1000:.0f} ms in search()/suggest()):"
+        )
         for kind, values in sorted(found["statements"].items(), key=lambda item: -sum(item[1])):
-            print(f"  {kind:<30} {len(values):>5} × {statistics.mean(values) * 1000:>6.2f} ms mean, "
-                  f"p95 {ms(values, 0.95):>6.1f} ms = {sum(values) * 1000:>7.0f} ms ({sum(values) / total:>4.0%})")
+            print(
+                f"  {kind:<30} {len(values):>5} × {statistics.mean(values) * 1000:>6.2f} ms mean, "
+                f"p95 {ms(values, 0.95):>6.1f} ms = {sum(values) * 1000:>7.0f} ms ({sum(values) / total:>4.0%})"
+            )
     print()
     print(load())
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -483,10 +535,13 @@ def main() -> int:
         return 0
 
     seeds, indexes, latencies = {}, {}, {}
-    ops: Optional[list[Op]] = None
+    ops: list[Op] | None = None
     batches, source, source_build = None, None, 0.0
-    print(f"search: {args.products:,} generated products{' and the demo shop' if args.demo else ''}, "
-          f"{args.queries} operations, 1 and {args.clients} clients; {load()}", flush=True)
+    print(
+        f"search: {args.products:,} generated products{' and the demo shop' if args.demo else ''}, "
+        f"{args.queries} operations, 1 and {args.clients} clients; {load()}",
+        flush=True,
+    )
 
     def mix(found_batches) -> list[Op]:
         documents = [d for batch in found_batches for d in batch]

@@ -21,6 +21,7 @@ Afterwards it checks that nothing was oversold: reserved never exceeds on hand, 
 (inventory.ledger.drift), and the holds the clients were granted equal the stock the ledger shows taken. A failed
 check exits 1; the goals (spread ≥ 25 % of pgbench -N TPS, sync ≥ 5,000 movements/s) are reported, not enforced.
 """
+
 import argparse
 import multiprocessing
 import os
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +54,15 @@ SYNC_GOAL = 5_000
 
 # --- schemas and connections -----------------------------------------------------------------------------------
 
+
 def schema_engine(url: str, pool_size: int = 1):
     from sqlalchemy import create_engine
+
     return create_engine(url, pool_size=pool_size, connect_args={"options": f"-csearch_path={STOCK_SCHEMA}"})
 
 
 # --- seeding ---------------------------------------------------------------------------------------------------
+
 
 def seed(session, args) -> dict:
     """Outlets, products and opening stock through the domain's own calls (receive movements)."""
@@ -68,7 +72,7 @@ def seed(session, args) -> dict:
     from inventory.stock import receive
     from stores.models import Outlet
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     producer = Producer(name="HTX Benchmark", commune="xã Đại Hà")
     session.add(producer)
 
@@ -87,14 +91,21 @@ def seed(session, args) -> dict:
     shop = outlet("bench-shop")
     sync_outlets = [outlet(f"bench-device-{n}") for n in range(args.clients)]
     session.flush()
-    devices = [Device(outlet_id=at.id, name=f"Quầy {n}", token_hash=uuid.uuid4().hex)
-               for n, at in enumerate(sync_outlets)]
+    devices = [
+        Device(outlet_id=at.id, name=f"Quầy {n}", token_hash=uuid.uuid4().hex) for n, at in enumerate(sync_outlets)
+    ]
     session.add_all(devices)
     session.flush()
 
     def stock(at, item, lot_code: str, qty: int, best_before: date) -> None:
-        receive(session, Move(key=f"seed-{uuid.uuid4()}", kind="receive", outlet_id=at.id, product_id=item.id,
-                              occurred_at=now), lot_code, qty, produced_on=date(2026, 6, 1), best_before=best_before)
+        receive(
+            session,
+            Move(key=f"seed-{uuid.uuid4()}", kind="receive", outlet_id=at.id, product_id=item.id, occurred_at=now),
+            lot_code,
+            qty,
+            produced_on=date(2026, 6, 1),
+            best_before=best_before,
+        )
 
     for item in spread_products:
         stock(shop, item, "L1", SPREAD_STOCK, date(2027, 6, 1))
@@ -106,11 +117,16 @@ def seed(session, args) -> dict:
         for item in spread_products:
             stock(at, item, "L0", SYNC_OPENING_STOCK, date(2027, 6, 1))
     session.commit()
-    return {"shop": shop.id, "spread_products": [p.id for p in spread_products],
-            "contested_product": contested_product.id, "devices": [(d.id, d.outlet_id) for d in devices]}
+    return {
+        "shop": shop.id,
+        "spread_products": [p.id for p in spread_products],
+        "contested_product": contested_product.id,
+        "devices": [(d.id, d.outlet_id) for d in devices],
+    }
 
 
 # --- clients ---------------------------------------------------------------------------------------------------
+
 
 def run_clients(target, clients: int, *extra) -> tuple[float, list[dict]]:
     """Starts `clients` processes running target(client, start_barrier, results, *extra); returns the seconds from
@@ -133,8 +149,9 @@ def run_clients(target, clients: int, *extra) -> tuple[float, list[dict]]:
     return max(r["finished"] for r in reports) - started, reports
 
 
-def reservation_client(client: int, barrier, results, url: str, outlet_id: int, product_ids: list[int],
-                       phase: str, seconds: float) -> None:
+def reservation_client(
+    client: int, barrier, results, url: str, outlet_id: int, product_ids: list[int], phase: str, seconds: float
+) -> None:
     """Reserves 1 unit per transaction: of a random product for `seconds`, or (one product) until refused."""
     try:
         from sqlalchemy.orm import Session
@@ -152,11 +169,16 @@ def reservation_client(client: int, barrier, results, url: str, outlet_id: int, 
             cpu = time.process_time()
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 try:
-                    reserve(session, key=f"{phase}-{client}-{held + refused}", outlet_id=outlet_id,
-                            lines=[(pick.choice(product_ids), 1)], now=now,
-                            expires_at=now + timedelta(minutes=HOLD_MINUTES))
+                    reserve(
+                        session,
+                        key=f"{phase}-{client}-{held + refused}",
+                        outlet_id=outlet_id,
+                        lines=[(pick.choice(product_ids), 1)],
+                        now=now,
+                        expires_at=now + timedelta(minutes=HOLD_MINUTES),
+                    )
                     session.commit()
                     held += 1
                 except InsufficientStock:
@@ -164,8 +186,15 @@ def reservation_client(client: int, barrier, results, url: str, outlet_id: int, 
                     refused += 1
                     if len(product_ids) == 1:
                         break  # the contested product is sold out: nothing will come back
-        results.put({"client": client, "held": held, "refused": refused, "finished": time.monotonic(),
-                     "cpu": time.process_time() - cpu})
+        results.put(
+            {
+                "client": client,
+                "held": held,
+                "refused": refused,
+                "finished": time.monotonic(),
+                "cpu": time.process_time() - cpu,
+            }
+        )
         engine.dispose()
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which stops the run
         results.put({"client": client, "crash": repr(error), "finished": time.monotonic()})
@@ -178,14 +207,16 @@ def device_requests(client: int, requests: range, size: int, product_ids: list[i
     from inventory.sync import DeviceMovement
 
     pick = random.Random(1000 + client)
-    start = datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
     batches = []
     for request in requests:
         movements = []
         for n in range(size):
-            common = {"id": str(uuid.UUID(int=pick.getrandbits(128), version=4)),
-                      "product_id": pick.choice(product_ids),
-                      "occurred_at": start + timedelta(seconds=request * size + n)}
+            common = {
+                "id": str(uuid.UUID(int=pick.getrandbits(128), version=4)),
+                "product_id": pick.choice(product_ids),
+                "occurred_at": start + timedelta(seconds=request * size + n),
+            }
             if n % 5 == 4:
                 movements.append(DeviceMovement(kind="receive", qty=5, batch=f"D{client}-{request % 3}", **common))
             else:
@@ -194,8 +225,17 @@ def device_requests(client: int, requests: range, size: int, product_ids: list[i
     return batches
 
 
-def sync_client(client: int, barrier, results, url: str, devices: list[tuple[int, int]], product_ids: list[int],
-                shares: list[range], size: int, seconds: float) -> None:
+def sync_client(
+    client: int,
+    barrier,
+    results,
+    url: str,
+    devices: list[tuple[int, int]],
+    product_ids: list[int],
+    shares: list[range],
+    size: int,
+    seconds: float,
+) -> None:
     """Pushes this device's share of the replay (every clients-th request) through inventory.sync.push, the
     service behind POST /api/v1/outlets/<id>/movements, one request (one transaction) after another, until done
     or `seconds` have passed. Then pushes its first request again: a replay must be all duplicates."""
@@ -217,7 +257,7 @@ def sync_client(client: int, barrier, results, url: str, devices: list[tuple[int
             for movements in batches:
                 if time.monotonic() >= deadline:
                     break
-                result = push(session, outlet_id, movements, now=datetime.now(timezone.utc), device_id=device_id)
+                result = push(session, outlet_id, movements, now=datetime.now(UTC), device_id=device_id)
                 session.commit()
                 report["pushed"] += len(movements)
                 report["applied"] += len(result.applied)
@@ -226,7 +266,7 @@ def sync_client(client: int, barrier, results, url: str, devices: list[tuple[int
             report["finished"] = time.monotonic()
             report["cpu"] = time.process_time() - cpu
             if batches:
-                again = push(session, outlet_id, batches[0], now=datetime.now(timezone.utc), device_id=device_id)
+                again = push(session, outlet_id, batches[0], now=datetime.now(UTC), device_id=device_id)
                 session.commit()
                 report["replayed"] = len(batches[0])
                 report["replay_duplicates"] = len(again.duplicates)
@@ -250,6 +290,7 @@ def load() -> str:
 
 # --- checks ----------------------------------------------------------------------------------------------------
 
+
 def hold_check(session, outlet_id: int, product_ids: list[int], held: int, stock: int) -> dict:
     """What the ledger and the levels say about one phase's holds: oversold units (reserved above on hand,
     summed over levels) and whether the holds granted equal the stock taken."""
@@ -257,11 +298,16 @@ def hold_check(session, outlet_id: int, product_ids: list[int], held: int, stock
 
     from inventory.models import StockLevel, StockMovement
 
-    levels = session.execute(select(StockLevel.on_hand, StockLevel.reserved)
-                             .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id.in_(product_ids))).all()
+    levels = session.execute(
+        select(StockLevel.on_hand, StockLevel.reserved).where(
+            StockLevel.outlet_id == outlet_id, StockLevel.product_id.in_(product_ids)
+        )
+    ).all()
     reserved_in_ledger = session.scalar(
-        select(func.coalesce(func.sum(StockMovement.reserved_change), 0))
-        .where(StockMovement.outlet_id == outlet_id, StockMovement.product_id.in_(product_ids)))
+        select(func.coalesce(func.sum(StockMovement.reserved_change), 0)).where(
+            StockMovement.outlet_id == outlet_id, StockMovement.product_id.in_(product_ids)
+        )
+    )
     reserved = sum(reserved for _, reserved in levels)
     oversold = sum(max(0, reserved - on_hand) for on_hand, reserved in levels)
     if stock is not None:
@@ -274,12 +320,18 @@ def hold_check(session, outlet_id: int, product_ids: list[int], held: int, stock
 
 # --- pgbench ---------------------------------------------------------------------------------------------------
 
+
 def pgbench_environment(url: str) -> dict:
     from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     env = dict(os.environ, PGOPTIONS=f"-c search_path={PGBENCH_SCHEMA}", PGDATABASE=parsed.database or "")
-    for name, value in (("PGHOST", parsed.host), ("PGPORT", parsed.port), ("PGUSER", parsed.username),
-                        ("PGPASSWORD", parsed.password)):
+    for name, value in (
+        ("PGHOST", parsed.host),
+        ("PGPORT", parsed.port),
+        ("PGUSER", parsed.username),
+        ("PGPASSWORD", parsed.password),
+    ):
         if value is not None:
             env[name] = str(value)
     return env
@@ -291,19 +343,26 @@ def run_pgbench(binary: str, url: str, args) -> dict:
     reset_schema(url, PGBENCH_SCHEMA)
     try:
         started = time.monotonic()
-        subprocess.run([binary, "-i", "-q", "-s", str(args.pgbench_scale)], env=env, check=True,
-                       capture_output=True, text=True)
+        subprocess.run(
+            [binary, "-i", "-q", "-s", str(args.pgbench_scale)], env=env, check=True, capture_output=True, text=True
+        )
         print(f"  pgbench -i -s {args.pgbench_scale}: {time.monotonic() - started:.1f} s", flush=True)
         tps = {}
         for mode in ("-N", "-S"):
-            done = subprocess.run([binary, mode, "-c", str(args.clients), "-j", "2", "-T", str(args.pgbench_seconds)],
-                                  env=env, check=True, capture_output=True, text=True)
+            done = subprocess.run(
+                [binary, mode, "-c", str(args.clients), "-j", "2", "-T", str(args.pgbench_seconds)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             found = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
             if not found:
                 raise RuntimeError(f"pgbench {mode}: no tps in its output:\n{done.stdout}\n{done.stderr}")
             tps[mode] = float(found.group(1))
-            print(f"  pgbench {mode} -c {args.clients} -j 2 -T {args.pgbench_seconds}: {tps[mode]:,.0f} tps",
-                  flush=True)
+            print(
+                f"  pgbench {mode} -c {args.clients} -j 2 -T {args.pgbench_seconds}: {tps[mode]:,.0f} tps", flush=True
+            )
         return tps
     except subprocess.CalledProcessError as error:
         raise RuntimeError(f"{' '.join(error.cmd)} failed:\n{error.stdout}\n{error.stderr}") from error
@@ -313,6 +372,7 @@ def run_pgbench(binary: str, url: str, args) -> dict:
 
 # --- the run ---------------------------------------------------------------------------------------------------
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -321,8 +381,12 @@ def main() -> int:
     parser.add_argument("--contested-stock", type=int, default=2_000)
     parser.add_argument("--movements", type=int, default=100_000)
     parser.add_argument("--request-size", type=int, default=1_000)
-    parser.add_argument("--sync-seconds", type=float, default=60,
-                        help="time box for the replay: requests not started by then are not pushed")
+    parser.add_argument(
+        "--sync-seconds",
+        type=float,
+        default=60,
+        help="time box for the replay: requests not started by then are not pushed",
+    )
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--pgbench-scale", type=int, default=10)
     parser.add_argument("--pgbench", default=PGBENCH if Path(PGBENCH).exists() else shutil.which("pgbench"))
@@ -350,8 +414,11 @@ def main() -> int:
     from inventory.models import StockLevel, StockMovement
 
     requests = args.movements // args.request_size
-    print(f"stock: {args.clients} client processes, own connection each, a commit per transaction; "
-          f"schema {STOCK_SCHEMA}; {load()}", flush=True)
+    print(
+        f"stock: {args.clients} client processes, own connection each, a commit per transaction; "
+        f"schema {STOCK_SCHEMA}; {load()}",
+        flush=True,
+    )
     reset_schema(url, STOCK_SCHEMA)
     failures = []
     try:
@@ -361,28 +428,52 @@ def main() -> int:
                 upgrade()
                 started = time.monotonic()
                 seeded = seed(db.session, args)
-                print(f"  seeded {args.products + 1} products, {args.clients + 1} outlets and their stock in "
-                      f"{time.monotonic() - started:.1f} s", flush=True)
+                print(
+                    f"  seeded {args.products + 1} products, {args.clients + 1} outlets and their stock in "
+                    f"{time.monotonic() - started:.1f} s",
+                    flush=True,
+                )
                 db.session.remove()
                 db.engine.dispose()  # the clients are forked: none may inherit a live connection
 
         tps = run_pgbench(args.pgbench, url, args) if args.pgbench else {}
 
-        spread_seconds, spread = run_clients(reservation_client, args.clients, url, seeded["shop"],
-                                             seeded["spread_products"], "spread", args.spread_seconds)
+        spread_seconds, spread = run_clients(
+            reservation_client,
+            args.clients,
+            url,
+            seeded["shop"],
+            seeded["spread_products"],
+            "spread",
+            args.spread_seconds,
+        )
         spread_held = sum(r["held"] for r in spread)
-        print(f"  spread: {spread_held:,} holds in {spread_seconds:.1f} s{client_cpu(spread, spread_held, 'hold')}",
-              flush=True)
+        print(
+            f"  spread: {spread_held:,} holds in {spread_seconds:.1f} s{client_cpu(spread, spread_held, 'hold')}",
+            flush=True,
+        )
 
-        contested_seconds, contested = run_clients(reservation_client, args.clients, url, seeded["shop"],
-                                                   [seeded["contested_product"]], "contested", 3600)
+        contested_seconds, contested = run_clients(
+            reservation_client, args.clients, url, seeded["shop"], [seeded["contested_product"]], "contested", 3600
+        )
         contested_held = sum(r["held"] for r in contested)
-        print(f"  contested: {contested_held:,} holds in {contested_seconds:.1f} s"
-              f"{client_cpu(contested, contested_held, 'hold')}", flush=True)
+        print(
+            f"  contested: {contested_held:,} holds in {contested_seconds:.1f} s"
+            f"{client_cpu(contested, contested_held, 'hold')}",
+            flush=True,
+        )
 
         shares = [range(n, requests, args.clients) for n in range(args.clients)]
-        sync_seconds, synced = run_clients(sync_client, args.clients, url, seeded["devices"],
-                                           seeded["spread_products"], shares, args.request_size, args.sync_seconds)
+        sync_seconds, synced = run_clients(
+            sync_client,
+            args.clients,
+            url,
+            seeded["devices"],
+            seeded["spread_products"],
+            shares,
+            args.request_size,
+            args.sync_seconds,
+        )
         pushed = sum(r["pushed"] for r in synced)
         applied = sum(r["applied"] for r in synced)
         replayed = sum(r.get("replayed", 0) for r in synced)
@@ -390,66 +481,107 @@ def main() -> int:
         for report in synced:
             if report["rejected"]:
                 print(f"  sync: device {report['client']} had movements rejected, e.g. {report['rejected'][:3]}")
-        print(f"  sync: {applied:,} movements applied in {sync_seconds:.1f} s{client_cpu(synced, applied, 'movement')}",
-              flush=True)
+        print(
+            f"  sync: {applied:,} movements applied in {sync_seconds:.1f} s{client_cpu(synced, applied, 'movement')}",
+            flush=True,
+        )
         if pushed < args.movements:
-            print(f"  sync: stopped at the {args.sync_seconds:.0f} s time box (--sync-seconds) after {pushed:,} of "
-                  f"{args.movements:,} movements; the rate is over those", flush=True)
+            print(
+                f"  sync: stopped at the {args.sync_seconds:.0f} s time box (--sync-seconds) after {pushed:,} of "
+                f"{args.movements:,} movements; the rate is over those",
+                flush=True,
+            )
 
         engine = schema_engine(url)
         with Session(engine) as session:
             spread_check = hold_check(session, seeded["shop"], seeded["spread_products"], spread_held, None)
-            contested_check = hold_check(session, seeded["shop"], [seeded["contested_product"]], contested_held,
-                                         args.contested_stock)
+            contested_check = hold_check(
+                session, seeded["shop"], [seeded["contested_product"]], contested_held, args.contested_stock
+            )
             drifted = drift(session)
-            device_movements = session.scalar(select(func.count(func.distinct(StockMovement.key)))
-                                              .where(StockMovement.device_id.is_not(None)))
+            device_movements = session.scalar(
+                select(func.count(func.distinct(StockMovement.key))).where(StockMovement.device_id.is_not(None))
+            )
             overheld_levels = session.scalar(select(func.count()).where(StockLevel.reserved > StockLevel.on_hand))
         engine.dispose()
     finally:
         reset_schema(url, STOCK_SCHEMA, drop_only=True)
 
-    rows = [("reservations, spread", f"{args.products} products, 1 unit each", spread_held / spread_seconds,
-             "holds/s", spread_check["oversold"]),
-            ("reservations, contested", f"1 product, {args.contested_stock:,} units",
-             contested_held / contested_seconds, "holds/s", contested_check["oversold"]),
-            ("device sync", f"{pushed:,} of a {args.movements:,} replay, {args.request_size:,}/request",
-             applied / sync_seconds, "movements/s", None)]
+    rows = [
+        (
+            "reservations, spread",
+            f"{args.products} products, 1 unit each",
+            spread_held / spread_seconds,
+            "holds/s",
+            spread_check["oversold"],
+        ),
+        (
+            "reservations, contested",
+            f"1 product, {args.contested_stock:,} units",
+            contested_held / contested_seconds,
+            "holds/s",
+            contested_check["oversold"],
+        ),
+        (
+            "device sync",
+            f"{pushed:,} of a {args.movements:,} replay, {args.request_size:,}/request",
+            applied / sync_seconds,
+            "movements/s",
+            None,
+        ),
+    ]
     for mode, label in (("-N", "pgbench -N (simple update)"), ("-S", "pgbench -S (select only)")):
         if mode in tps:
-            rows.append((label, f"scale {args.pgbench_scale}, -c {args.clients} -j 2, {args.pgbench_seconds} s",
-                         tps[mode], "tps", None))
+            rows.append(
+                (
+                    label,
+                    f"scale {args.pgbench_scale}, -c {args.clients} -j 2, {args.pgbench_seconds} s",
+                    tps[mode],
+                    "tps",
+                    None,
+                )
+            )
     print()
     print(f"{'measure':<27} {'workload':<38} {'rate':>10} {'unit':<12} {'oversold':>8}")
     for measure, workload, rate, unit, oversold in rows:
         print(f"{measure:<27} {workload:<38} {rate:>10,.0f} {unit:<12} {'' if oversold is None else oversold:>8}")
-    print("device sync is inventory.sync.push, the service behind POST /api/v1/outlets/<id>/movements "
-          "(no HTTP, no JSON parsing)")
+    print(
+        "device sync is inventory.sync.push, the service behind POST /api/v1/outlets/<id>/movements "
+        "(no HTTP, no JSON parsing)"
+    )
     print(f"{load()} (the figures share the machine with whatever else runs)")
     print()
     if "-N" in tps:
         ratio = spread_held / spread_seconds / tps["-N"]
-        print(f"spread reservations / pgbench -N: {ratio:.0%} (goal ≥ {SPREAD_GOAL:.0%}: "
-              f"{'met' if ratio >= SPREAD_GOAL else 'not met'})")
+        print(
+            f"spread reservations / pgbench -N: {ratio:.0%} (goal ≥ {SPREAD_GOAL:.0%}: "
+            f"{'met' if ratio >= SPREAD_GOAL else 'not met'})"
+        )
         print(f"contested reservations / pgbench -N: {contested_held / contested_seconds / tps['-N']:.0%}")
         print(f"sync movements/s / pgbench -N tps: {applied / sync_seconds / tps['-N']:.1f}")
     sync_rate = applied / sync_seconds
-    print(f"sync: {sync_rate:,.0f} movements/s "
-          f"(goal ≥ {SYNC_GOAL:,}: {'met' if sync_rate >= SYNC_GOAL else 'not met'})")
+    print(
+        f"sync: {sync_rate:,.0f} movements/s (goal ≥ {SYNC_GOAL:,}: {'met' if sync_rate >= SYNC_GOAL else 'not met'})"
+    )
 
     checks = {
-        f"no level anywhere has more reserved than on hand ({overheld_levels} do)":
-            overheld_levels == spread_check["oversold"] == contested_check["oversold"] == 0,
+        f"no level anywhere has more reserved than on hand ({overheld_levels} do)": overheld_levels
+        == spread_check["oversold"]
+        == contested_check["oversold"]
+        == 0,
         "levels equal the ledger's sum (drift == {})": drifted == {},
-        f"spread: holds granted ({spread_held:,}) = stock taken ({spread_check['taken']:,})":
-            spread_check["consistent"],
+        f"spread: holds granted ({spread_held:,}) = stock taken ({spread_check['taken']:,})": spread_check[
+            "consistent"
+        ],
         f"contested: holds granted ({contested_held:,}) = stock taken ({contested_check['taken']:,}) "
         f"= stock there was ({args.contested_stock:,})": contested_check["consistent"],
-        f"sync: every movement pushed was applied ({applied:,} of {pushed:,}), none rejected or duplicate":
-            applied == pushed > 0 and not any(r["rejected"] or r["duplicates"] for r in synced),
+        f"sync: every movement pushed was applied ({applied:,} of {pushed:,}), none rejected or duplicate": applied
+        == pushed
+        > 0
+        and not any(r["rejected"] or r["duplicates"] for r in synced),
         f"sync: a request pushed again is all duplicates ({replay_duplicates:,} of {replayed:,}) and changes "
-        f"nothing (device movements in the ledger: {device_movements:,})":
-            replay_duplicates == replayed and device_movements == applied,
+        f"nothing (device movements in the ledger: {device_movements:,})": replay_duplicates == replayed
+        and device_movements == applied,
     }
     for check, passed in checks.items():
         print(f"  {'ok  ' if passed else 'FAIL'} {check}")

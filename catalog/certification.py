@@ -1,7 +1,9 @@
 """OCOP certification rules as pure functions (DESIGN §1). Nothing here touches a database or a clock."""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Optional, Protocol
+from typing import Protocol
 
 from core.dates import add_months, as_utc, vietnam_date
 from core.errors import N_, Conflict, InvalidInput, Term
@@ -9,8 +11,11 @@ from core.errors import N_, Conflict, InvalidInput, Term
 VALIDITY_MONTHS = 36
 SELLABLE_STARS = frozenset({3, 4, 5})
 LEVELS = ("district", "province", "national")
-LEVEL_NAMES = {"district": Term(N_("cấp huyện")), "province": Term(N_("cấp tỉnh/thành phố")),
-               "national": Term(N_("cấp quốc gia"))}
+LEVEL_NAMES = {
+    "district": Term(N_("cấp huyện")),
+    "province": Term(N_("cấp tỉnh/thành phố")),
+    "national": Term(N_("cấp quốc gia")),
+}
 
 #: Score bands (out of 100) for each star rank: <30 → 1★, 30–49 → 2★, 50–69 → 3★, 70–89 → 4★, 90–100 → 5★.
 STAR_BANDS = ((90, 5), (70, 4), (50, 3), (30, 2), (0, 1))
@@ -27,21 +32,22 @@ class CertifyingPeriod:
 
 #: Dated rule table; a period holds until the next one starts.
 CERTIFYING_PERIODS = (
-    CertifyingPeriod(date(2018, 1, 1), "1048/QĐ-TTg",
-                     {"province": frozenset({3, 4}), "national": frozenset({5})}),
-    CertifyingPeriod(date(2023, 2, 24), "148/QĐ-TTg",
-                     {"district": frozenset({3}), "province": frozenset({4}), "national": frozenset({5})}),
-    CertifyingPeriod(date(2025, 7, 6), "1489/QĐ-TTg",
-                     {"province": frozenset({3, 4}), "national": frozenset({5})}),
+    CertifyingPeriod(date(2018, 1, 1), "1048/QĐ-TTg", {"province": frozenset({3, 4}), "national": frozenset({5})}),
+    CertifyingPeriod(
+        date(2023, 2, 24),
+        "148/QĐ-TTg",
+        {"district": frozenset({3}), "province": frozenset({4}), "national": frozenset({5})},
+    ),
+    CertifyingPeriod(date(2025, 7, 6), "1489/QĐ-TTg", {"province": frozenset({3, 4}), "national": frozenset({5})}),
 )
 
 
 class CertificateLike(Protocol):
-    id: Optional[int]
+    id: int | None
     stars: int
     issued_on: date
     expires_on: date
-    revoked_at: Optional[object]
+    revoked_at: object | None
 
 
 def stars_for_score(score: int) -> int:
@@ -55,7 +61,7 @@ def expiry_for(issued_on: date) -> date:
     return add_months(issued_on, VALIDITY_MONTHS)
 
 
-def certifying_period(on: date) -> Optional[CertifyingPeriod]:
+def certifying_period(on: date) -> CertifyingPeriod | None:
     current = None
     for period in CERTIFYING_PERIODS:
         if period.starts_on <= on:
@@ -73,8 +79,9 @@ def may_certify(level: str, stars: int, on: date) -> bool:
     return period is not None and stars in period.rights.get(level, frozenset())
 
 
-def check_certificate(stars: int, score: Optional[int], level: str, issued_on: date, today: date) -> None:
+def check_certificate(stars: int, score: int | None, level: str, issued_on: date, today: date) -> None:
     """Raises InvalidInput saying why a proposed certificate is not acceptable."""
+
     def refuse(field: str, template: str, **params):
         raise InvalidInput(template, code="invalid_certificate", field=field, **params)
 
@@ -83,8 +90,13 @@ def check_certificate(stars: int, score: Optional[int], level: str, issued_on: d
     if score is not None and not 0 <= score <= 100:
         refuse("score", N_("Điểm đánh giá phải từ 0 đến 100."))
     if score is not None and stars_for_score(score) != stars:
-        refuse("score", N_("Điểm %(score)s tương ứng %(band)s sao, không phải %(stars)s sao."),
-               score=score, band=stars_for_score(score), stars=stars)
+        refuse(
+            "score",
+            N_("Điểm %(score)s tương ứng %(band)s sao, không phải %(stars)s sao."),
+            score=score,
+            band=stars_for_score(score),
+            stars=stars,
+        )
     if level not in LEVELS:
         refuse("level", N_("Cấp công nhận phải là cấp huyện, cấp tỉnh/thành phố hoặc cấp quốc gia."))
     if issued_on > today:
@@ -93,11 +105,17 @@ def check_certificate(stars: int, score: Optional[int], level: str, issued_on: d
     if period is None:
         refuse("issued_on", N_("Chương trình OCOP chưa bắt đầu vào ngày này."))
     if not may_certify(level, stars, issued_on):
-        refuse("level", N_("Theo %(decision)s, %(level_name)s không được công nhận %(stars)s sao vào ngày %(date)s."),
-               decision=period.decision, level_name=LEVEL_NAMES[level], stars=stars, date=f"{issued_on:%d/%m/%Y}")
+        refuse(
+            "level",
+            N_("Theo %(decision)s, %(level_name)s không được công nhận %(stars)s sao vào ngày %(date)s."),
+            decision=period.decision,
+            level_name=LEVEL_NAMES[level],
+            stars=stars,
+            date=f"{issued_on:%d/%m/%Y}",
+        )
 
 
-def current_certificate(certificates: Iterable[CertificateLike]) -> Optional[CertificateLike]:
+def current_certificate(certificates: Iterable[CertificateLike]) -> CertificateLike | None:
     """The non-revoked certificate with the latest signing date (a re-evaluation supersedes the old)."""
     live = [c for c in certificates if c.revoked_at is None]
     # Two signed the same day: the one recorded last is the re-evaluation.
@@ -147,9 +165,9 @@ class Sellability:
     """The one answer to "can this product be sold today?", with the reason when it cannot."""
 
     #: None when on sale, else one of OFF_SALE_REASONS.
-    reason: Optional[str]
+    reason: str | None
     #: The current certificate (latest non-revoked), whatever its standing; None when there is none.
-    certificate: Optional[CertificateLike]
+    certificate: CertificateLike | None
 
     @property
     def on_sale(self) -> bool:
@@ -175,16 +193,15 @@ def sellability(listing_active: bool, certificates: Iterable[CertificateLike], t
     return Sellability(reason=reason, certificate=current)
 
 
-
 @dataclass(frozen=True)
 class CertificateAsOf:
     """A certificate as it stood at an earlier instant (a revocation made later had not happened yet)."""
 
-    id: Optional[int]
+    id: int | None
     stars: int
     issued_on: date
     expires_on: date
-    revoked_at: Optional[datetime]
+    revoked_at: datetime | None
 
 
 def sellability_at(listing_active: bool, certificates: Iterable[CertificateLike], at: datetime) -> Sellability:
@@ -193,7 +210,15 @@ def sellability_at(listing_active: bool, certificates: Iterable[CertificateLike]
     certificate signed after that day did not exist yet. The listing is judged as it is now (it keeps no history).
     """
     day = vietnam_date(at)
-    as_then = [CertificateAsOf(c.id, c.stars, c.issued_on, c.expires_on,
-                               c.revoked_at if c.revoked_at is not None and as_utc(c.revoked_at) <= at else None)
-               for c in certificates if c.issued_on <= day]
+    as_then = [
+        CertificateAsOf(
+            c.id,
+            c.stars,
+            c.issued_on,
+            c.expires_on,
+            c.revoked_at if c.revoked_at is not None and as_utc(c.revoked_at) <= at else None,
+        )
+        for c in certificates
+        if c.issued_on <= day
+    ]
     return sellability(listing_active, as_then, day)

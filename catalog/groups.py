@@ -1,4 +1,5 @@
 """The six OCOP product groups of Decision 148/QĐ-TTg. Sub-groups are data, not code."""
+
 from core.text import fold_words
 
 GROUPS: dict[int, str] = {

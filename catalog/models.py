@@ -23,7 +23,7 @@ class Producer(TimestampMixin, Base):
     #: Search key: core.text.fold_words of the name, filled in from it on insert.
     name_folded: Mapped[str] = mapped_column(String(200), default=lambda context: _folded_name(context))
     commune: Mapped[str] = mapped_column(String(120), default="")
-    district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     #: Stands in for the unknown owner of products whose source names none.
     is_placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
     is_generated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -50,11 +50,12 @@ class Product(TimestampMixin, Base):
     #: Commune of origin as recorded (names from before the 2025 merger).
     origin_commune: Mapped[str] = mapped_column(String(120), default="")
     #: Former district of origin; its slug is the API's `district` key.
-    origin_district_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"), index=True)
+    origin_district_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Denormalised catalog.certification.current_certificate, kept by catalog.services.
-    current_certificate_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("certificates.id", use_alter=True), index=True)
+    current_certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificates.id", use_alter=True), index=True
+    )
     name_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     price_is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     is_generated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -65,10 +66,12 @@ class Product(TimestampMixin, Base):
     producer: Mapped[Producer] = relationship()
     origin_district = relationship("Area")
     certificates: Mapped[list["Certificate"]] = relationship(
-        back_populates="product", foreign_keys="Certificate.product_id", order_by="Certificate.issued_on")
+        back_populates="product", foreign_keys="Certificate.product_id", order_by="Certificate.issued_on"
+    )
     # post_update: products and certificates point at each other, so this is written after both rows exist.
-    current_certificate: Mapped[Optional["Certificate"]] = relationship(foreign_keys=[current_certificate_id],
-                                                                      post_update=True)
+    current_certificate: Mapped[Optional["Certificate"]] = relationship(
+        foreign_keys=[current_certificate_id], post_update=True
+    )
     batches: Mapped[list["Batch"]] = relationship(back_populates="product", order_by="Batch.produced_on.desc()")
 
 
@@ -79,16 +82,16 @@ class Certificate(TimestampMixin, Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     stars: Mapped[int] = mapped_column(Integer)
     #: Out of 100; None when the source does not say.
-    score: Mapped[Optional[int]] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
     #: district | province | national; None when the source does not say (imported records only).
-    level: Mapped[Optional[str]] = mapped_column(String(20))
+    level: Mapped[str | None] = mapped_column(String(20))
     decision: Mapped[str] = mapped_column(String(300), default="")
     issued_on: Mapped[date] = mapped_column(Date)
     #: First day no longer valid: issued_on + 36 months.
     expires_on: Mapped[date] = mapped_column(Date)
     #: Only the year is known; dated 1 January of it (never sells past a real expiry).
     date_is_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str] = mapped_column(String(500), default="")
 
     product: Mapped[Product] = relationship(back_populates="certificates", foreign_keys=[product_id])
@@ -107,7 +110,7 @@ class CertificateEvent(Base):
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
     action: Mapped[str] = mapped_column(String(20))
     #: The acting user's id; None for imports run from the command line.
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(String(500), default="")
 
@@ -126,7 +129,7 @@ class Batch(TimestampMixin, Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     lot_code: Mapped[str] = mapped_column(String(60))
     produced_on: Mapped[date] = mapped_column(Date)
-    best_before: Mapped[Optional[date]] = mapped_column(Date)
+    best_before: Mapped[date | None] = mapped_column(Date)
     origin: Mapped[str] = mapped_column(String(200), default="")
 
     product: Mapped[Product] = relationship(back_populates="batches")

@@ -1,5 +1,6 @@
 """Read side of the catalogue: the sellable filter in SQL, product detail, staff lists and expiry watch.
 The shop's listing is read from search (DESIGN §2)."""
+
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -30,16 +31,24 @@ def sellable_clause(today: date):
 
 
 def sellable_products(today: date):
-    return (select(Product)
-            .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
-            .where(sellable_clause(today)))
+    return (
+        select(Product)
+        .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+        .where(sellable_clause(today))
+    )
 
 
 def get_product(session: Session, product_id: int) -> Product:
     product = session.scalars(
-        select(Product).where(Product.id == product_id)
-        .options(selectinload(Product.certificates), selectinload(Product.batches),
-                 joinedload(Product.producer), joinedload(Product.origin_district))).first()
+        select(Product)
+        .where(Product.id == product_id)
+        .options(
+            selectinload(Product.certificates),
+            selectinload(Product.batches),
+            joinedload(Product.producer),
+            joinedload(Product.origin_district),
+        )
+    ).first()
     if product is None:
         raise NotFound(N_("Không tìm thấy sản phẩm."))
     return product
@@ -58,25 +67,42 @@ def district_slugs(session: Session) -> set[str]:
 
 def expiring_certificates(session: Session, today: date, within_days: int = 90) -> list[Certificate]:
     """Current, unrevoked certificates that stop being valid within the window (for re-evaluation)."""
-    return list(session.scalars(
-        select(Certificate).join(Product, Product.current_certificate_id == Certificate.id)
-        .where(Certificate.revoked_at.is_(None), Certificate.expires_on > today,
-               Certificate.expires_on <= today + timedelta(days=within_days))
-        .options(joinedload(Certificate.product))
-        .order_by(Certificate.expires_on)))
+    return list(
+        session.scalars(
+            select(Certificate)
+            .join(Product, Product.current_certificate_id == Certificate.id)
+            .where(
+                Certificate.revoked_at.is_(None),
+                Certificate.expires_on > today,
+                Certificate.expires_on <= today + timedelta(days=within_days),
+            )
+            .options(joinedload(Certificate.product))
+            .order_by(Certificate.expires_on)
+        )
+    )
 
 
 def staff_products(session: Session, q: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Product], int]:
     """Every product, sellable or not, for the programme's staff."""
     # Staff look products up by a piece of the name or the producer's, sellable or not (the shop's search
     # index holds only what is on sale).
-    query = select(Product).where(*(or_(Product.name_folded.contains(word, autoescape=True),
-                                        Product.producer.has(Producer.name_folded.contains(word, autoescape=True)))
-                                    for word in fold_words(q).split()))
+    query = select(Product).where(
+        *(
+            or_(
+                Product.name_folded.contains(word, autoescape=True),
+                Product.producer.has(Producer.name_folded.contains(word, autoescape=True)),
+            )
+            for word in fold_words(q).split()
+        )
+    )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     # Each row shows why a product is off sale, which needs all its certificates: load them in one query.
-    items = session.scalars(query.options(joinedload(Product.current_certificate), joinedload(Product.producer),
-                                          selectinload(Product.certificates))
-                            .order_by(Product.name_folded).limit(per_page).offset((page - 1) * per_page))
+    items = session.scalars(
+        query.options(
+            joinedload(Product.current_certificate), joinedload(Product.producer), selectinload(Product.certificates)
+        )
+        .order_by(Product.name_folded)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     return list(items), total
-

@@ -4,10 +4,11 @@ for scale tests, and demo batches. Flushes; the caller commits.
 Origins are districts (`stores.models.Area`), looked up by slug as the catalogue queries do; nothing here
 calls `stores`' services.
 """
+
 import hashlib
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Optional
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -24,12 +25,24 @@ from stores.models import Area
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 #: Demo price ranges (VND) per OCOP group; the data has no prices.
-PRICE_RANGES = {1: (35_000, 450_000), 2: (60_000, 650_000), 3: (80_000, 900_000),
-                4: (120_000, 3_500_000), 5: (150_000, 2_000_000), 6: (50_000, 300_000)}
+PRICE_RANGES = {
+    1: (35_000, 450_000),
+    2: (60_000, 650_000),
+    3: (80_000, 900_000),
+    4: (120_000, 3_500_000),
+    5: (150_000, 2_000_000),
+    6: (50_000, 300_000),
+}
 #: Selling unit by sub-group, else by group (the data names none).
-UNITS_BY_SUBGROUP = {"Thực phẩm tươi sống": "kg", "Thực phẩm thô, sơ chế": "kg", "Gia vị": "lọ",
-                     "Đồ uống có cồn": "chai", "Đồ uống không cồn": "chai", "Động vật cảnh": "con",
-                     "Chè (sản phẩm chè từ thực vật khác)": "hộp"}
+UNITS_BY_SUBGROUP = {
+    "Thực phẩm tươi sống": "kg",
+    "Thực phẩm thô, sơ chế": "kg",
+    "Gia vị": "lọ",
+    "Đồ uống có cồn": "chai",
+    "Đồ uống không cồn": "chai",
+    "Động vật cảnh": "con",
+    "Chè (sản phẩm chè từ thực vật khác)": "hộp",
+}
 UNITS_BY_GROUP = {1: "hộp", 2: "chai", 3: "hộp", 4: "chiếc", 5: "cây", 6: "vé"}
 #: Demo lots are kept this long from production, for the groups whose lots have a best-before at all.
 DEMO_SHELF_LIFE = timedelta(days=365)
@@ -61,10 +74,14 @@ class _Slugs:
         return slug
 
 
-def _district_for(session: Session, record: ProductRecord) -> Optional[Area]:
-    candidates = list(session.scalars(
-        select(Area).where(Area.level == "district", Area.slug == slugify(record.district_name))
-        .order_by(Area.valid_from.is_not(None), Area.valid_from)))
+def _district_for(session: Session, record: ProductRecord) -> Area | None:
+    candidates = list(
+        session.scalars(
+            select(Area)
+            .where(Area.level == "district", Area.slug == slugify(record.district_name))
+            .order_by(Area.valid_from.is_not(None), Area.valid_from)
+        )
+    )
     # The record names the unit as it was (huyện Thủy Nguyên, not the later thành phố).
     return next((a for a in candidates if a.kind == record.district_kind), candidates[0] if candidates else None)
 
@@ -86,31 +103,53 @@ def load_real_products(session: Session, today: date) -> dict:
         producer = producers.get(key)
         if producer is None:
             # One placeholder per district: the district is already shown beside the producer's name.
-            producer = Producer(name=record.producer or PLACEHOLDER_PRODUCER,
-                                commune=record.commune, district=district, is_placeholder=not record.producer)
+            producer = Producer(
+                name=record.producer or PLACEHOLDER_PRODUCER,
+                commune=record.commune,
+                district=district,
+                is_placeholder=not record.producer,
+            )
             session.add(producer)
             producers[key] = producer
             if record.producer:
                 named_order.append(producer)
         product = Product(
-            name=record.name, slug=slugs(record.name), producer=producer, group=record.group,
-            subgroup=record.subgroup, unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
-            price_vnd=demo_price(record.name, record.group), price_is_demo=True,
-            origin_commune=record.commune, origin_district=district, name_verified=record.name_verified,
+            name=record.name,
+            slug=slugs(record.name),
+            producer=producer,
+            group=record.group,
+            subgroup=record.subgroup,
+            unit=UNITS_BY_SUBGROUP.get(record.subgroup, UNITS_BY_GROUP[record.group]),
+            price_vnd=demo_price(record.name, record.group),
+            price_is_demo=True,
+            origin_commune=record.commune,
+            origin_district=district,
+            name_verified=record.name_verified,
             # No description is written for them: the product page says whose it is in the visitor's language.
-            source_url=record.source_url)
+            source_url=record.source_url,
+        )
         session.add(product)
         session.flush()
         counts["products"] += 1
         if record.issued_on is None:
-            product.source_note = (f"Nguồn ghi {record.stars} sao nhưng không rõ năm công nhận "
-                                   f"({record.decision or 'không có số quyết định'}).")
+            product.source_note = (
+                f"Nguồn ghi {record.stars} sao nhưng không rõ năm công nhận "
+                f"({record.decision or 'không có số quyết định'})."
+            )
             counts["undated"] += 1
             continue
-        issue_certificate(session, product, stars=record.stars, score=None, level=record.level,
-                          decision=record.decision, issued_on=record.issued_on, today=today,
-                          date_is_approximate=record.date_is_approximate,
-                          check_rules=record.level is not None)
+        issue_certificate(
+            session,
+            product,
+            stars=record.stars,
+            score=None,
+            level=record.level,
+            decision=record.decision,
+            issued_on=record.issued_on,
+            today=today,
+            date_is_approximate=record.date_is_approximate,
+            check_rules=record.level is not None,
+        )
         counts["certificates"] += 1
     session.flush()
     counts["named_producers"] = named_order
@@ -122,24 +161,33 @@ def load_demo_batches(session: Session, today: date) -> int:
 
     Services are booked, not stocked, so they get none; only groups that spoil get a best-before date.
     """
-    products = session.scalars(select(Product).where(Product.group != SERVICE_GROUP, Product.is_generated.is_(False),
-                                                     Product.current_certificate_id.is_not(None)))
+    products = session.scalars(
+        select(Product).where(
+            Product.group != SERVICE_GROUP, Product.is_generated.is_(False), Product.current_certificate_id.is_not(None)
+        )
+    )
     count = 0
     for product in products:
         last_valid_day = min(today, product.current_certificate.expires_on - timedelta(days=1))
         for n, days_ago in enumerate((75, 20), start=1):
             produced = last_valid_day - timedelta(days=days_ago)
-            session.add(Batch(product=product, lot_code=f"{product.id:04d}-{produced:%y%m%d}-{n}",
-                              produced_on=produced,
-                              best_before=produced + DEMO_SHELF_LIFE if has_best_before(product.group) else None,
-                              origin=f"{product.origin_commune or product.producer.name}"))
+            session.add(
+                Batch(
+                    product=product,
+                    lot_code=f"{product.id:04d}-{produced:%y%m%d}-{n}",
+                    produced_on=produced,
+                    best_before=produced + DEMO_SHELF_LIFE if has_best_before(product.group) else None,
+                    origin=f"{product.origin_commune or product.producer.name}",
+                )
+            )
             count += 1
     session.flush()
     return count
 
 
-def load_generated_products(session: Session, count: int, today: date,
-                            progress: Callable[[int], None] = lambda n: None, chunk: int = 1000) -> int:
+def load_generated_products(
+    session: Session, count: int, today: date, progress: Callable[[int], None] = lambda n: None, chunk: int = 1000
+) -> int:
     """Bulk-inserts `count` generated products with their certificates, in chunks so memory stays flat."""
     slugs = _Slugs(session)
     areas = {a.slug: a.id for a in session.scalars(select(Area).where(Area.level == "district"))}
@@ -162,22 +210,79 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
     new_producers = [name for name in dict.fromkeys(i.producer for i in items) if name not in producers]
     if new_producers:
         place_of = {i.producer: i.place for i in items}
-        ids = session.scalars(insert(Producer).returning(Producer.id, sort_by_parameter_order=True), [
-            {"name": name, "commune": "", "district_id": areas.get(slugify(place_of[name])),
-             "is_placeholder": False, "is_generated": True} for name in new_producers])
+        ids = session.scalars(
+            insert(Producer).returning(Producer.id, sort_by_parameter_order=True),
+            [
+                {
+                    "name": name,
+                    "commune": "",
+                    "district_id": areas.get(slugify(place_of[name])),
+                    "is_placeholder": False,
+                    "is_generated": True,
+                }
+                for name in new_producers
+            ],
+        )
         producers.update(zip(new_producers, ids, strict=True))
-    product_ids = list(session.scalars(insert(Product).returning(Product.id, sort_by_parameter_order=True), [
-        {"name": i.name, "slug": slugs(i.name), "producer_id": producers[i.producer],
-         "group": i.group, "subgroup": i.subgroup, "unit": i.unit, "price_vnd": i.price_vnd,
-         "description": "Sản phẩm sinh tự động để thử tải (không có thật).", "origin_commune": "",
-         "origin_district_id": areas.get(slugify(i.place)), "active": True, "name_verified": True,
-         "price_is_demo": True, "is_generated": True, "source_url": "", "source_note": ""} for i in items]))
-    certificate_ids = list(session.scalars(insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True), [
-        {"product_id": pid, "stars": i.stars, "score": None, "level": i.level,
-         "decision": "Dữ liệu sinh tự động", "issued_on": i.issued_on, "expires_on": expiry_for(i.issued_on),
-         "date_is_approximate": False, "revoked_reason": ""} for pid, i in zip(product_ids, items, strict=True)]))
-    session.execute(update(Product), [{"id": pid, "current_certificate_id": cid}
-                                      for pid, cid in zip(product_ids, certificate_ids, strict=True)])
-    session.execute(insert(CertificateEvent), [
-        {"certificate_id": cid, "action": "issued", "actor_id": None, "at": utcnow(),
-         "detail": "generated demo data"} for cid in certificate_ids])
+    product_ids = list(
+        session.scalars(
+            insert(Product).returning(Product.id, sort_by_parameter_order=True),
+            [
+                {
+                    "name": i.name,
+                    "slug": slugs(i.name),
+                    "producer_id": producers[i.producer],
+                    "group": i.group,
+                    "subgroup": i.subgroup,
+                    "unit": i.unit,
+                    "price_vnd": i.price_vnd,
+                    "description": "Sản phẩm sinh tự động để thử tải (không có thật).",
+                    "origin_commune": "",
+                    "origin_district_id": areas.get(slugify(i.place)),
+                    "active": True,
+                    "name_verified": True,
+                    "price_is_demo": True,
+                    "is_generated": True,
+                    "source_url": "",
+                    "source_note": "",
+                }
+                for i in items
+            ],
+        )
+    )
+    certificate_ids = list(
+        session.scalars(
+            insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True),
+            [
+                {
+                    "product_id": pid,
+                    "stars": i.stars,
+                    "score": None,
+                    "level": i.level,
+                    "decision": "Dữ liệu sinh tự động",
+                    "issued_on": i.issued_on,
+                    "expires_on": expiry_for(i.issued_on),
+                    "date_is_approximate": False,
+                    "revoked_reason": "",
+                }
+                for pid, i in zip(product_ids, items, strict=True)
+            ],
+        )
+    )
+    session.execute(
+        update(Product),
+        [{"id": pid, "current_certificate_id": cid} for pid, cid in zip(product_ids, certificate_ids, strict=True)],
+    )
+    session.execute(
+        insert(CertificateEvent),
+        [
+            {
+                "certificate_id": cid,
+                "action": "issued",
+                "actor_id": None,
+                "at": utcnow(),
+                "detail": "generated demo data",
+            }
+            for cid in certificate_ids
+        ],
+    )

@@ -1,6 +1,6 @@
 """Certificate operations. They flush; the request or command that called them commits."""
+
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -18,11 +18,15 @@ def lock_product(session: Session, product_id: int) -> Product:
     every committed certificate and stored in the same transaction: a no-op UPDATE is a row lock on
     PostgreSQL and, on SQLite, starts the one write transaction (the driver opens it at the first write).
     """
-    session.execute(update(Product).where(Product.id == product_id)
-                    .values(current_certificate_id=Product.current_certificate_id))
-    product = session.scalars(select(Product).where(Product.id == product_id)
-                              .options(selectinload(Product.certificates))
-                              .execution_options(populate_existing=True)).one_or_none()
+    session.execute(
+        update(Product).where(Product.id == product_id).values(current_certificate_id=Product.current_certificate_id)
+    )
+    product = session.scalars(
+        select(Product)
+        .where(Product.id == product_id)
+        .options(selectinload(Product.certificates))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
     if product is None:
         raise NotFound(N_("Không tìm thấy sản phẩm."))
     return product
@@ -32,10 +36,20 @@ def refresh_current_certificate(product: Product) -> None:
     product.current_certificate = current_certificate(product.certificates)
 
 
-def issue_certificate(session: Session, product: Product, *, stars: int, score: Optional[int],
-                      level: Optional[str], decision: str, issued_on: date, today: date,
-                      actor_id: Optional[int] = None, date_is_approximate: bool = False,
-                      check_rules: bool = True) -> Certificate:
+def issue_certificate(
+    session: Session,
+    product: Product,
+    *,
+    stars: int,
+    score: int | None,
+    level: str | None,
+    decision: str,
+    issued_on: date,
+    today: date,
+    actor_id: int | None = None,
+    date_is_approximate: bool = False,
+    check_rules: bool = True,
+) -> Certificate:
     """Adds a certificate; it becomes current if it is the latest signed.
 
     `check_rules=False` is for importing historical records whose level the source leaves unknown.
@@ -43,20 +57,33 @@ def issue_certificate(session: Session, product: Product, *, stars: int, score: 
     if check_rules:
         check_certificate(stars, score, level or "", issued_on, today)
     product = lock_product(session, product.id)
-    certificate = Certificate(product=product, stars=stars, score=score, level=level, decision=decision,
-                              issued_on=issued_on, expires_on=expiry_for(issued_on),
-                              date_is_approximate=date_is_approximate)
+    certificate = Certificate(
+        product=product,
+        stars=stars,
+        score=score,
+        level=level,
+        decision=decision,
+        issued_on=issued_on,
+        expires_on=expiry_for(issued_on),
+        date_is_approximate=date_is_approximate,
+    )
     session.add(certificate)
     session.flush()
-    _record(session, certificate, "issued", actor_id,
-            f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}")
+    _record(
+        session,
+        certificate,
+        "issued",
+        actor_id,
+        f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}",
+    )
     refresh_current_certificate(product)
     session.flush()
     return certificate
 
 
-def revoke_certificate(session: Session, certificate: Certificate, *, reason: str,
-                       actor_id: Optional[int] = None, now: Optional[datetime] = None) -> Certificate:
+def revoke_certificate(
+    session: Session, certificate: Certificate, *, reason: str, actor_id: int | None = None, now: datetime | None = None
+) -> Certificate:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(N_("Cần ghi lý do thu hồi."), code="reason_required")
@@ -80,12 +107,15 @@ def get_certificate(session: Session, certificate_id: int) -> Certificate:
 
 
 def certificate_history(session: Session, product_id: int) -> list[CertificateEvent]:
-    return list(session.scalars(
-        select(CertificateEvent).join(Certificate)
-        .where(Certificate.product_id == product_id).order_by(CertificateEvent.at, CertificateEvent.id)))
+    return list(
+        session.scalars(
+            select(CertificateEvent)
+            .join(Certificate)
+            .where(Certificate.product_id == product_id)
+            .order_by(CertificateEvent.at, CertificateEvent.id)
+        )
+    )
 
 
-def _record(session: Session, certificate: Certificate, action: str, actor_id: Optional[int],
-            detail: str) -> None:
-    session.add(CertificateEvent(certificate=certificate, action=action, actor_id=actor_id, at=utcnow(),
-                                 detail=detail))
+def _record(session: Session, certificate: Certificate, action: str, actor_id: int | None, detail: str) -> None:
+    session.add(CertificateEvent(certificate=certificate, action=action, actor_id=actor_id, at=utcnow(), detail=detail))

@@ -1,4 +1,5 @@
 """Catalogue tasks (entrypoints: they may use the Flask app's config and session)."""
+
 from celery import shared_task
 from flask import current_app
 
@@ -11,8 +12,11 @@ from core.mail import write_to_outbox
 def expiry_digest(certificates, today) -> tuple[str, str]:
     """Subject and body of the programme's weekly list of certificates that lapse within 90 days."""
     subject = f"OCOP Mart: {len(certificates)} giấy chứng nhận hết hiệu lực trong 90 ngày tới"
-    lines = [f"- {c.product.name}: {c.stars} sao, hết hiệu lực từ {c.expires_on:%d/%m/%Y} "
-             f"(còn {(c.expires_on - today).days} ngày)" for c in certificates]
+    lines = [
+        f"- {c.product.name}: {c.stars} sao, hết hiệu lực từ {c.expires_on:%d/%m/%Y} "
+        f"(còn {(c.expires_on - today).days} ngày)"
+        for c in certificates
+    ]
     body = "\n".join(["Các sản phẩm sau cần được đánh giá lại để tiếp tục được bán:", "", *lines, ""])
     return subject, body
 
@@ -24,7 +28,12 @@ def certificate_expiry_digest_task(self) -> int:
     certificates = expiring_certificates(db.session, today)
     if certificates:
         subject, body = expiry_digest(certificates, today)
-        write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
-                        to=current_app.config["PROGRAMME_MAIL"], subject=subject, body=body,
-                        message_key=self.request.id)  # acknowledged late: a redelivery must not mail twice
+        write_to_outbox(
+            current_app.config["MAIL_OUTBOX"],
+            sender=current_app.config["MAIL_SENDER"],
+            to=current_app.config["PROGRAMME_MAIL"],
+            subject=subject,
+            body=body,
+            message_key=self.request.id,
+        )  # acknowledged late: a redelivery must not mail twice
     return len(certificates)

@@ -1,6 +1,5 @@
 import calendar
-from datetime import date, datetime, timezone
-from typing import Optional
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -23,8 +22,8 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
+def as_utc(moment: datetime | None) -> datetime | None:
     """An instant read back from the database, with its offset: SQLite returns the stored UTC time without one."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)

@@ -1,4 +1,5 @@
 """The Flask-SQLAlchemy handle. Imported by entrypoints only (views, CLI, tasks); domain code takes a session."""
+
 import sqlite3
 
 from flask_sqlalchemy import SQLAlchemy

@@ -1,15 +1,16 @@
 """Outgoing mail. The embedded profile writes each message as an .eml file into an outbox folder."""
+
 import os
 import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from time import time_ns
-from typing import Optional
 
 
-def write_to_outbox(outbox: str, *, sender: str, to: str, subject: str, body: str,
-                    message_key: Optional[str] = None) -> Path:
+def write_to_outbox(
+    outbox: str, *, sender: str, to: str, subject: str, body: str, message_key: str | None = None
+) -> Path:
     """Writes one message and returns its file.
 
     With a `message_key` (a Celery task id) the message is written at most once: a task redelivered after its

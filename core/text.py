@@ -1,4 +1,5 @@
 """Vietnamese text folding shared by search (index and query alike), slugs and facets."""
+
 import re
 import unicodedata
 

@@ -5,9 +5,10 @@ One rule everywhere (available_quantities): available = on hand − reserved sum
 over the batches of a product at an outlet, with holds that have expired counted as available already, before
 any job has tidied them. Only outlets with more than zero count as having the product.
 """
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Optional
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
@@ -19,18 +20,26 @@ from inventory.models import Reservation, ReservationLine, StockLevel
 from stores.models import Outlet
 
 
-def available_quantities(now: datetime, *, outlet_id: Optional[int] = None, product_ids=None):
+def available_quantities(now: datetime, *, outlet_id: int | None = None, product_ids=None):
     """A SQL select of (outlet_id, product_id, available) for every pair with available > 0; `product_ids`
     (a list or a select of ids) and `outlet_id` narrow it before anything is summed."""
     today = vietnam_date(now)
     # Lots past their best-before are not for sale (staff write them off), so they count for nothing here.
-    levels = (select(StockLevel.outlet_id.label("outlet_id"), StockLevel.product_id.label("product_id"),
-                     (StockLevel.on_hand - StockLevel.reserved).label("qty"))
-              .join(Batch, Batch.id == StockLevel.batch_id).where(fresh_lot(today)))
-    expired_holds = (select(Reservation.outlet_id, ReservationLine.product_id, ReservationLine.qty)
-                     .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
-                     .join(Batch, Batch.id == ReservationLine.batch_id)
-                     .where(Reservation.status == "active", Reservation.expires_at <= now, fresh_lot(today)))
+    levels = (
+        select(
+            StockLevel.outlet_id.label("outlet_id"),
+            StockLevel.product_id.label("product_id"),
+            (StockLevel.on_hand - StockLevel.reserved).label("qty"),
+        )
+        .join(Batch, Batch.id == StockLevel.batch_id)
+        .where(fresh_lot(today))
+    )
+    expired_holds = (
+        select(Reservation.outlet_id, ReservationLine.product_id, ReservationLine.qty)
+        .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
+        .join(Batch, Batch.id == ReservationLine.batch_id)
+        .where(Reservation.status == "active", Reservation.expires_at <= now, fresh_lot(today))
+    )
     if outlet_id is not None:
         levels = levels.where(StockLevel.outlet_id == outlet_id)
         expired_holds = expired_holds.where(Reservation.outlet_id == outlet_id)
@@ -39,8 +48,11 @@ def available_quantities(now: datetime, *, outlet_id: Optional[int] = None, prod
         expired_holds = expired_holds.where(ReservationLine.product_id.in_(product_ids))
     parts = union_all(levels, expired_holds).subquery("stock_parts")
     available = func.sum(parts.c.qty)
-    return (select(parts.c.outlet_id, parts.c.product_id, available.label("available"))
-            .group_by(parts.c.outlet_id, parts.c.product_id).having(available > 0))
+    return (
+        select(parts.c.outlet_id, parts.c.product_id, available.label("available"))
+        .group_by(parts.c.outlet_id, parts.c.product_id)
+        .having(available > 0)
+    )
 
 
 def available_by_outlet(session: Session, product_ids: Iterable[int], now: datetime) -> dict[int, dict[int, int]]:
@@ -63,7 +75,8 @@ class OutletStock:
 def availability(session: Session, product_id: int, now: datetime) -> list[OutletStock]:
     """The outlets that have the product available, most first (then by name), for its page and the API."""
     pairs = available_quantities(now, product_ids=[product_id]).subquery("in_stock")
-    rows = session.execute(select(Outlet.id, Outlet.name, pairs.c.available)
-                           .join(pairs, pairs.c.outlet_id == Outlet.id))
+    rows = session.execute(
+        select(Outlet.id, Outlet.name, pairs.c.available).join(pairs, pairs.c.outlet_id == Outlet.id)
+    )
     found = [OutletStock(outlet_id, name, int(available)) for outlet_id, name, available in rows]
     return sorted(found, key=lambda stock: (-stock.available, stock.outlet, stock.outlet_id))

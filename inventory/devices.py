@@ -3,11 +3,11 @@ stays valid until staff revoke it — a counter must outlast a long day offline,
 
 Only the token's SHA-256 is stored: the token itself is shown once, when the device is created.
 """
+
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -40,14 +40,14 @@ def is_device_token(token: str) -> bool:
     return token.startswith(DEVICE_TOKEN_PREFIX)
 
 
-def create_device(session: Session, outlet_id: int, name: str, *,
-                  created_by: Optional[int]) -> tuple[Device, str]:
+def create_device(session: Session, outlet_id: int, name: str, *, created_by: int | None) -> tuple[Device, str]:
     """A named device of the outlet and its token (returned once, never stored)."""
     get_outlet(session, outlet_id)
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(N_("Tên thiết bị cần từ 1 đến %(max)s ký tự."), code="invalid_name", field="name",
-                           max=MAX_NAME)
+        raise InvalidInput(
+            N_("Tên thiết bị cần từ 1 đến %(max)s ký tự."), code="invalid_name", field="name", max=MAX_NAME
+        )
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
     device = Device(outlet_id=outlet_id, name=name, token_hash=token_digest(token), created_by=created_by)
     session.add(device)
@@ -55,12 +55,13 @@ def create_device(session: Session, outlet_id: int, name: str, *,
     return device, token
 
 
-def principal_for_token(session: Session, token: str) -> Optional[DevicePrincipal]:
+def principal_for_token(session: Session, token: str) -> DevicePrincipal | None:
     """The device a token belongs to, unless it was revoked (or never existed)."""
     if not is_device_token(token):
         return None
-    found = session.execute(select(Device.id, Device.outlet_id)
-                            .where(Device.token_hash == token_digest(token), Device.revoked_at.is_(None))).first()
+    found = session.execute(
+        select(Device.id, Device.outlet_id).where(Device.token_hash == token_digest(token), Device.revoked_at.is_(None))
+    ).first()
     return DevicePrincipal(device_id=found.id, outlet_id=found.outlet_id) if found else None
 
 
@@ -71,21 +72,37 @@ SEEN_EVERY = timedelta(minutes=1)
 def seen(session: Session, device_id: int, now: datetime) -> bool:
     """Notes that the device made a request now (no more than once per SEEN_EVERY), in the caller's transaction;
     whether it wrote anything."""
-    return session.execute(update(Device).where(Device.id == device_id,
-                                         or_(Device.last_seen_at.is_(None), Device.last_seen_at < now - SEEN_EVERY))
-                    .values(last_seen_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    return (
+        session.execute(
+            update(Device)
+            .where(Device.id == device_id, or_(Device.last_seen_at.is_(None), Device.last_seen_at < now - SEEN_EVERY))
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def outlet_devices(session: Session, outlet_id: int) -> list[Device]:
     """The outlet's devices, live ones first, newest first."""
-    return list(session.scalars(select(Device).where(Device.outlet_id == outlet_id)
-                                .order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id.desc())))
+    return list(
+        session.scalars(
+            select(Device)
+            .where(Device.outlet_id == outlet_id)
+            .order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id.desc())
+        )
+    )
 
 
 def live_devices_created_by(session: Session, user_id: int) -> list[Device]:
     """Devices a person created that still work (to offer revoking them when that person leaves)."""
-    return list(session.scalars(select(Device).where(Device.created_by == user_id, Device.revoked_at.is_(None))
-                                .order_by(Device.outlet_id, Device.id)))
+    return list(
+        session.scalars(
+            select(Device)
+            .where(Device.created_by == user_id, Device.revoked_at.is_(None))
+            .order_by(Device.outlet_id, Device.id)
+        )
+    )
 
 
 def get_device(session: Session, device_id: int) -> Device:

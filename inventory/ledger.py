@@ -4,11 +4,11 @@ transaction (services flush; the request, command or task commits).
 Levels change only by conditional UPDATE (`... WHERE on_hand - reserved >= wanted`), so two buyers racing
 for the last unit cannot both have it, on PostgreSQL or SQLite, without a lock held across statements.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -37,19 +37,25 @@ def level_id(session: Session, outlet_id: int, product_id: int, batch_id: int) -
     if found is not None:
         return found
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(StockLevel)
-                    .values(outlet_id=outlet_id, product_id=product_id, batch_id=batch_id, on_hand=0, reserved=0)
-                    .on_conflict_do_nothing(index_elements=["outlet_id", "product_id", "batch_id"]))
+    session.execute(
+        insert(StockLevel)
+        .values(outlet_id=outlet_id, product_id=product_id, batch_id=batch_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing(index_elements=["outlet_id", "product_id", "batch_id"])
+    )
     return session.scalar(select(StockLevel.id).where(*where))
 
 
-def change_level(session: Session, level: int, on_hand_change: int, reserved_change: int, *,
-                 may_go_short: bool = False) -> bool:
+def change_level(
+    session: Session, level: int, on_hand_change: int, reserved_change: int, *, may_go_short: bool = False
+) -> bool:
     """Applies a change to one level if it leaves available (on hand − reserved) and reserved non-negative
     wherever it lowers them; `may_go_short` lets a device's sale the counts did not know of through."""
-    statement = (update(StockLevel).where(StockLevel.id == level)
-                 .values(on_hand=StockLevel.on_hand + on_hand_change, reserved=StockLevel.reserved + reserved_change)
-                 .execution_options(synchronize_session=False))
+    statement = (
+        update(StockLevel)
+        .where(StockLevel.id == level)
+        .values(on_hand=StockLevel.on_hand + on_hand_change, reserved=StockLevel.reserved + reserved_change)
+        .execution_options(synchronize_session=False)
+    )
     if not may_go_short and on_hand_change - reserved_change < 0:
         statement = statement.where(StockLevel.on_hand - StockLevel.reserved >= reserved_change - on_hand_change)
     if reserved_change < 0:
@@ -67,28 +73,49 @@ class Move:
     product_id: int
     occurred_at: datetime
     fingerprint: str = ""
-    actor_id: Optional[int] = None
-    device_id: Optional[int] = None
-    reservation_id: Optional[int] = None
-    transfer_id: Optional[int] = None
+    actor_id: int | None = None
+    device_id: int | None = None
+    reservation_id: int | None = None
+    transfer_id: int | None = None
     note: str = ""
 
 
-def write_row(session: Session, move: Move, batch_id: int, on_hand_change: int, reserved_change: int = 0,
-              part: int = 0) -> StockMovement:
+def write_row(
+    session: Session, move: Move, batch_id: int, on_hand_change: int, reserved_change: int = 0, part: int = 0
+) -> StockMovement:
     """The ledger row alone; its level change is the caller's, in the same transaction."""
-    movement = StockMovement(key=move.key, part=part, fingerprint=move.fingerprint, kind=move.kind,
-                             outlet_id=move.outlet_id, product_id=move.product_id, batch_id=batch_id,
-                             on_hand_change=on_hand_change, reserved_change=reserved_change,
-                             occurred_at=move.occurred_at, actor_id=move.actor_id, device_id=move.device_id,
-                             reservation_id=move.reservation_id, transfer_id=move.transfer_id, note=move.note)
+    movement = StockMovement(
+        key=move.key,
+        part=part,
+        fingerprint=move.fingerprint,
+        kind=move.kind,
+        outlet_id=move.outlet_id,
+        product_id=move.product_id,
+        batch_id=batch_id,
+        on_hand_change=on_hand_change,
+        reserved_change=reserved_change,
+        occurred_at=move.occurred_at,
+        actor_id=move.actor_id,
+        device_id=move.device_id,
+        reservation_id=move.reservation_id,
+        transfer_id=move.transfer_id,
+        note=move.note,
+    )
     session.add(movement)
     session.flush()
     return movement
 
 
-def record(session: Session, move: Move, batch_id: int, on_hand_change: int, reserved_change: int = 0, *,
-           part: int = 0, may_go_short: bool = False) -> StockMovement:
+def record(
+    session: Session,
+    move: Move,
+    batch_id: int,
+    on_hand_change: int,
+    reserved_change: int = 0,
+    *,
+    part: int = 0,
+    may_go_short: bool = False,
+) -> StockMovement:
     """One ledger row and its level change, or InsufficientStock and nothing (the caller rolls back)."""
     # The row first: a concurrent replay of the same key stops at its unique index before touching a level.
     movement = write_row(session, move, batch_id, on_hand_change, reserved_change, part)
@@ -103,27 +130,42 @@ def fresh_lot(on: date):
     return or_(Batch.best_before.is_(None), Batch.best_before >= on)
 
 
-def first_expired_first_out(session: Session, outlet_id: int, product_id: int,
-                            fresh_on: Optional[date] = None) -> list[tuple[int, int, int]]:
+def first_expired_first_out(
+    session: Session, outlet_id: int, product_id: int, fresh_on: date | None = None
+) -> list[tuple[int, int, int]]:
     """(level id, batch id, available) of a product at an outlet, soonest best-before first; lots without one
     (crafts, plants) after, oldest production first. With `fresh_on`, lots past their best-before that day are
     left out: the shop does not sell them (staff write them off)."""
-    query = (select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
-             .join(Batch, Batch.id == StockLevel.batch_id)
-             .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id,
-                    StockLevel.on_hand - StockLevel.reserved > 0)
-             .order_by(Batch.best_before.is_(None), Batch.best_before, Batch.produced_on, Batch.id))
+    query = (
+        select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
+        .join(Batch, Batch.id == StockLevel.batch_id)
+        .where(
+            StockLevel.outlet_id == outlet_id,
+            StockLevel.product_id == product_id,
+            StockLevel.on_hand - StockLevel.reserved > 0,
+        )
+        .order_by(Batch.best_before.is_(None), Batch.best_before, Batch.produced_on, Batch.id)
+    )
     if fresh_on is not None:
         query = query.where(fresh_lot(fresh_on))
     return [tuple(row) for row in session.execute(query)]
 
 
-def allocate(session: Session, outlet_id: int, product_id: int, qty: int, on_hand_sign: int,
-             reserved_sign: int, *, fresh_on: date) -> list[tuple[int, int]]:
+def allocate(
+    session: Session,
+    outlet_id: int,
+    product_id: int,
+    qty: int,
+    on_hand_sign: int,
+    reserved_sign: int,
+    *,
+    fresh_on: date,
+) -> list[tuple[int, int]]:
     """Takes `qty` of a product's available stock at an outlet, first-expired-first-out, changing each level
     by (on_hand_sign × n, reserved_sign × n) with a conditional update: a sale is (−1, 0), a reservation
     (0, +1). Only lots still fresh on `fresh_on` are taken. Returns [(batch id, n)], or raises
     InsufficientStock (the caller rolls back)."""
+
     def take(level: int, batch: int, n: int) -> bool:
         return change_level(session, level, on_hand_sign * n, reserved_sign * n)
 
@@ -132,8 +174,9 @@ def allocate(session: Session, outlet_id: int, product_id: int, qty: int, on_han
     while needed > 0:
         candidates = first_expired_first_out(session, outlet_id, product_id, fresh_on)
         if not candidates:
-            raise InsufficientStock(N_("Không đủ hàng: cửa hàng chỉ còn %(available)s, cần %(wanted)s."),
-                                    available=qty - needed, wanted=qty)
+            raise InsufficientStock(
+                N_("Không đủ hàng: cửa hàng chỉ còn %(available)s, cần %(wanted)s."), available=qty - needed, wanted=qty
+            )
         for level, batch, available in candidates:
             n = min(needed, available)
             if take(level, batch, n):
@@ -148,16 +191,26 @@ def allocate(session: Session, outlet_id: int, product_id: int, qty: int, on_han
 def ledger_levels(session: Session) -> dict[tuple[int, int, int], tuple[int, int]]:
     """What the ledger sums to per (outlet, product, batch): (on hand, reserved)."""
     rows = session.execute(
-        select(StockMovement.outlet_id, StockMovement.product_id, StockMovement.batch_id,
-               func.sum(StockMovement.on_hand_change), func.sum(StockMovement.reserved_change))
-        .group_by(StockMovement.outlet_id, StockMovement.product_id, StockMovement.batch_id))
+        select(
+            StockMovement.outlet_id,
+            StockMovement.product_id,
+            StockMovement.batch_id,
+            func.sum(StockMovement.on_hand_change),
+            func.sum(StockMovement.reserved_change),
+        ).group_by(StockMovement.outlet_id, StockMovement.product_id, StockMovement.batch_id)
+    )
     return {(o, p, b): (int(on_hand), int(reserved)) for o, p, b, on_hand, reserved in rows}
 
 
 def drift(session: Session) -> dict[tuple[int, int, int], dict]:
     """Levels that differ from the ledger's sum (reconcile): {(outlet, product, batch): {"level", "ledger"}}."""
     derived = ledger_levels(session)
-    stored = {(level.outlet_id, level.product_id, level.batch_id): (level.on_hand, level.reserved)
-              for level in session.scalars(select(StockLevel))}
-    return {key: {"level": stored.get(key, (0, 0)), "ledger": derived.get(key, (0, 0))}
-            for key in derived.keys() | stored.keys() if stored.get(key, (0, 0)) != derived.get(key, (0, 0))}
+    stored = {
+        (level.outlet_id, level.product_id, level.batch_id): (level.on_hand, level.reserved)
+        for level in session.scalars(select(StockLevel))
+    }
+    return {
+        key: {"level": stored.get(key, (0, 0)), "ledger": derived.get(key, (0, 0))}
+        for key in derived.keys() | stored.keys()
+        if stored.get(key, (0, 0)) != derived.get(key, (0, 0))
+    }

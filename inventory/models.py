@@ -1,6 +1,6 @@
 """Stock as an append-only ledger of movements; levels are what the ledger sums to, kept in step with it."""
+
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +11,18 @@ from core.models import Base, utcnow
 
 #: What a movement records. `order` is a sale to an online order; `reserve`/`release` move stock between
 #: available and reserved without changing what is on the shelf.
-MOVEMENT_KINDS = ("receive", "sale", "order", "transfer_out", "transfer_in", "adjust", "return", "write_off",
-                  "reserve", "release")
+MOVEMENT_KINDS = (
+    "receive",
+    "sale",
+    "order",
+    "transfer_out",
+    "transfer_in",
+    "adjust",
+    "return",
+    "write_off",
+    "reserve",
+    "release",
+)
 
 
 class StockMovement(Base):
@@ -41,10 +51,10 @@ class StockMovement(Base):
     #: When it happened (a device offline says so itself) and when the shop recorded it.
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
-    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"))
-    reservation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reservations.id"))
-    transfer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("transfers.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -69,8 +79,7 @@ class Reservation(Base):
     """Stock held at one outlet for an order being paid, or for a device (no expiry) until staff release it."""
 
     __tablename__ = "reservations"
-    __table_args__ = (CheckConstraint("status IN ('active', 'confirmed', 'released', 'expired')",
-                                      name="status"),)
+    __table_args__ = (CheckConstraint("status IN ('active', 'confirmed', 'released', 'expired')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Idempotency key (the order id): reserving twice under one key holds once.
@@ -78,10 +87,10 @@ class Reservation(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     #: None: held until released (a device's offline quota).
-    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
-    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list["ReservationLine"]] = relationship(back_populates="reservation", order_by="ReservationLine.id")
 
@@ -108,11 +117,11 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(120))
     #: SHA-256 of the token; the token itself is shown once, when the device is created.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The last request it made, to the minute (inventory.devices.SEEN_EVERY).
-    last_seen_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     outlet = relationship("Outlet")
 
@@ -127,10 +136,10 @@ class Transfer(Base):
     from_outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     to_outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="requested")
-    requested_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    dispatched_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list["TransferLine"]] = relationship(order_by="TransferLine.id")
 
@@ -142,7 +151,7 @@ class TransferLine(Base):
     transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     qty: Mapped[int] = mapped_column(Integer)
-    received_qty: Mapped[Optional[int]] = mapped_column(Integer)
+    received_qty: Mapped[int | None] = mapped_column(Integer)
 
 
 class Discrepancy(Base):
@@ -159,9 +168,9 @@ class Discrepancy(Base):
     #: Why a sale was one the shop may not make (sold_while_off_sale): an off-sale reason or lot_expired.
     reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     qty: Mapped[int] = mapped_column(Integer)
-    movement_key: Mapped[Optional[str]] = mapped_column(String(100))
-    transfer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("transfers.id"))
+    movement_key: Mapped[str | None] = mapped_column(String(100))
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    resolved_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution: Mapped[str] = mapped_column(Text, default="")

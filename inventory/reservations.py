@@ -4,9 +4,10 @@ A hold with an expiry stops counting the moment it expires (availability reads a
 reservation at the outlet releases it in the ledger); the tidy task only writes those releases down sooner.
 A hold without expiry belongs to a device (a kiosk's offline quota) until staff release it.
 """
+
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable, Optional
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -27,16 +28,25 @@ def _merged(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     return dict(wanted)
 
 
-def reserve(session: Session, *, key: str, outlet_id: int, lines: Iterable[tuple[int, int]], now: datetime,
-            expires_at: Optional[datetime], device_id: Optional[int] = None,
-            actor_id: Optional[int] = None) -> Reservation:
+def reserve(
+    session: Session,
+    *,
+    key: str,
+    outlet_id: int,
+    lines: Iterable[tuple[int, int]],
+    now: datetime,
+    expires_at: datetime | None,
+    device_id: int | None = None,
+    actor_id: int | None = None,
+) -> Reservation:
     """Holds every line at the outlet, whole or not at all (InsufficientStock; the caller rolls back).
 
     Idempotent by `key`: the same key with the same lines returns the first hold; with other lines, 409.
     """
     wanted = _merged(lines)
-    existing = session.scalar(select(Reservation).where(Reservation.key == key)
-                              .options(selectinload(Reservation.lines)))
+    existing = session.scalar(
+        select(Reservation).where(Reservation.key == key).options(selectinload(Reservation.lines))
+    )
     if existing is not None:
         if existing.outlet_id != outlet_id or _merged((line.product_id, line.qty) for line in existing.lines) != wanted:
             raise Conflict(N_("Mã giữ hàng này đã được dùng cho một yêu cầu khác."), code="idempotency_conflict")
@@ -48,8 +58,9 @@ def reserve(session: Session, *, key: str, outlet_id: int, lines: Iterable[tuple
     move_for = _moves(reservation, "reserve", now, actor_id)
     for product_id, qty in sorted(wanted.items()):
         move = move_for(product_id)
-        for part, (batch, n) in enumerate(allocate(session, outlet_id, product_id, qty, on_hand_sign=0,
-                                                   reserved_sign=1, fresh_on=vietnam_date(now))):
+        for part, (batch, n) in enumerate(
+            allocate(session, outlet_id, product_id, qty, on_hand_sign=0, reserved_sign=1, fresh_on=vietnam_date(now))
+        ):
             session.add(ReservationLine(reservation=reservation, product_id=product_id, batch_id=batch, qty=n))
             write_row(session, move, batch, 0, n, part)
     session.flush()
@@ -59,17 +70,24 @@ def reserve(session: Session, *, key: str, outlet_id: int, lines: Iterable[tuple
 def extend(session: Session, reservation: Reservation, until: datetime, now: datetime) -> Reservation:
     """Holds longer (a payment in progress); a hold that has already expired cannot be brought back."""
     extended = session.execute(
-        update(Reservation).where(Reservation.id == reservation.id, Reservation.status == "active",
-                                  or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
-        .values(expires_at=until).execution_options(synchronize_session=False)).rowcount
+        update(Reservation)
+        .where(
+            Reservation.id == reservation.id,
+            Reservation.status == "active",
+            or_(Reservation.expires_at.is_(None), Reservation.expires_at > now),
+        )
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not extended:
         raise Conflict(N_("Hàng giữ cho yêu cầu này đã hết hạn hoặc đã kết thúc."), code="hold_ended")
     session.refresh(reservation)
     return reservation
 
 
-def confirm(session: Session, reservation: Reservation, now: datetime, *, kind: str = "order",
-            actor_id: Optional[int] = None) -> Reservation:
+def confirm(
+    session: Session, reservation: Reservation, now: datetime, *, kind: str = "order", actor_id: int | None = None
+) -> Reservation:
     """The held stock is sold (with its batches): on hand and reserved both go down."""
     _end(session, reservation, "confirmed", now, live_only=True)
     move_for = _moves(reservation, "confirm", now, actor_id, kind=kind)
@@ -78,8 +96,9 @@ def confirm(session: Session, reservation: Reservation, now: datetime, *, kind: 
     return reservation
 
 
-def release(session: Session, reservation: Reservation, now: datetime, *, actor_id: Optional[int] = None,
-            status: str = "released") -> Reservation:
+def release(
+    session: Session, reservation: Reservation, now: datetime, *, actor_id: int | None = None, status: str = "released"
+) -> Reservation:
     """The held stock is available again."""
     _end(session, reservation, status, now, live_only=False)
     move_for = _moves(reservation, "release", now, actor_id)
@@ -88,10 +107,13 @@ def release(session: Session, reservation: Reservation, now: datetime, *, actor_
     return reservation
 
 
-def release_expired(session: Session, now: datetime, *, outlet_id: Optional[int] = None) -> int:
+def release_expired(session: Session, now: datetime, *, outlet_id: int | None = None) -> int:
     """Writes the release of every hold that has expired (at one outlet, or everywhere): returns how many."""
-    query = (select(Reservation).where(Reservation.status == "active", Reservation.expires_at <= now)
-             .options(selectinload(Reservation.lines)))
+    query = (
+        select(Reservation)
+        .where(Reservation.status == "active", Reservation.expires_at <= now)
+        .options(selectinload(Reservation.lines))
+    )
     if outlet_id is not None:
         query = query.where(Reservation.outlet_id == outlet_id)
     released = 0
@@ -109,16 +131,29 @@ def _end(session: Session, reservation: Reservation, status: str, now: datetime,
     conditions = [Reservation.id == reservation.id, Reservation.status == "active"]
     if live_only:
         conditions.append(or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
-    ended = session.execute(update(Reservation).where(*conditions).values(status=status, ended_at=now)
-                            .execution_options(synchronize_session=False)).rowcount
+    ended = session.execute(
+        update(Reservation)
+        .where(*conditions)
+        .values(status=status, ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not ended:
         raise Conflict(N_("Hàng giữ cho yêu cầu này đã hết hạn hoặc đã kết thúc."), code="hold_ended")
     session.refresh(reservation)
 
 
-def _moves(reservation: Reservation, action: str, now: datetime, actor_id: Optional[int], *, kind: str = ""):
+def _moves(reservation: Reservation, action: str, now: datetime, actor_id: int | None, *, kind: str = ""):
     def move_for(product_id: int) -> Move:
-        return Move(key=f"{action}:{reservation.id}:{product_id}", kind=kind or action, outlet_id=reservation.outlet_id,
-                    product_id=product_id, occurred_at=now, actor_id=actor_id, device_id=reservation.device_id,
-                    reservation_id=reservation.id, fingerprint=fingerprint({"reservation": reservation.id}))
+        return Move(
+            key=f"{action}:{reservation.id}:{product_id}",
+            kind=kind or action,
+            outlet_id=reservation.outlet_id,
+            product_id=product_id,
+            occurred_at=now,
+            actor_id=actor_id,
+            device_id=reservation.device_id,
+            reservation_id=reservation.id,
+            fingerprint=fingerprint({"reservation": reservation.id}),
+        )
+
     return move_for

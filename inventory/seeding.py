@@ -1,6 +1,7 @@
 """Demo stock (DESIGN §4): put in as receive movements, like any delivery, so the ledger explains every unit."""
+
 import hashlib
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -30,10 +31,17 @@ def load_demo_stock(session: Session, outlets: list[Outlet]) -> int:
             if not local and _draw(outlet.code, product.id) % 100 >= OTHER_DISTRICTS_SHARE * 100:
                 continue
             qty = 3 + _draw(outlet.code, lot.id) % 30
-            received = datetime.combine(lot.produced_on, time(9), tzinfo=timezone.utc)
+            received = datetime.combine(lot.produced_on, time(9), tzinfo=UTC)
             key = f"seed:{outlet.code}:{lot.id}"
-            move = Move(key=key, kind="receive", outlet_id=outlet.id, product_id=product.id, occurred_at=received,
-                        fingerprint=fingerprint({"key": key, "qty": qty}), note="Hàng mẫu (dữ liệu demo)")
+            move = Move(
+                key=key,
+                kind="receive",
+                outlet_id=outlet.id,
+                product_id=product.id,
+                occurred_at=received,
+                fingerprint=fingerprint({"key": key, "qty": qty}),
+                note="Hàng mẫu (dữ liệu demo)",
+            )
             record(session, move, lot.id, qty)
             movements += 1
     session.flush()

@@ -9,9 +9,10 @@ recorded — the goods were physically sold — and raised as a discrepancy for 
 below zero. So is a sale made while the product could not be sold (judged at its occurred_at, inventory.till):
 recorded, and raised as a `sold_while_off_sale` discrepancy.
 """
+
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Iterable, Optional
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -21,8 +22,15 @@ from catalog.groups import SERVICE_GROUP
 from catalog.models import Batch, Product
 from core.dates import as_utc, vietnam_date
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
-from inventory.ledger import (InsufficientStock, Move, change_level, fingerprint, first_expired_first_out,
-                              level_id, write_row)
+from inventory.ledger import (
+    InsufficientStock,
+    Move,
+    change_level,
+    fingerprint,
+    first_expired_first_out,
+    level_id,
+    write_row,
+)
 from inventory.models import Discrepancy, StockLevel, StockMovement
 from inventory.reservations import release_expired
 from inventory.stock import lot, positive
@@ -50,15 +58,23 @@ class DeviceMovement:
     product_id: int
     qty: int
     occurred_at: datetime
-    batch: Optional[str] = None
+    batch: str | None = None
     note: str = ""
 
     def fingerprint(self, outlet_id: int) -> str:
         """What the movement says, so a replay is told apart from the same id reused for something else; the
         instant, not its spelling (+07:00 or Z), and not who sent it (a staff member may replay a device's)."""
-        return fingerprint({"outlet_id": outlet_id, "kind": self.kind, "product_id": self.product_id,
-                            "qty": self.qty, "batch": (self.batch or "").strip() or None, "note": self.note,
-                            "occurred_at": self.occurred_at.astimezone(timezone.utc).isoformat()})
+        return fingerprint(
+            {
+                "outlet_id": outlet_id,
+                "kind": self.kind,
+                "product_id": self.product_id,
+                "qty": self.qty,
+                "batch": (self.batch or "").strip() or None,
+                "note": self.note,
+                "occurred_at": self.occurred_at.astimezone(UTC).isoformat(),
+            }
+        )
 
 
 @dataclass
@@ -72,13 +88,19 @@ class PushResult:
     cursor: int = 0
 
 
-def push(session: Session, outlet_id: int, movements: Iterable[DeviceMovement], *, now: datetime,
-         device_id: Optional[int] = None, actor_id: Optional[int] = None) -> PushResult:
+def push(
+    session: Session,
+    outlet_id: int,
+    movements: Iterable[DeviceMovement],
+    *,
+    now: datetime,
+    device_id: int | None = None,
+    actor_id: int | None = None,
+) -> PushResult:
     """Applies each movement at the outlet on its own; the caller commits once."""
     movements = list(movements)
     if len(movements) > MAX_MOVEMENTS:
-        raise InvalidInput(N_("Tối đa %(max)s thao tác kho mỗi lần gửi."), code="too_many_movements",
-                           max=MAX_MOVEMENTS)
+        raise InvalidInput(N_("Tối đa %(max)s thao tác kho mỗi lần gửi."), code="too_many_movements", max=MAX_MOVEMENTS)
     _begin_before_savepoints(session)
     # Holds that expired are released first, so they do not make a sale look short of stock.
     release_expired(session, now, outlet_id=outlet_id)
@@ -88,9 +110,17 @@ def push(session: Session, outlet_id: int, movements: Iterable[DeviceMovement], 
     for movement in movements:
         digest = movement.fingerprint(outlet_id)
         # Stored in UTC: SQLite keeps no offset, and the feed gives instants back in UTC.
-        move = Move(key=movement.id, kind=movement.kind, outlet_id=outlet_id, product_id=movement.product_id,
-                    occurred_at=movement.occurred_at.astimezone(timezone.utc), fingerprint=digest,
-                    actor_id=actor_id, device_id=device_id, note=movement.note)
+        move = Move(
+            key=movement.id,
+            kind=movement.kind,
+            outlet_id=outlet_id,
+            product_id=movement.product_id,
+            occurred_at=movement.occurred_at.astimezone(UTC),
+            fingerprint=digest,
+            actor_id=actor_id,
+            device_id=device_id,
+            note=movement.note,
+        )
         try:
             outcome, off_sale_reason = _apply_once(session, movement, move, seen.get(movement.id), rows)
         except DomainError as error:
@@ -101,8 +131,9 @@ def push(session: Session, outlet_id: int, movements: Iterable[DeviceMovement], 
         if off_sale_reason:
             result.flagged.append((movement.id, off_sale_reason))
     session.flush()
-    result.cursor = session.scalar(select(func.coalesce(func.max(StockMovement.id), 0))
-                                   .where(StockMovement.outlet_id == outlet_id))
+    result.cursor = session.scalar(
+        select(func.coalesce(func.max(StockMovement.id), 0)).where(StockMovement.outlet_id == outlet_id)
+    )
     return result
 
 
@@ -116,19 +147,36 @@ class _Rows:
         product_ids = {movement.product_id for movement in movements}
         lot_codes = {(movement.batch or "").strip() for movement in movements} - {""}
         # With their certificates: a sale is judged against them at its occurred_at.
-        self.products: dict[int, Product] = {product.id: product for product in session.scalars(
-            select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates)))} \
-            if product_ids else {}
+        self.products: dict[int, Product] = (
+            {
+                product.id: product
+                for product in session.scalars(
+                    select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates))
+                )
+            }
+            if product_ids
+            else {}
+        )
         self.lots: dict[tuple[int, str], int] = {}
         if lot_codes:
-            self.lots = {(product_id, code): batch_id for batch_id, product_id, code in session.execute(
-                select(Batch.id, Batch.product_id, Batch.lot_code)
-                .where(Batch.product_id.in_(product_ids), Batch.lot_code.in_(lot_codes)))}
+            self.lots = {
+                (product_id, code): batch_id
+                for batch_id, product_id, code in session.execute(
+                    select(Batch.id, Batch.product_id, Batch.lot_code).where(
+                        Batch.product_id.in_(product_ids), Batch.lot_code.in_(lot_codes)
+                    )
+                )
+            }
         self.levels: dict[tuple[int, int], int] = {}
         if product_ids:
-            self.levels = {(product_id, batch_id): level for level, product_id, batch_id in session.execute(
-                select(StockLevel.id, StockLevel.product_id, StockLevel.batch_id)
-                .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id.in_(product_ids)))}
+            self.levels = {
+                (product_id, batch_id): level
+                for level, product_id, batch_id in session.execute(
+                    select(StockLevel.id, StockLevel.product_id, StockLevel.batch_id).where(
+                        StockLevel.outlet_id == outlet_id, StockLevel.product_id.in_(product_ids)
+                    )
+                )
+            }
         self.new_lots: dict[tuple[int, str], int] = {}
         self.new_levels: dict[tuple[int, int], int] = {}
 
@@ -157,8 +205,9 @@ class _Rows:
         self.new_levels.clear()
 
 
-def _apply_once(session: Session, movement: DeviceMovement, move: Move, known: Optional[str],
-                rows: _Rows) -> tuple[str, Optional[str]]:
+def _apply_once(
+    session: Session, movement: DeviceMovement, move: Move, known: str | None, rows: _Rows
+) -> tuple[str, str | None]:
     """("applied", why the sale was off sale or None) or ("duplicate", None), or a DomainError with nothing
     written. `known`: the fingerprint recorded under this id, if any."""
     for attempt in (1, 2):
@@ -181,14 +230,15 @@ def _apply_once(session: Session, movement: DeviceMovement, move: Move, known: O
         except DataError as error:
             rows.forget()
             # PostgreSQL refuses a level beyond its integer range (SQLite has none): the movement, not the request.
-            raise InvalidInput(N_("Số lượng vượt quá giới hạn cho phép."), code="invalid_quantity",
-                               field="qty") from error
+            raise InvalidInput(
+                N_("Số lượng vượt quá giới hạn cho phép."), code="invalid_quantity", field="qty"
+            ) from error
     if known != move.fingerprint:
         raise IdConflict(N_("Mã thao tác %(id)s đã được dùng cho một thao tác khác."), id=movement.id)
     return "duplicate", None
 
 
-def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) -> Optional[str]:
+def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) -> str | None:
     """Records the movement; for a sale made while the product could not be sold, returns why."""
     if movement.kind not in DEVICE_KINDS:
         raise InvalidInput(N_("Loại thao tác kho không hợp lệ."), code="invalid_kind", field="kind")
@@ -199,11 +249,9 @@ def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) 
     lot_code = (movement.batch or "").strip()
     if movement.kind == "adjust":
         if movement.qty == 0:
-            raise InvalidInput(N_("Số lượng điều chỉnh phải khác 0."), code="invalid_quantity",
-                               field="qty")
+            raise InvalidInput(N_("Số lượng điều chỉnh phải khác 0."), code="invalid_quantity", field="qty")
         if not movement.note.strip():
-            raise InvalidInput(N_("Cần ghi lý do điều chỉnh vào ghi chú."), code="reason_required",
-                               field="note")
+            raise InvalidInput(N_("Cần ghi lý do điều chỉnh vào ghi chú."), code="reason_required", field="note")
         # A count that finds less than the ledger says may not take more than is available.
         _record(session, move, rows, rows.lot(move.product_id, lot_code), movement.qty)
         return None
@@ -220,13 +268,25 @@ def _apply(session: Session, movement: DeviceMovement, move: Move, rows: _Rows) 
     else:
         short, lots = _sell_first_expired_first_out(session, move, rows, qty, vietnam_date(movement.occurred_at))
     if short:
-        session.add(Discrepancy(outlet_id=move.outlet_id, product_id=move.product_id, kind="oversold", qty=short,
-                                movement_key=move.key))
-    reason = judge_device_sale(rows.products[move.product_id], [session.get(Batch, batch) for batch in lots],
-                               movement.occurred_at)
+        session.add(
+            Discrepancy(
+                outlet_id=move.outlet_id, product_id=move.product_id, kind="oversold", qty=short, movement_key=move.key
+            )
+        )
+    reason = judge_device_sale(
+        rows.products[move.product_id], [session.get(Batch, batch) for batch in lots], movement.occurred_at
+    )
     if reason:
-        session.add(Discrepancy(outlet_id=move.outlet_id, product_id=move.product_id, kind=SOLD_WHILE_OFF_SALE,
-                                reason=reason, qty=qty, movement_key=move.key))
+        session.add(
+            Discrepancy(
+                outlet_id=move.outlet_id,
+                product_id=move.product_id,
+                kind=SOLD_WHILE_OFF_SALE,
+                reason=reason,
+                qty=qty,
+                movement_key=move.key,
+            )
+        )
     session.flush()
     return reason
 
@@ -250,8 +310,9 @@ def _sell_from_lot(session: Session, move: Move, rows: _Rows, batch_id: int, qty
     return min(qty, max(0, -available))
 
 
-def _sell_first_expired_first_out(session: Session, move: Move, rows: _Rows, qty: int,
-                                  day: date) -> tuple[int, list[int]]:
+def _sell_first_expired_first_out(
+    session: Session, move: Move, rows: _Rows, qty: int, day: date
+) -> tuple[int, list[int]]:
     """Sells what the counts hold, soonest best-before first among the lots still fresh on `day`, then from lots
     past it (the goods left the shelf all the same), and the rest from the outlet's newest lot of the product.
     Returns that rest (how many the counts did not know of) and the lots sold from."""
@@ -283,8 +344,11 @@ def _sell_first_expired_first_out(session: Session, move: Move, rows: _Rows, qty
 def _lot_for_unknown_stock(session: Session, outlet_id: int, product_id: int) -> int:
     """Goods sold that the counts did not know of most likely came with the latest delivery: the newest lot the
     outlet has had, else the product's newest lot, else a lot named as not yet known."""
-    newest_here = session.scalar(select(func.max(StockLevel.batch_id))
-                                 .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id))
+    newest_here = session.scalar(
+        select(func.max(StockLevel.batch_id)).where(
+            StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id
+        )
+    )
     if newest_here is not None:
         return newest_here
     newest = session.scalar(select(func.max(Batch.id)).where(Batch.product_id == product_id))
@@ -294,8 +358,13 @@ def _lot_for_unknown_stock(session: Session, outlet_id: int, product_id: int) ->
 def _fingerprints(session: Session, keys: list[str]) -> dict[str, str]:
     if not keys:
         return {}
-    return dict(session.execute(select(StockMovement.key, StockMovement.fingerprint)
-                                .where(StockMovement.key.in_(keys), StockMovement.part == 0)).all())
+    return dict(
+        session.execute(
+            select(StockMovement.key, StockMovement.fingerprint).where(
+                StockMovement.key.in_(keys), StockMovement.part == 0
+            )
+        ).all()
+    )
 
 
 def _begin_before_savepoints(session: Session) -> None:
@@ -326,11 +395,23 @@ def changes_since(session: Session, outlet_id: int, cursor: int, limit: int = MA
     if cursor < 0:
         raise InvalidInput(N_("Con trỏ phải là số nguyên không âm."), code="invalid_cursor", field="since")
     rows = session.execute(
-        select(StockMovement.id, StockMovement.key, StockMovement.kind, StockMovement.product_id, Batch.lot_code,
-               StockMovement.on_hand_change, StockMovement.reserved_change, StockMovement.occurred_at)
+        select(
+            StockMovement.id,
+            StockMovement.key,
+            StockMovement.kind,
+            StockMovement.product_id,
+            Batch.lot_code,
+            StockMovement.on_hand_change,
+            StockMovement.reserved_change,
+            StockMovement.occurred_at,
+        )
         .join(Batch, Batch.id == StockMovement.batch_id)
         .where(StockMovement.outlet_id == outlet_id, StockMovement.id > cursor)
-        .order_by(StockMovement.id).limit(limit))
-    changes = [Change(seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, as_utc(occurred_at))
-               for seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, occurred_at in rows]
+        .order_by(StockMovement.id)
+        .limit(limit)
+    )
+    changes = [
+        Change(seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, as_utc(occurred_at))
+        for seq, key, kind, product_id, lot_code, on_hand_change, reserved_change, occurred_at in rows
+    ]
     return changes, (changes[-1].seq if changes else cursor)

@@ -1,5 +1,6 @@
 """Stock housekeeping (entrypoints: they may use the Flask app's config and session). Nothing depends on them
 having run: reads already ignore expired holds; these only write the ledger down and report drift."""
+
 import logging
 
 from celery import shared_task
@@ -23,10 +24,12 @@ def release_expired_holds_task() -> int:
 
 
 def drift_report(drifted: dict) -> str:
-    lines = [f"- cửa hàng {outlet}, sản phẩm {product}, lô {batch}: mức lưu {level[0]}/{level[1]}, "
-             f"sổ cái {ledger[0]}/{ledger[1]} (có/giữ)"
-             for (outlet, product, batch), entry in sorted(drifted.items())
-             for level, ledger in [(entry["level"], entry["ledger"])]]
+    lines = [
+        f"- cửa hàng {outlet}, sản phẩm {product}, lô {batch}: mức lưu {level[0]}/{level[1]}, "
+        f"sổ cái {ledger[0]}/{ledger[1]} (có/giữ)"
+        for (outlet, product, batch), entry in sorted(drifted.items())
+        for level, ledger in [(entry["level"], entry["ledger"])]
+    ]
     return "\n".join(["Mức tồn kho khác với tổng sổ cái ở các dòng sau:", "", *lines, ""])
 
 
@@ -36,7 +39,12 @@ def reconcile_task(self) -> int:
     drifted = drift(db.session)
     if drifted:
         log.error("stock levels drift from the ledger in %d places", len(drifted))
-        write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
-                        to=current_app.config["PROGRAMME_MAIL"], subject="OCOP Mart: tồn kho lệch sổ cái",
-                        body=drift_report(drifted), message_key=self.request.id)
+        write_to_outbox(
+            current_app.config["MAIL_OUTBOX"],
+            sender=current_app.config["MAIL_SENDER"],
+            to=current_app.config["PROGRAMME_MAIL"],
+            subject="OCOP Mart: tồn kho lệch sổ cái",
+            body=drift_report(drifted),
+            message_key=self.request.id,
+        )
     return len(drifted)

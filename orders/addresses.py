@@ -6,13 +6,14 @@ A buyer may write a unit's official name in any case, with or without accents an
 ("Thành phố Hải Phòng", "hai phong", "Xã Kiến Thụy", "kien thuy"), or give its official code (31, "11680").
 Codes come back zero-padded as the government writes them: provinces 2 digits, communes 5.
 """
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Iterable, Optional
 
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
-from core.errors import InvalidInput, N_
+from core.errors import N_, InvalidInput
 from core.text import accented_words, fold_words, slugify
 
 LINE_MAX = 200
@@ -60,12 +61,15 @@ def validate_address(data) -> Address:
     return address
 
 
-def check_address(data) -> tuple[Optional[Address], list[InvalidInput]]:
+def check_address(data) -> tuple[Address | None, list[InvalidInput]]:
     """The address `data` names and no problems, or None and every wrong field's InvalidInput (a commune is
     checked only against a province that exists)."""
     if not isinstance(data, dict):
-        return None, [InvalidInput(N_("Địa chỉ giao hàng cần có tỉnh, thành phố; xã, phường; và số nhà, tên đường."),
-                                   field="address")]
+        return None, [
+            InvalidInput(
+                N_("Địa chỉ giao hàng cần có tỉnh, thành phố; xã, phường; và số nhà, tên đường."), field="address"
+            )
+        ]
     problems: list[InvalidInput] = []
     province = commune = line = None
     try:
@@ -79,25 +83,32 @@ def check_address(data) -> tuple[Optional[Address], list[InvalidInput]]:
         problems.append(problem)
     if problems:
         return None, problems
-    return Address(line=line, commune_code=_commune_code(commune), commune_name=commune.name,
-                   province_code=_province_code(province), province_name=province.name), []
+    return Address(
+        line=line,
+        commune_code=_commune_code(commune),
+        commune_name=commune.name,
+        province_code=_province_code(province),
+        province_name=province.name,
+    ), []
 
 
 def provinces() -> list[Unit]:
     """The 34 provinces and cities, in the order a Vietnamese reader looks for them (by name, "Thành phố" aside)."""
-    return sorted((Unit(_province_code(p), p.name, p.division_type.value) for p in Province.iter_all()),
-                  key=_reading_order)
+    return sorted(
+        (Unit(_province_code(p), p.name, p.division_type.value) for p in Province.iter_all()), key=_reading_order
+    )
 
 
 def communes(province_code) -> list[Unit]:
     """The communes, wards and special zones of a province, by name whatever their kind; InvalidInput
     (field address.province) for a code that is no province."""
     province = _province(province_code)
-    return sorted((Unit(_commune_code(w), w.name, w.division_type.value) for w in _wards_of(province.code)),
-                  key=_reading_order)
+    return sorted(
+        (Unit(_commune_code(w), w.name, w.division_type.value) for w in _wards_of(province.code)), key=_reading_order
+    )
 
 
-def former_district_of(commune_name: str, rows: Iterable[tuple[str, str, Optional[str]]]) -> Optional[str]:
+def former_district_of(commune_name: str, rows: Iterable[tuple[str, str, str | None]]) -> str | None:
     """The slug of the former district ("kien-thuy") a 2025 commune was formed from, or None when `rows` do
     not say (a commune of the former Hải Dương, or one missing from the table).
 
@@ -131,8 +142,11 @@ def _province(value) -> Province:
         found = _pick(_province_index(), value, field="address.province")
         if found is not None:
             return found
-    raise InvalidInput(N_("Không có tỉnh, thành phố nào có tên hoặc mã “%(province)s” (cả nước có 34 tỉnh, "
-                          "thành phố từ 1/7/2025)."), field="address.province", province=_echo(value))
+    raise InvalidInput(
+        N_("Không có tỉnh, thành phố nào có tên hoặc mã “%(province)s” (cả nước có 34 tỉnh, thành phố từ 1/7/2025)."),
+        field="address.province",
+        province=_echo(value),
+    )
 
 
 def _commune(value, province: Province) -> Ward:
@@ -153,11 +167,19 @@ def _commune(value, province: Province) -> Ward:
             return found
         elsewhere = _named_elsewhere(value, province)
     if len(elsewhere) == 1:
-        raise InvalidInput(N_("%(commune)s thuộc %(other)s, không thuộc %(province)s."), field="address.commune",
-                           commune=elsewhere[0].name, other=Province.from_code(elsewhere[0].province_code).name,
-                           province=province.name)
-    raise InvalidInput(N_("%(province)s không có xã, phường hay đặc khu nào có tên hoặc mã “%(commune)s”."),
-                       field="address.commune", province=province.name, commune=_echo(value))
+        raise InvalidInput(
+            N_("%(commune)s thuộc %(other)s, không thuộc %(province)s."),
+            field="address.commune",
+            commune=elsewhere[0].name,
+            other=Province.from_code(elsewhere[0].province_code).name,
+            province=province.name,
+        )
+    raise InvalidInput(
+        N_("%(province)s không có xã, phường hay đặc khu nào có tên hoặc mã “%(commune)s”."),
+        field="address.commune",
+        province=province.name,
+        commune=_echo(value),
+    )
 
 
 def _line(value) -> str:
@@ -179,15 +201,18 @@ def _pick(index: dict, value, field: str):
         if len(exact) == 1:
             return exact[0]
         choices = ", ".join(f"{unit.name} ({_code_of(unit)})" for unit in candidates)
-        raise InvalidInput(N_("“%(value)s” có thể là %(choices)s: hãy ghi đủ dấu hoặc chọn theo mã."),
-                           field=field, value=_echo(value), choices=choices)
+        raise InvalidInput(
+            N_("“%(value)s” có thể là %(choices)s: hãy ghi đủ dấu hoặc chọn theo mã."),
+            field=field,
+            value=_echo(value),
+            choices=choices,
+        )
     return candidates[0] if candidates else None
 
 
 def _named_elsewhere(value, province: Province) -> list[Ward]:
     key = fold_words(str(value))
-    return [ward for ward in Ward.iter_all()
-            if ward.province_code != province.code and key in _folded_keys(ward)]
+    return [ward for ward in Ward.iter_all() if ward.province_code != province.code and key in _folded_keys(ward)]
 
 
 @cache
@@ -228,7 +253,7 @@ def _accented_keys(unit) -> set[str]:
 def _bare_name(unit) -> str:
     """The folded name without its kind: "Thành phố Hải Phòng" → "hai phong", "Xã Kiến Thụy" → "kien thuy"."""
     name, prefix = fold_words(unit.name), _bare_prefix(unit)
-    return name[len(prefix) + 1:] if prefix else name
+    return name[len(prefix) + 1 :] if prefix else name
 
 
 def _bare_prefix(unit) -> str:
@@ -239,10 +264,10 @@ def _bare_prefix(unit) -> str:
 def _reading_order(unit: Unit):
     folded = fold_words(unit.name)
     prefix = next((p for prefixes in _PREFIXES.values() for p in prefixes if folded.startswith(p + " ")), "")
-    return folded[len(prefix):].strip(), folded, unit.name
+    return folded[len(prefix) :].strip(), folded, unit.name
 
 
-def _as_code(value) -> Optional[int]:
+def _as_code(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -257,7 +282,7 @@ def _blank(value) -> bool:
 
 def _echo(value) -> str:
     text = " ".join(str(value).split())
-    return text if len(text) <= _ECHO_MAX else text[:_ECHO_MAX - 1] + "…"
+    return text if len(text) <= _ECHO_MAX else text[: _ECHO_MAX - 1] + "…"
 
 
 def _code_of(unit) -> str:

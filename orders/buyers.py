@@ -1,6 +1,5 @@
 """A buyer's own details kept with their account and offered again at checkout: name, phone, delivery address.
 Checked as checkout checks them, every wrong field at once. Flushes; the caller commits."""
-from typing import Optional
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +10,7 @@ from orders.phones import normalize_phone
 NAME_MAX = 120
 
 
-def save_buyer_details(session: Session, user, *, name: str, phone: str, address: Optional[dict]) -> None:
+def save_buyer_details(session: Session, user, *, name: str, phone: str, address: dict | None) -> None:
     """Keeps `name`, `phone` (optional; stored in national form) and `address` ({"province", "commune", "line"};
     None or all of it blank forgets the saved one) on `user`. InvalidInput, or InvalidInputs for several, leaves
     the account unchanged."""

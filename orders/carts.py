@@ -1,8 +1,8 @@
 """The cart: a guest's lines live in their session, a signed-in buyer's in the database (merged at sign-in);
 either way it is re-checked against what is on sale and in stock every time it is shown or ordered."""
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
@@ -21,21 +21,26 @@ Lines = dict[int, int]
 
 def checked_quantity(qty) -> int:
     if not isinstance(qty, int) or isinstance(qty, bool) or not 0 <= qty <= MAX_QTY_PER_LINE:
-        raise InvalidInput(N_("Số lượng phải từ 0 đến %(n)s."), code="invalid_quantity", field="qty",
-                           n=MAX_QTY_PER_LINE)
+        raise InvalidInput(
+            N_("Số lượng phải từ 0 đến %(n)s."), code="invalid_quantity", field="qty", n=MAX_QTY_PER_LINE
+        )
     return qty
 
 
-def with_quantity(session: Session, lines: Lines, product_id: int, qty: int, *, today: date,
-                  add: bool = False) -> Lines:
+def with_quantity(
+    session: Session, lines: Lines, product_id: int, qty: int, *, today: date, add: bool = False
+) -> Lines:
     """The lines with `product_id` set to (or, with `add`, raised by) `qty`; 0 removes it. Only products on sale
     `today` may be put in (else NotSellable, saying why), and services never (they are booked with the producer)."""
     product = session.get(Product, product_id) if isinstance(product_id, int) else None
     if product is None:
         raise NotFound(N_("Không tìm thấy sản phẩm."), code="unknown_product")
     if product.group == SERVICE_GROUP:
-        raise InvalidInput(N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
-                           code="service_not_sold", name=product.name)
+        raise InvalidInput(
+            N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
+            code="service_not_sold",
+            name=product.name,
+        )
     updated = dict(lines)
     wanted = checked_quantity(qty) + (updated.get(product_id, 0) if add else 0)
     if wanted:
@@ -51,8 +56,12 @@ def with_quantity(session: Session, lines: Lines, product_id: int, qty: int, *, 
 
 
 def stored_lines(session: Session, user_id: int) -> Lines:
-    return {product_id: qty for product_id, qty in session.execute(
-        select(CartLine.product_id, CartLine.qty).where(CartLine.user_id == user_id).order_by(CartLine.id))}
+    return {
+        product_id: qty
+        for product_id, qty in session.execute(
+            select(CartLine.product_id, CartLine.qty).where(CartLine.user_id == user_id).order_by(CartLine.id)
+        )
+    }
 
 
 def store_lines(session: Session, user_id: int, lines: Lines) -> None:
@@ -75,7 +84,7 @@ class CartItem:
     product: Product
     qty: int
     #: Why it cannot be ordered as it is (a sentence for the buyer), or None.
-    problem: Optional[str] = None
+    problem: str | None = None
     problem_params: dict = field(default_factory=dict)
     #: The most any one outlet can give of it now (an order is filled by one outlet).
     available: int = 0
@@ -108,8 +117,16 @@ class CartReview:
 def review(session: Session, lines: Lines, today: date, now: datetime) -> CartReview:
     """Each line with what stops it being ordered now, if anything: not on sale any more (and why), a
     service, or more than any outlet has."""
-    products = {p.id: p for p in session.scalars(
-        select(Product).where(Product.id.in_(lines)).options(selectinload(Product.certificates)))} if lines else {}
+    products = (
+        {
+            p.id: p
+            for p in session.scalars(
+                select(Product).where(Product.id.in_(lines)).options(selectinload(Product.certificates))
+            )
+        }
+        if lines
+        else {}
+    )
     stock = available_by_outlet(session, products, now)
     items = []
     for product_id, qty in lines.items():
@@ -125,7 +142,9 @@ def review(session: Session, lines: Lines, today: date, now: datetime) -> CartRe
         elif item.available == 0:
             item.problem = N_("Tạm hết hàng.")
         elif qty > item.available:
-            item.problem, item.problem_params = N_("Chỉ còn %(n)s ở một cửa hàng; hãy giảm số lượng."), \
-                {"n": item.available}
+            item.problem, item.problem_params = (
+                N_("Chỉ còn %(n)s ở một cửa hàng; hãy giảm số lượng."),
+                {"n": item.available},
+            )
         items.append(item)
     return CartReview(items)

@@ -4,11 +4,11 @@ One order per request however often it arrives: a request carries a key (the API
 form's one-time token) and the same key returns the same order, while the same key with another body is a
 conflict. Stock is held before any payment is started, so a refused order is never charged.
 """
+
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -77,21 +77,29 @@ class OrderRequest:
     name: str
     phone: str
     email: str = ""
-    outlet_id: Optional[int] = None
-    address: Optional[dict] = None
+    outlet_id: int | None = None
+    address: dict | None = None
     confirm_adult: bool = False
-    user_id: Optional[int] = None
+    user_id: int | None = None
     #: The Idempotency-Key header, or the checkout form's one-time token.
-    key: Optional[str] = None
+    key: str | None = None
     #: Who places it, beyond the account (orders.hold_limits): a device, or a guest's address and cookie digest.
-    device_id: Optional[int] = None
+    device_id: int | None = None
     client_address: str = ""
     client_cookie: str = ""
 
     def fingerprint(self) -> str:
-        content = {"lines": sorted(self.lines), "fulfilment": self.fulfilment, "outlet_id": self.outlet_id,
-                   "address": self.address, "payment_method": self.payment_method, "name": self.name,
-                   "phone": self.phone, "email": self.email, "confirm_adult": self.confirm_adult}
+        content = {
+            "lines": sorted(self.lines),
+            "fulfilment": self.fulfilment,
+            "outlet_id": self.outlet_id,
+            "address": self.address,
+            "payment_method": self.payment_method,
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+            "confirm_adult": self.confirm_adult,
+        }
         return fingerprint(content)
 
 
@@ -101,8 +109,9 @@ class CheckedLine:
     qty: int
 
 
-def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, payments: PaymentMethods,
-                now: datetime, today: date) -> Order:
+def place_order(
+    session: Session, request: OrderRequest, rules: CheckoutRules, payments: PaymentMethods, now: datetime, today: date
+) -> Order:
     """The order, new or (same key, same request) the one placed before. Raises NotSellable (checked first),
     InvalidInput, InsufficientStock or IdempotencyConflict, and leaves nothing written: the caller rolls back."""
     if request.key:
@@ -112,26 +121,55 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
     lines = check_lines(session, request.lines, today)
     name, phone, email, address = check_request(request, lines, payments)
     outlet = _fulfilling_outlet(session, request, lines, address, now)
-    buyer = Buyer(user_id=request.user_id, device_id=request.device_id, phone=phone, email=email,
-                  client_address=request.client_address, client_cookie=request.client_cookie)
+    buyer = Buyer(
+        user_id=request.user_id,
+        device_id=request.device_id,
+        phone=phone,
+        email=email,
+        client_address=request.client_address,
+        client_cookie=request.client_cookie,
+    )
     check_open_orders(session, buyer, rules.limits, now)
 
     subtotal = sum(line.product.price_vnd * line.qty for line in lines)
     fee = rules.delivery_fee(address.province_code) if address else 0
-    order = Order(id=str(uuid.uuid4()), code=_new_code(session), status="pending_payment", user_id=request.user_id,
-                  idempotency_key=request.key, request_fingerprint=request.fingerprint(),
-                  fulfilment=request.fulfilment, outlet_id=outlet.id, customer_name=name, phone=phone, email=email,
-                  confirm_adult=request.confirm_adult, payment_method=request.payment_method,
-                  subtotal_vnd=subtotal, delivery_fee_vnd=fee, total_vnd=subtotal + fee,
-                  pay_by=now + rules.hold_for(request.payment_method), created_at=now, updated_at=now,
-                  device_id=request.device_id, client_address=request.client_address[:45],
-                  client_cookie=request.client_cookie[:64])
+    order = Order(
+        id=str(uuid.uuid4()),
+        code=_new_code(session),
+        status="pending_payment",
+        user_id=request.user_id,
+        idempotency_key=request.key,
+        request_fingerprint=request.fingerprint(),
+        fulfilment=request.fulfilment,
+        outlet_id=outlet.id,
+        customer_name=name,
+        phone=phone,
+        email=email,
+        confirm_adult=request.confirm_adult,
+        payment_method=request.payment_method,
+        subtotal_vnd=subtotal,
+        delivery_fee_vnd=fee,
+        total_vnd=subtotal + fee,
+        pay_by=now + rules.hold_for(request.payment_method),
+        created_at=now,
+        updated_at=now,
+        device_id=request.device_id,
+        client_address=request.client_address[:45],
+        client_cookie=request.client_cookie[:64],
+    )
     if address:
-        order.address_line, order.commune_code, order.commune_name = address.line, address.commune_code, \
-            address.commune_name
+        order.address_line, order.commune_code, order.commune_name = (
+            address.line,
+            address.commune_code,
+            address.commune_name,
+        )
         order.province_code, order.province_name = address.province_code, address.province_name
-    order.lines = [OrderLine(product_id=line.product.id, name=line.product.name,
-                             unit_price_vnd=line.product.price_vnd, qty=line.qty) for line in lines]
+    order.lines = [
+        OrderLine(
+            product_id=line.product.id, name=line.product.name, unit_price_vnd=line.product.price_vnd, qty=line.qty
+        )
+        for line in lines
+    ]
     order.events = [OrderEvent(status="pending_payment", actor_id=request.user_id, at=now)]
     if request.key:
         # Two copies of one request racing: the second stops at the key's unique index and gets the first's order.
@@ -151,9 +189,15 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
     shared = bound_by_share(session, buyer)
     if shared:
         lock_levels(session, outlet.id, product_ids)
-    reservation = reserve(session, key=f"order:{order.id}", outlet_id=outlet.id,
-                          lines=[(line.product.id, line.qty) for line in lines], now=now, expires_at=order.pay_by,
-                          actor_id=request.user_id)
+    reservation = reserve(
+        session,
+        key=f"order:{order.id}",
+        outlet_id=outlet.id,
+        lines=[(line.product.id, line.qty) for line in lines],
+        now=now,
+        expires_at=order.pay_by,
+        actor_id=request.user_id,
+    )
     order.reservation_id = reservation.id
     session.flush()
     if shared:
@@ -163,9 +207,12 @@ def place_order(session: Session, request: OrderRequest, rules: CheckoutRules, p
     return order
 
 
-def order_for_key(session: Session, key: str) -> Optional[Order]:
-    return session.scalar(select(Order).where(Order.idempotency_key == key)
-                          .options(selectinload(Order.lines), selectinload(Order.payments)))
+def order_for_key(session: Session, key: str) -> Order | None:
+    return session.scalar(
+        select(Order)
+        .where(Order.idempotency_key == key)
+        .options(selectinload(Order.lines), selectinload(Order.payments))
+    )
 
 
 def _same_request(existing: Order, request: OrderRequest) -> Order:
@@ -186,24 +233,37 @@ def check_lines(session: Session, wanted, today: date) -> list[CheckedLine]:
         raise InvalidInput(N_("Giỏ hàng trống."), code="empty_cart", field="lines")
     if len(quantities) > MAX_LINES:
         raise InvalidInput(N_("Một đơn có tối đa %(n)s sản phẩm khác nhau."), field="lines", n=MAX_LINES)
-    products = {p.id: p for p in session.scalars(
-        select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates)))}
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates))
+        )
+    }
     for product in sorted(products.values(), key=lambda p: p.id):
         answer = sellability(product.active, product.certificates, today)
         if not answer.on_sale:
-            raise NotSellable(N_("'%(name)s' hiện không được bán (chứng nhận OCOP không còn hiệu lực)."),
-                              name=product.name, product_id=product.id, reason=answer.reason)
+            raise NotSellable(
+                N_("'%(name)s' hiện không được bán (chứng nhận OCOP không còn hiệu lực)."),
+                name=product.name,
+                product_id=product.id,
+                reason=answer.reason,
+            )
     unknown = sorted(set(quantities) - set(products))
     if unknown:
         raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=unknown[0])
     for product_id in sorted(quantities):
         product = products[product_id]
         if product.group == SERVICE_GROUP:
-            raise InvalidInput(N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
-                               code="service_not_sold", field="lines", name=product.name)
+            raise InvalidInput(
+                N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
+                code="service_not_sold",
+                field="lines",
+                name=product.name,
+            )
         if quantities[product_id] > MAX_QTY_PER_LINE:
-            raise InvalidInput(N_("Mỗi sản phẩm đặt tối đa %(n)s."), code="invalid_quantity", field="lines",
-                               n=MAX_QTY_PER_LINE)
+            raise InvalidInput(
+                N_("Mỗi sản phẩm đặt tối đa %(n)s."), code="invalid_quantity", field="lines", n=MAX_QTY_PER_LINE
+            )
     return [CheckedLine(products[i], quantities[i]) for i in sorted(quantities)]
 
 
@@ -224,8 +284,9 @@ def _outlets_holding(session: Session, lines: list[CheckedLine], now: datetime) 
     return {o: sum(stock[line.product.id][o] for line in lines) for o in sorted(outlets or ())}
 
 
-def check_request(request: OrderRequest, lines: list[CheckedLine],
-                  payments: PaymentMethods) -> tuple[str, str, str, Optional[Address]]:
+def check_request(
+    request: OrderRequest, lines: list[CheckedLine], payments: PaymentMethods
+) -> tuple[str, str, str, Address | None]:
     """The buyer's name, phone, e-mail and (delivery) address as the order keeps them; every wrong input of the
     request at once (InvalidInputs), so a buyer fixes them in one go rather than one per try."""
     problems: list[InvalidInput] = []
@@ -238,11 +299,15 @@ def check_request(request: OrderRequest, lines: list[CheckedLine],
             return None
 
     if any(is_alcoholic(line.product) for line in lines) and not request.confirm_adult:
-        problems.append(InvalidInput(N_("Đơn có đồ uống có cồn: người mua cần xác nhận đã đủ 18 tuổi."),
-                                     code="adult_confirmation_required", field="confirm_adult"))
+        problems.append(
+            InvalidInput(
+                N_("Đơn có đồ uống có cồn: người mua cần xác nhận đã đủ 18 tuổi."),
+                code="adult_confirmation_required",
+                field="confirm_adult",
+            )
+        )
     if request.fulfilment not in FULFILMENTS:
-        problems.append(InvalidInput(N_("Hình thức nhận hàng phải là pickup hoặc delivery."),
-                                     field="fulfilment.type"))
+        problems.append(InvalidInput(N_("Hình thức nhận hàng phải là pickup hoặc delivery."), field="fulfilment.type"))
     address = None
     if request.fulfilment == "pickup" and not isinstance(request.outlet_id, int):
         problems.append(InvalidInput(N_("Hãy chọn cửa hàng nhận hàng."), field="fulfilment.outlet_id"))
@@ -265,16 +330,18 @@ def check_request(request: OrderRequest, lines: list[CheckedLine],
     return name, phone, email, address
 
 
-def _fulfilling_outlet(session: Session, request: OrderRequest, lines: list[CheckedLine],
-                       address: Optional[Address], now: datetime) -> Outlet:
+def _fulfilling_outlet(
+    session: Session, request: OrderRequest, lines: list[CheckedLine], address: Address | None, now: datetime
+) -> Outlet:
     holding = _outlets_holding(session, lines, now)
     if request.fulfilment == "pickup":
         outlet = session.get(Outlet, request.outlet_id)
         if outlet is None:
             raise InvalidInput(N_("Hãy chọn cửa hàng nhận hàng."), field="fulfilment.outlet_id")
         if outlet.id not in holding:
-            raise InsufficientStock(N_("%(outlet)s không còn đủ hàng cho đơn này; hãy chọn cửa hàng khác."),
-                                    outlet=outlet.name)
+            raise InsufficientStock(
+                N_("%(outlet)s không còn đủ hàng cho đơn này; hãy chọn cửa hàng khác."), outlet=outlet.name
+            )
         return outlet
     if not holding:
         raise InsufficientStock(N_("Không cửa hàng nào còn đủ hàng để giao cả đơn này."))
@@ -290,6 +357,7 @@ def _email(email: str) -> str:
     if not email:
         return ""
     from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:

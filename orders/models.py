@@ -1,4 +1,5 @@
 """Carts, orders and their payments (DESIGN §3, Orders)."""
+
 from datetime import datetime
 from typing import Optional
 
@@ -8,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 import inventory.models  # noqa: F401  (Order.reservation names inventory's Reservation)
 from core.models import Base, utcnow
 
-STATUSES = ("pending_payment", "paid", "ready_for_pickup", "shipped", "completed", "cancelled", "expired",
-            "refunded")
+STATUSES = ("pending_payment", "paid", "ready_for_pickup", "shipped", "completed", "cancelled", "expired", "refunded")
 PAYMENT_METHODS = ("stripe", "vietqr", "cash")
 FULFILMENTS = ("pickup", "delivery")
 
@@ -35,9 +35,9 @@ class Order(Base):
     #: Short code for the buyer, the VietQR transfer note and guest lookup.
     code: Mapped[str] = mapped_column(String(12), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="pending_payment", index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     #: What the buyer's request is recognised by when it comes again (Idempotency-Key, or the form's token).
-    idempotency_key: Mapped[Optional[str]] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_fingerprint: Mapped[str] = mapped_column(String(64), default="")
 
     fulfilment: Mapped[str] = mapped_column(String(10))
@@ -55,7 +55,7 @@ class Order(Base):
     confirm_adult: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Who placed it, for the limits on unpaid orders (orders.hold_limits): a device (till, kiosk), or a guest's
     #: address and device cookie (its digest).
-    device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     client_address: Mapped[str] = mapped_column(String(45), default="", index=True)
     client_cookie: Mapped[str] = mapped_column(String(64), default="", index=True)
 
@@ -65,15 +65,16 @@ class Order(Base):
     total_vnd: Mapped[int] = mapped_column(Integer)
 
     #: The stock held for it; a late payment may hold anew, so this is the latest hold.
-    reservation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reservations.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"))
     #: Unpaid past this instant, the order expires and its stock goes back on sale.
-    pay_by: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    pay_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    paid_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    lines: Mapped[list["OrderLine"]] = relationship(back_populates="order", order_by="OrderLine.id",
-                                                    cascade="all, delete-orphan")
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
     payments: Mapped[list["Payment"]] = relationship(back_populates="order", order_by="Payment.id")
     events: Mapped[list["OrderEvent"]] = relationship(back_populates="order", order_by="OrderEvent.id")
     outlet = relationship("Outlet")
@@ -121,8 +122,8 @@ class Payment(Base):
     #: The Stripe PaymentIntent a paid Checkout Session produced (refunds go through it).
     charge_reference: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    paid_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    refunded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     order: Mapped[Order] = relationship(back_populates="payments")
 
@@ -135,7 +136,7 @@ class PaymentEvent(Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     provider: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(80))
-    order_id: Mapped[Optional[str]] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"))
     outcome: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -149,7 +150,7 @@ class OrderEvent(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(String(300), default="")
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="events")

@@ -1,4 +1,5 @@
 """Order housekeeping and mail (entrypoints: they may use the Flask app's config and session)."""
+
 from celery import shared_task
 from flask import current_app
 
@@ -26,6 +27,12 @@ def send_order_mail_task(order_id: str, status: str) -> str:
         return ""
     receipt = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/don-hang/{order.id}"
     subject, body = message_for(order, status, receipt)
-    path = write_to_outbox(current_app.config["MAIL_OUTBOX"], sender=current_app.config["MAIL_SENDER"],
-                           to=order.email, subject=subject, body=body, message_key=f"order-{order.id}-{status}")
+    path = write_to_outbox(
+        current_app.config["MAIL_OUTBOX"],
+        sender=current_app.config["MAIL_SENDER"],
+        to=order.email,
+        subject=subject,
+        body=body,
+        message_key=f"order-{order.id}-{status}",
+    )
     return path.name

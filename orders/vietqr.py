@@ -7,13 +7,14 @@ Layout (../shared/data/payment_vectors.md): TLV fields of a 2-digit id, a 2-digi
 62.08 = the transfer note, 63 = CRC-16/CCITT-FALSE over everything before it including "6304", as 4 upper-case
 hex digits. The order code is the note, so a bank statement line can be matched back to its order.
 """
+
 import binascii
 import io
 import re
 
 import segno
 
-from core.errors import InvalidInput, N_, Term
+from core.errors import N_, InvalidInput, Term
 from core.text import fold
 
 NAPAS_GUID = "A000000727"
@@ -51,8 +52,16 @@ def payload(bank_bin: str, account: str, amount_vnd: int, note: str) -> str:
     amount = _checked_amount(amount_vnd)
     beneficiary = _tlv("00", bank_bin) + _tlv("01", account)
     merchant = _tlv("00", NAPAS_GUID) + _tlv("01", beneficiary) + _tlv("02", TO_ACCOUNT)
-    body = (_tlv("00", "01") + _tlv("01", DYNAMIC) + _tlv("38", merchant) + _tlv("53", VND)
-            + _tlv("54", str(amount)) + _tlv("58", COUNTRY) + _tlv("62", _tlv("08", note)) + "6304")
+    body = (
+        _tlv("00", "01")
+        + _tlv("01", DYNAMIC)
+        + _tlv("38", merchant)
+        + _tlv("53", VND)
+        + _tlv("54", str(amount))
+        + _tlv("58", COUNTRY)
+        + _tlv("62", _tlv("08", note))
+        + "6304"
+    )
     return body + crc(body)
 
 
@@ -64,11 +73,15 @@ def transfer_note(text: str) -> str:
     if not note:
         raise InvalidVietQR(N_("Nội dung chuyển khoản không được để trống."), field="vietqr.note")
     if not _NOTE.fullmatch(note):
-        raise InvalidVietQR(N_("Nội dung chuyển khoản “%(note)s” chỉ được có chữ cái, chữ số và dấu cách."),
-                            field="vietqr.note", note=note)
+        raise InvalidVietQR(
+            N_("Nội dung chuyển khoản “%(note)s” chỉ được có chữ cái, chữ số và dấu cách."),
+            field="vietqr.note",
+            note=note,
+        )
     if len(note) > NOTE_MAX:
-        raise InvalidVietQR(N_("Nội dung chuyển khoản dài quá %(max)d ký tự: “%(note)s”."),
-                            field="vietqr.note", note=note, max=NOTE_MAX)
+        raise InvalidVietQR(
+            N_("Nội dung chuyển khoản dài quá %(max)d ký tự: “%(note)s”."), field="vietqr.note", note=note, max=NOTE_MAX
+        )
     return note
 
 
@@ -86,12 +99,17 @@ def parse(text: str) -> dict:
     if not isinstance(text, str) or not text.isascii():
         raise InvalidVietQR(N_("Mã VietQR chỉ gồm ký tự ASCII."), field="vietqr.payload")
     if len(text) < 8 or text[-8:-4] != "6304":
-        raise InvalidVietQR(N_("Mã VietQR phải kết thúc bằng trường CRC (6304 và 4 chữ số hex)."),
-                            field="vietqr.payload")
+        raise InvalidVietQR(
+            N_("Mã VietQR phải kết thúc bằng trường CRC (6304 và 4 chữ số hex)."), field="vietqr.payload"
+        )
     expected, given = crc(text[:-4]), text[-4:]
     if given != expected:
-        raise InvalidVietQR(N_("Mã VietQR sai CRC: ghi %(given)s, tính ra %(expected)s."),
-                            field="vietqr.payload", given=given, expected=expected)
+        raise InvalidVietQR(
+            N_("Mã VietQR sai CRC: ghi %(given)s, tính ra %(expected)s."),
+            field="vietqr.payload",
+            given=given,
+            expected=expected,
+        )
     fields = _fields(text)
     ids = list(fields)
     if ids[0] != "00" or fields["00"] != "01":
@@ -121,9 +139,18 @@ def parse(text: str) -> dict:
     if amount is not None and not (_DIGITS.fullmatch(amount) and int(amount) > 0):
         raise _layout(N_("trường 54 (số tiền) phải là số đồng nguyên dương"))
     note = _fields(fields["62"]).get("08") if "62" in fields else None
-    return {"dynamic": initiation == DYNAMIC, "bank_bin": bank_bin, "account": account, "service": service,
-            "amount_vnd": int(amount) if amount is not None else None, "currency": fields["53"],
-            "country": fields["58"], "note": note, "crc": given, "fields": fields}
+    return {
+        "dynamic": initiation == DYNAMIC,
+        "bank_bin": bank_bin,
+        "account": account,
+        "service": service,
+        "amount_vnd": int(amount) if amount is not None else None,
+        "currency": fields["53"],
+        "country": fields["58"],
+        "note": note,
+        "crc": given,
+        "fields": fields,
+    }
 
 
 def qr_svg(text: str, scale: int = 6, title: str = "VietQR") -> str:
@@ -149,17 +176,21 @@ def _tlv(tag: str, value: str) -> str:
 def _fields(text: str) -> dict[str, str]:
     fields, at = {}, 0
     while at < len(text):
-        head = text[at:at + 4]
+        head = text[at : at + 4]
         if len(head) < 4 or not head.isdigit():
             raise _layout(N_("mỗi trường phải bắt đầu bằng mã và độ dài 2 chữ số"))
         tag, length = head[:2], int(head[2:])
-        value = text[at + 4:at + 4 + length]
+        value = text[at + 4 : at + 4 + length]
         if len(value) != length:
-            raise InvalidVietQR(N_("Mã VietQR sai cấu trúc: trường %(tag)s dài hơn phần còn lại của mã."),
-                                field="vietqr.payload", tag=tag)
+            raise InvalidVietQR(
+                N_("Mã VietQR sai cấu trúc: trường %(tag)s dài hơn phần còn lại của mã."),
+                field="vietqr.payload",
+                tag=tag,
+            )
         if tag in fields:
-            raise InvalidVietQR(N_("Mã VietQR sai cấu trúc: trường %(tag)s xuất hiện hai lần."),
-                                field="vietqr.payload", tag=tag)
+            raise InvalidVietQR(
+                N_("Mã VietQR sai cấu trúc: trường %(tag)s xuất hiện hai lần."), field="vietqr.payload", tag=tag
+            )
         fields[tag] = value
         at += 4 + length
     return fields
@@ -179,15 +210,17 @@ def _checked_bin(bank_bin) -> str:
 def _checked_account(account) -> str:
     text = str(account or "").strip()
     if not _ACCOUNT.fullmatch(text):
-        raise InvalidVietQR(N_("Số tài khoản nhận phải có từ 1 đến 19 chữ cái hoặc chữ số."),
-                            field="vietqr.account")
+        raise InvalidVietQR(N_("Số tài khoản nhận phải có từ 1 đến 19 chữ cái hoặc chữ số."), field="vietqr.account")
     return text
 
 
 def _checked_amount(amount_vnd) -> int:
     if isinstance(amount_vnd, bool) or not isinstance(amount_vnd, int):
         raise InvalidVietQR(N_("Số tiền phải là một số đồng nguyên."), field="vietqr.amount")
-    if not 0 < amount_vnd < 10 ** AMOUNT_MAX_DIGITS:
-        raise InvalidVietQR(N_("Số tiền phải lớn hơn 0 và có tối đa %(digits)d chữ số."), field="vietqr.amount",
-                            digits=AMOUNT_MAX_DIGITS)
+    if not 0 < amount_vnd < 10**AMOUNT_MAX_DIGITS:
+        raise InvalidVietQR(
+            N_("Số tiền phải lớn hơn 0 và có tối đa %(digits)d chữ số."),
+            field="vietqr.amount",
+            digits=AMOUNT_MAX_DIGITS,
+        )
     return amount_vnd

@@ -1,6 +1,8 @@
 """The one interface every search backend keeps; tests/search/test_backends.py holds each to it."""
+
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Callable, Iterable, Optional, Protocol, Sequence
+from typing import Protocol
 
 from search.documents import Document
 from search.query import SearchQuery, SearchResult
@@ -25,7 +27,6 @@ class SearchBackend(Protocol):
     def document_ids(self) -> set[int]:
         """Every product id the index holds (to compare it with the database)."""
 
-    def rebuild(self, batches: Iterable[Sequence[Document]],
-                progress: Optional[Callable[[int], None]] = None) -> int:
+    def rebuild(self, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None) -> int:
         """Replaces the whole index with these documents (readers see the old one until the new one is whole,
         where the backend can); calls `progress` with each batch's size; returns how many were indexed."""

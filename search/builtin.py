@@ -7,10 +7,11 @@ Words are matched as whole lexemes on both databases: the documents' words are a
 (core.text), so FTS5 tokenizes them as they are and PostgreSQL builds its tsvector from the word list without
 its parser (array_to_tsvector), which would split "500ml" in two.
 """
+
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable, Optional, Sequence
 
 from sqlalchemy import and_, case, cast, delete, exists, func, literal, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import TSQUERY
@@ -21,8 +22,15 @@ from sqlalchemy.orm import Session
 from search.documents import Document
 from search.fuzzy import deletions, within_one_edit
 from search.models import SearchDocument, SearchDocumentOutlet, SearchTerm, SearchTermVariant
-from search.query import (ACCENT_TIER, MIN_FUZZY_LENGTH, MIN_SUGGEST_LENGTH, NAME_TIER, SearchQuery,
-                          SearchResult, empty_facets)
+from search.query import (
+    ACCENT_TIER,
+    MIN_FUZZY_LENGTH,
+    MIN_SUGGEST_LENGTH,
+    NAME_TIER,
+    SearchQuery,
+    SearchResult,
+    empty_facets,
+)
 
 D = SearchDocument
 OUTLETS = SearchDocumentOutlet
@@ -33,8 +41,10 @@ OUTLETS = SearchDocumentOutlet
 PG_WORDS = "search_documents.words_tsv"
 PG_NAME_WORDS = "search_documents.name_tsv"
 #: The FTS5 table as the migration makes it (words arrive folded and split, so the tokenizer does nothing more).
-SQLITE_FTS_TABLE = ("CREATE VIRTUAL TABLE search_fts USING fts5(name_words, body_words, "
-                    "tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')")
+SQLITE_FTS_TABLE = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5(name_words, body_words, "
+    "tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3')"
+)
 #: Terms shorter than this are never a typo correction (a query word needs MIN_FUZZY_LENGTH letters, and a
 #: correction is at most one letter shorter).
 MIN_TERM_LENGTH = MIN_FUZZY_LENGTH - 1
@@ -97,7 +107,8 @@ class BuiltinBackend:
         ids = sorted(outlets_by_product)
         stored: dict[int, set[int]] = {i: set() for i in ids}
         for product_id, outlet_id in self.session.execute(
-                select(OUTLETS.product_id, OUTLETS.outlet_id).where(OUTLETS.product_id.in_(ids))):
+            select(OUTLETS.product_id, OUTLETS.outlet_id).where(OUTLETS.product_id.in_(ids))
+        ):
             stored[product_id].add(outlet_id)
         indexed = set(self.session.scalars(select(D.product_id).where(D.product_id.in_(ids))))
         changed = {i for i in ids if i in indexed and stored[i] != set(outlets_by_product[i])}
@@ -105,13 +116,13 @@ class BuiltinBackend:
             outlets = outlets_by_product[product_id]
             self.session.execute(delete(OUTLETS).where(OUTLETS.product_id == product_id))
             if outlets:
-                self.session.execute(OUTLETS.__table__.insert(),
-                                     [{"product_id": product_id, "outlet_id": o} for o in outlets])
+                self.session.execute(
+                    OUTLETS.__table__.insert(), [{"product_id": product_id, "outlet_id": o} for o in outlets]
+                )
             self.session.execute(update(D).where(D.product_id == product_id).values(in_stock=bool(outlets)))
         return changed
 
-    def rebuild(self, batches: Iterable[Sequence[Document]],
-                progress: Optional[Callable[[int], None]] = None) -> int:
+    def rebuild(self, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None) -> int:
         """In the caller's transaction: readers see the old index until it commits."""
         self._clear()
         terms: Counter = Counter()
@@ -139,7 +150,8 @@ class BuiltinBackend:
     def _terms_of(self, ids: list[int]) -> Counter:
         terms: Counter = Counter()
         for name_words, body_words in self.session.execute(
-                select(D.name_words, D.body_words).where(D.product_id.in_(ids))):
+            select(D.name_words, D.body_words).where(D.product_id.in_(ids))
+        ):
             terms.update(set(f"{name_words} {body_words}".split()))
         return terms
 
@@ -147,23 +159,43 @@ class BuiltinBackend:
         self.session.execute(delete(OUTLETS).where(OUTLETS.product_id.in_(ids)))
         self.session.execute(delete(D).where(D.product_id.in_(ids)))
         if self.dialect == "sqlite":
-            self.session.execute(text("DELETE FROM search_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
-                                 {"ids": "[" + ",".join(map(str, ids)) + "]"})
+            self.session.execute(
+                text("DELETE FROM search_fts WHERE rowid IN (SELECT value FROM json_each(:ids))"),
+                {"ids": "[" + ",".join(map(str, ids)) + "]"},
+            )
 
     def _insert_rows(self, documents: Sequence[Document]) -> None:
         if not documents:
             return
-        self.session.execute(D.__table__.insert(), [{
-            "product_id": d.product_id, "name": d.name, "sort_name": d.sort_name, "group_code": d.group,
-            "stars": d.stars, "price_vnd": d.price_vnd, "district": d.district, "issued_on": d.issued_on,
-            "expires_on": d.expires_on, "in_stock": bool(d.outlets), "name_words": d.name_words,
-            "body_words": d.body_words, "accented_words": d.accented_words} for d in documents])
+        self.session.execute(
+            D.__table__.insert(),
+            [
+                {
+                    "product_id": d.product_id,
+                    "name": d.name,
+                    "sort_name": d.sort_name,
+                    "group_code": d.group,
+                    "stars": d.stars,
+                    "price_vnd": d.price_vnd,
+                    "district": d.district,
+                    "issued_on": d.issued_on,
+                    "expires_on": d.expires_on,
+                    "in_stock": bool(d.outlets),
+                    "name_words": d.name_words,
+                    "body_words": d.body_words,
+                    "accented_words": d.accented_words,
+                }
+                for d in documents
+            ],
+        )
         outlets = [{"product_id": d.product_id, "outlet_id": o} for d in documents for o in d.outlets]
         if outlets:
             self.session.execute(OUTLETS.__table__.insert(), outlets)
         if self.dialect == "sqlite":
-            self.session.execute(text("INSERT INTO search_fts (rowid, name_words, body_words) VALUES (:id, :n, :b)"),
-                                 [{"id": d.product_id, "n": d.name_words, "b": d.body_words} for d in documents])
+            self.session.execute(
+                text("INSERT INTO search_fts (rowid, name_words, body_words) VALUES (:id, :n, :b)"),
+                [{"id": d.product_id, "n": d.name_words, "b": d.body_words} for d in documents],
+            )
 
     def _count_terms(self, changes: Counter) -> None:
         """Adds each change to its term's document count; new terms get their one-deletion variants."""
@@ -174,13 +206,19 @@ class BuiltinBackend:
         # In term order, so two transactions counting the same words never wait on each other in a cycle.
         rows = [{"term": term, "documents": n} for term, n in sorted(changes.items())]
         statement = insert(SearchTerm)
-        self.session.execute(statement.on_conflict_do_update(
-            index_elements=["term"], set_={"documents": SearchTerm.documents + statement.excluded.documents}), rows)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["term"], set_={"documents": SearchTerm.documents + statement.excluded.documents}
+            ),
+            rows,
+        )
         added = [term for term, n in sorted(changes.items()) if n > 0]
         variants = sorted({(variant, term) for term in added for variant in deletions(term)})
         for start in range(0, len(variants), 5000):
-            self.session.execute(insert(SearchTermVariant).on_conflict_do_nothing(),
-                                 [{"variant": v, "term": t} for v, t in variants[start:start + 5000]])
+            self.session.execute(
+                insert(SearchTermVariant).on_conflict_do_nothing(),
+                [{"variant": v, "term": t} for v, t in variants[start : start + 5000]],
+            )
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -200,8 +238,12 @@ class BuiltinBackend:
         chosen = self._choices(query)
         page_filter = [*matching, *chosen.values()]
         page = self.session.execute(
-            select(D.product_id, D.in_stock).where(*page_filter).order_by(*self._order(query, alternatives))
-            .limit(query.per_page).offset(query.offset)).all()
+            select(D.product_id, D.in_stock)
+            .where(*page_filter)
+            .order_by(*self._order(query, alternatives))
+            .limit(query.per_page)
+            .offset(query.offset)
+        ).all()
         ids = [product_id for product_id, _ in page]
         if query.with_facets:
             total, facets = self._facets(matching, chosen)
@@ -219,10 +261,12 @@ class BuiltinBackend:
         rows = self.session.execute(
             select(D.name, self._tier(alternatives, query.accented, prefix=True).label("tier"))
             .where(D.issued_on <= today, D.expires_on > today, self._matches(alternatives))
-            .order_by(literal_column("tier").desc(), D.stars.desc(), D.sort_name, D.product_id).limit(limit * 2))
+            .order_by(literal_column("tier").desc(), D.stars.desc(), D.sort_name, D.product_id)
+            .limit(limit * 2)
+        )
         return list(dict.fromkeys(name for name, _ in rows))[:limit]
 
-    def _alternatives(self, words: list[str]) -> tuple[Alternatives, Optional[str]]:
+    def _alternatives(self, words: list[str]) -> tuple[Alternatives, str | None]:
         """Each word, with the known terms one edit away when the word itself is unknown (and has
         MIN_FUZZY_LENGTH letters or more), and the query with every unknown word replaced by its most frequent
         correction, if that changes anything."""
@@ -233,17 +277,22 @@ class BuiltinBackend:
             rows = self.session.execute(
                 select(SearchTermVariant.variant, SearchTerm.term, SearchTerm.documents)
                 .join(SearchTerm, SearchTerm.term == SearchTermVariant.term)
-                .where(SearchTermVariant.variant.in_(sorted(variants)), SearchTerm.documents > 0))
+                .where(SearchTermVariant.variant.in_(sorted(variants)), SearchTerm.documents > 0)
+            )
             for variant, term, documents in rows:
                 for word in variants[variant]:
                     if within_one_edit(word, term):
                         found[word][term] = documents
         # A word the index knows is taken as meant; only an unknown one is read as a typo of its neighbours.
-        alternatives = [[Term(w)] + ([Term(t) for t in sorted(found[w])] if w in found and w not in found[w] else [])
-                        for w in words]
-        corrected = [w if w not in found or w in found[w] or not found[w]
-                     else max(found[w], key=lambda t: (found[w][t], -len(t), [-ord(c) for c in t]))
-                     for w in words]
+        alternatives = [
+            [Term(w)] + ([Term(t) for t in sorted(found[w])] if w in found and w not in found[w] else []) for w in words
+        ]
+        corrected = [
+            w
+            if w not in found or w in found[w] or not found[w]
+            else max(found[w], key=lambda t: (found[w][t], -len(t), [-ord(c) for c in t]))
+            for w in words
+        ]
         return alternatives, (" ".join(corrected) if corrected != words else None)
 
     def _matches(self, alternatives: Alternatives, name_only: bool = False):
@@ -251,13 +300,18 @@ class BuiltinBackend:
         if self.dialect == "sqlite":
             expression = " AND ".join(
                 "(" + " OR ".join(f'"{t.word}"' + ("*" if t.prefix else "") for t in terms) + ")"
-                for terms in alternatives)
+                for terms in alternatives
+            )
             expression = f"{{{'name_words' if name_only else 'name_words body_words'}}} : ({expression})"
-            hits = select(literal_column("rowid")).select_from(text("search_fts")).where(
-                literal_column("search_fts").op("MATCH")(literal(expression)))
+            hits = (
+                select(literal_column("rowid"))
+                .select_from(text("search_fts"))
+                .where(literal_column("search_fts").op("MATCH")(literal(expression)))
+            )
             return D.product_id.in_(hits)
         expression = " & ".join(
-            "(" + " | ".join(f"'{t.word}'" + (":*" if t.prefix else "") for t in terms) + ")" for terms in alternatives)
+            "(" + " | ".join(f"'{t.word}'" + (":*" if t.prefix else "") for t in terms) + ")" for terms in alternatives
+        )
         words = PG_NAME_WORDS if name_only else PG_WORDS
         return literal_column(words).op("@@")(cast(literal(expression), TSQUERY))
 
@@ -266,8 +320,12 @@ class BuiltinBackend:
         tier = case((self._matches(alternatives, name_only=True), NAME_TIER), else_=0)
         if accented:
             padded = literal(" ") + D.accented_words + literal(" ")
-            accents = and_(*(padded.like(f"% {word}{'%' if prefix and i == len(accented) - 1 else ' %'}")
-                             for i, word in enumerate(accented)))
+            accents = and_(
+                *(
+                    padded.like(f"% {word}{'%' if prefix and i == len(accented) - 1 else ' %'}")
+                    for i, word in enumerate(accented)
+                )
+            )
             tier = tier + case((accents, ACCENT_TIER), else_=0)
         return tier
 
@@ -292,8 +350,11 @@ class BuiltinBackend:
         if query.districts:
             chosen["district"] = D.district.in_(query.districts)
         if query.in_stock:
-            chosen["outlet"] = D.in_stock.is_(True) if query.outlet_id is None else exists().where(
-                OUTLETS.product_id == D.product_id, OUTLETS.outlet_id == query.outlet_id)
+            chosen["outlet"] = (
+                D.in_stock.is_(True)
+                if query.outlet_id is None
+                else exists().where(OUTLETS.product_id == D.product_id, OUTLETS.outlet_id == query.outlet_id)
+            )
         return chosen
 
     def _facets(self, matching: list, chosen: dict) -> tuple[int, dict[str, dict[str, int]]]:
@@ -304,8 +365,10 @@ class BuiltinBackend:
             where = [*matching, *(c for name, c in chosen.items() if name != skip)]
             counts: dict[str, dict[str, int]] = {"group": {}, "stars": {}, "district": {}}
             for group, stars, district, n in self.session.execute(
-                    select(D.group_code, D.stars, D.district, func.count())
-                    .where(*where).group_by(D.group_code, D.stars, D.district)):
+                select(D.group_code, D.stars, D.district, func.count())
+                .where(*where)
+                .group_by(D.group_code, D.stars, D.district)
+            ):
                 for facet, key in (("group", group), ("stars", stars), ("district", district)):
                     if key is not None:
                         counts[facet][str(key)] = counts[facet].get(str(key), 0) + n
@@ -313,10 +376,19 @@ class BuiltinBackend:
 
         everything = grouped("")
         total = sum(everything["group"].values())
-        facets = {name: (grouped(name)[name] if name in chosen else everything[name])
-                  for name in ("group", "stars", "district")}
+        facets = {
+            name: (grouped(name)[name] if name in chosen else everything[name])
+            for name in ("group", "stars", "district")
+        }
         where = [*matching, *(c for name, c in chosen.items() if name != "outlet")]
-        facets["outlet"] = {str(outlet): n for outlet, n in self.session.execute(
-            select(OUTLETS.outlet_id, func.count()).join(D, D.product_id == OUTLETS.product_id)
-            .where(*where).group_by(OUTLETS.outlet_id).order_by(OUTLETS.outlet_id))}
+        facets["outlet"] = {
+            str(outlet): n
+            for outlet, n in self.session.execute(
+                select(OUTLETS.outlet_id, func.count())
+                .join(D, D.product_id == OUTLETS.product_id)
+                .where(*where)
+                .group_by(OUTLETS.outlet_id)
+                .order_by(OUTLETS.outlet_id)
+            )
+        }
         return total, {name: dict(sorted(counts.items())) for name, counts in facets.items()}

@@ -4,11 +4,12 @@ Only products that may be on sale on some day have one (an active listing whose 
 and not revoked). The certificate's dates travel with the document and every backend compares them with the
 day at query time, so a certificate that runs out leaves the shop with no index change at all.
 """
+
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
 from datetime import date, datetime
-from typing import Iterable, Iterator, Optional
+from functools import cached_property, lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -30,7 +31,7 @@ class Document:
     stars: int
     price_vnd: int
     #: Slug of the former district of origin (the `district` facet key), if known.
-    district: Optional[str]
+    district: str | None
     issued_on: date
     expires_on: date
     #: Outlets where some of it is available.
@@ -66,10 +67,15 @@ _accented = lru_cache(maxsize=65536)(accented_words)
 def indexable_products():
     """A select of products that may be on sale on some day: an active listing whose current certificate is 3–5★
     and not revoked. Whether that day is today the backends decide at query time, from the document's dates."""
-    return (select(Product)
-            .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
-            .where(Product.active.is_(True), CurrentCertificate.revoked_at.is_(None),
-                   CurrentCertificate.stars.in_(sorted(SELLABLE_STARS))))
+    return (
+        select(Product)
+        .join(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id)
+        .where(
+            Product.active.is_(True),
+            CurrentCertificate.revoked_at.is_(None),
+            CurrentCertificate.stars.in_(sorted(SELLABLE_STARS)),
+        )
+    )
 
 
 def _place_names(session: Session) -> dict[int, list[str]]:
@@ -82,15 +88,19 @@ def _place_names(session: Session) -> dict[int, list[str]]:
     return {area.id: list(dict.fromkeys(labels[area.slug])) for area in areas}
 
 
-def build_documents(session: Session, product_ids: Optional[Iterable[int]], now: datetime,
-                    batch_size: int = 1000) -> Iterator[list[Document]]:
+def build_documents(
+    session: Session, product_ids: Iterable[int] | None, now: datetime, batch_size: int = 1000
+) -> Iterator[list[Document]]:
     """Documents of the indexable products among `product_ids` (every one when None), a batch at a time; `now`
     decides which lots are still fresh enough to count as available."""
     places = _place_names(session)
-    query = (indexable_products()
-             .options(joinedload(Product.producer), joinedload(Product.origin_district),
-                      joinedload(Product.current_certificate))
-             .order_by(Product.id))
+    query = (
+        indexable_products()
+        .options(
+            joinedload(Product.producer), joinedload(Product.origin_district), joinedload(Product.current_certificate)
+        )
+        .order_by(Product.id)
+    )
     wanted = None if product_ids is None else sorted(set(product_ids))
     last = 0
     while True:
@@ -109,12 +119,24 @@ def build_documents(session: Session, product_ids: Optional[Iterable[int]], now:
 
 def _document(product: Product, places: dict[int, list[str]], stock: dict[int, int]) -> Document:
     certificate = product.current_certificate
-    body = [product.producer.name, GROUPS.get(product.group, ""), product.subgroup, product.origin_commune,
-            *places.get(product.origin_district_id, []), product.description]
+    body = [
+        product.producer.name,
+        GROUPS.get(product.group, ""),
+        product.subgroup,
+        product.origin_commune,
+        *places.get(product.origin_district_id, []),
+        product.description,
+    ]
     return Document(
-        product_id=product.id, name=product.name, group=product.group, stars=certificate.stars,
+        product_id=product.id,
+        name=product.name,
+        group=product.group,
+        stars=certificate.stars,
         price_vnd=product.price_vnd,
         district=product.origin_district.slug if product.origin_district else None,
-        issued_on=certificate.issued_on, expires_on=certificate.expires_on,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
         outlets=tuple(sorted(outlet for outlet, available in stock.items() if available > 0)),
-        name_text=product.name, body_parts=tuple(part for part in body if part))
+        name_text=product.name,
+        body_parts=tuple(part for part in body if part),
+    )

@@ -8,9 +8,10 @@ the commit the outbox is handed to a worker (search.tasks); a worker that dies l
 Stock movements only matter to search when a product starts or stops being available somewhere: the outlets
 are compared and only a change reaches the cluster.
 """
+
 import weakref
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Optional
 
 from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ _CONTENT, _STOCK, _FOR_CLUSTER = "search.content", "search.stock", "search.for_c
 KEEP_SENT = timedelta(days=1)
 
 
-def mirror_to_cluster(engine: Engine, on_commit: Optional[Callable[[set[int]], None]]) -> None:
+def mirror_to_cluster(engine: Engine, on_commit: Callable[[set[int]], None] | None) -> None:
     """Write outbox rows on `engine` and call `on_commit` with their product ids after each commit (None: stop)."""
     if on_commit is None:
         _cluster_listeners.pop(engine, None)
@@ -70,8 +71,9 @@ def send_to_cluster(session: Session, cluster: SearchBackend, product_ids: Itera
     ids = sorted(set(product_ids))
     if not ids:
         return 0
-    rows = list(session.scalars(select(SearchOutbox.id).where(SearchOutbox.product_id.in_(ids),
-                                                              SearchOutbox.sent_at.is_(None))))
+    rows = list(
+        session.scalars(select(SearchOutbox.id).where(SearchOutbox.product_id.in_(ids), SearchOutbox.sent_at.is_(None)))
+    )
     indexed: set[int] = set()
     for documents in build_documents(session, ids, now):
         cluster.index(documents)
@@ -87,8 +89,15 @@ def sweep(session: Session, cluster: SearchBackend, now: datetime, batch: int = 
     sent over KEEP_SENT ago; returns how many products it sent."""
     sent = 0
     while True:
-        ids = list(session.scalars(select(SearchOutbox.product_id).where(SearchOutbox.sent_at.is_(None))
-                                   .distinct().order_by(SearchOutbox.product_id).limit(batch)))
+        ids = list(
+            session.scalars(
+                select(SearchOutbox.product_id)
+                .where(SearchOutbox.sent_at.is_(None))
+                .distinct()
+                .order_by(SearchOutbox.product_id)
+                .limit(batch)
+            )
+        )
         if not ids:
             break
         sent += send_to_cluster(session, cluster, ids, now)
@@ -98,8 +107,9 @@ def sweep(session: Session, cluster: SearchBackend, now: datetime, batch: int = 
     return sent
 
 
-def reindex(session: Session, cluster: Optional[SearchBackend], now: datetime,
-            progress: Optional[Callable[[int], None]] = None) -> int:
+def reindex(
+    session: Session, cluster: SearchBackend | None, now: datetime, progress: Callable[[int], None] | None = None
+) -> int:
     """Rebuilds the built-in index (in the caller's transaction) and the cluster's (a new index swapped in
     behind its alias) from the database; `progress` hears of each batch, for each index built."""
     batches = list(build_documents(session, None, now))
@@ -108,8 +118,7 @@ def reindex(session: Session, cluster: Optional[SearchBackend], now: datetime,
         started = utcnow()
         cluster.rebuild(batches, progress)
         # Changes sent while the new index was built went to the old one: send them again to the new one.
-        changed = session.scalars(select(SearchOutbox.product_id).where(SearchOutbox.created_at >= started)
-                                  .distinct())
+        changed = session.scalars(select(SearchOutbox.product_id).where(SearchOutbox.created_at >= started).distinct())
         send_to_cluster(session, cluster, changed, utcnow())
     return count
 
@@ -128,8 +137,11 @@ def _note_changes(session: Session, flush_context) -> None:
             content.add(changed.product_id)
         elif isinstance(changed, Producer):
             # Core, not the ORM: a query here must not flush the session that is flushing.
-            content.update(session.connection().scalars(
-                select(Product.__table__.c.id).where(Product.__table__.c.producer_id == changed.id)))
+            content.update(
+                session.connection().scalars(
+                    select(Product.__table__.c.id).where(Product.__table__.c.producer_id == changed.id)
+                )
+            )
         elif isinstance(changed, StockMovement):
             stock.add(changed.product_id)
 

@@ -3,8 +3,8 @@
 Besides these tables, the FTS5 table `search_fts` (SQLite) and a GIN index over the words (PostgreSQL) are
 created by the migration, per database (search.builtin knows both).
 """
+
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,12 +18,30 @@ class SearchDocument(Base):
     __tablename__ = "search_documents"
     __table_args__ = (
         # Facet counts read only this index, in the order they group by, never the rows' long word lists.
-        Index("ix_search_documents_facets", "group_code", "stars", "district", "issued_on", "expires_on",
-              "price_vnd", "in_stock"),
+        Index(
+            "ix_search_documents_facets",
+            "group_code",
+            "stars",
+            "district",
+            "issued_on",
+            "expires_on",
+            "price_vnd",
+            "in_stock",
+        ),
         # Browsing (5★ first, then by name) walks this and stops at the end of the page; it carries every filter
         # column, so neither a filtered walk nor a count by stars ever reads the rows' long word lists.
-        Index("ix_search_documents_by_stars", text("stars DESC"), "sort_name", "product_id", "in_stock",
-              "issued_on", "expires_on", "group_code", "district", "price_vnd"),
+        Index(
+            "ix_search_documents_by_stars",
+            text("stars DESC"),
+            "sort_name",
+            "product_id",
+            "in_stock",
+            "issued_on",
+            "expires_on",
+            "group_code",
+            "district",
+            "price_vnd",
+        ),
     )
 
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -32,7 +50,7 @@ class SearchDocument(Base):
     group_code: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
     price_vnd: Mapped[int] = mapped_column(Integer)
-    district: Mapped[Optional[str]] = mapped_column(String(120))
+    district: Mapped[str | None] = mapped_column(String(120))
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
     in_stock: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -80,4 +98,4 @@ class SearchOutbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -11,16 +11,25 @@ neighbours, as the built-in backend does. The term suggester (suggest_mode "miss
 unknown and what their neighbours are; it rides along with the search, and only when it finds a correction is
 the search run again with the corrections (a query without typos costs one request).
 """
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from uuid import uuid4
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from search.query import (ACCENT_TIER, MIN_FUZZY_LENGTH, MIN_SUGGEST_LENGTH, NAME_TIER, SearchQuery,
-                          SearchResult, empty_facets)
+from search.query import (
+    ACCENT_TIER,
+    MIN_FUZZY_LENGTH,
+    MIN_SUGGEST_LENGTH,
+    NAME_TIER,
+    SearchQuery,
+    SearchResult,
+    empty_facets,
+)
 
 if TYPE_CHECKING:  # the documents module needs the ORM; the client alone (/health) must not
     from search.documents import Document
@@ -68,23 +77,39 @@ def client_for(search_url: str, timeout: float = 5.0) -> OpenSearch:
     parts = urlsplit(search_url)
     if parts.scheme not in ("opensearch", "http", "https") or not parts.hostname:
         raise ValueError(f"SEARCH_URL must look like opensearch://host:9200, not {search_url!r}")
-    return OpenSearch(hosts=[{"host": parts.hostname, "port": parts.port or 9200}],
-                      use_ssl=parts.scheme == "https", timeout=timeout, max_retries=0, retry_on_timeout=False)
+    return OpenSearch(
+        hosts=[{"host": parts.hostname, "port": parts.port or 9200}],
+        use_ssl=parts.scheme == "https",
+        timeout=timeout,
+        max_retries=0,
+        retry_on_timeout=False,
+    )
 
 
 def index_settings(mappings: dict) -> dict:
     """Body for indices.create: a single node keeps no replicas."""
-    return {"settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0},
-                         "analysis": VIETNAMESE_ANALYSIS},
-            "mappings": mappings}
+    return {
+        "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}, "analysis": VIETNAMESE_ANALYSIS},
+        "mappings": mappings,
+    }
 
 
 def _source(document: "Document") -> dict:
-    return {"product_id": document.product_id, "name": document.name, "sort_name": document.sort_name,
-            "name_words": document.name_words, "body_words": document.body_words,
-            "accented_words": document.accented_words, "group": document.group, "stars": document.stars,
-            "price_vnd": document.price_vnd, "district": document.district, "outlets": list(document.outlets),
-            "issued_on": document.issued_on.isoformat(), "expires_on": document.expires_on.isoformat()}
+    return {
+        "product_id": document.product_id,
+        "name": document.name,
+        "sort_name": document.sort_name,
+        "name_words": document.name_words,
+        "body_words": document.body_words,
+        "accented_words": document.accented_words,
+        "group": document.group,
+        "stars": document.stars,
+        "price_vnd": document.price_vnd,
+        "district": document.district,
+        "outlets": list(document.outlets),
+        "issued_on": document.issued_on.isoformat(),
+        "expires_on": document.expires_on.isoformat(),
+    }
 
 
 def _all_of(field: str, words: Iterable[str], prefix_last: bool = False) -> dict:
@@ -115,8 +140,9 @@ class OpenSearchBackend:
     def index(self, documents: Sequence["Document"]) -> None:
         if not documents:
             return
-        actions = [{"_op_type": "index", "_index": self.alias, "_id": d.product_id, "_source": _source(d)}
-                   for d in documents]
+        actions = [
+            {"_op_type": "index", "_index": self.alias, "_id": d.product_id, "_source": _source(d)} for d in documents
+        ]
         try:
             self._write(actions)
         except helpers.BulkIndexError as error:
@@ -131,10 +157,9 @@ class OpenSearchBackend:
             # 404: the document, or the whole index, is not there; either way it is gone.
             self._write([{"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids], ignore_status=(404,))
 
-    def rebuild(self, batches: Iterable[Sequence["Document"]],
-                progress: Optional[Callable[[int], None]] = None) -> int:
+    def rebuild(self, batches: Iterable[Sequence["Document"]], progress: Callable[[int], None] | None = None) -> int:
         """Fills a new index (no refreshes while it fills), then points the alias at it and drops the old one."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         new_index = f"{self.alias}-{stamp}-{uuid4().hex[:6]}"
         body = index_settings(PRODUCT_MAPPINGS)
         body["settings"]["index"]["refresh_interval"] = "-1"
@@ -143,17 +168,26 @@ class OpenSearchBackend:
         try:
             for documents in batches:
                 if documents:
-                    helpers.bulk(self.client, ({"_index": new_index, "_id": d.product_id, "_source": _source(d)}
-                                               for d in documents), chunk_size=1000, max_retries=0)
+                    helpers.bulk(
+                        self.client,
+                        ({"_index": new_index, "_id": d.product_id, "_source": _source(d)} for d in documents),
+                        chunk_size=1000,
+                        max_retries=0,
+                    )
                 count += len(documents)
                 if progress:
                     progress(len(documents))
             self.client.indices.put_settings(index=new_index, body={"index": {"refresh_interval": None}})
             self.client.indices.refresh(index=new_index)
             old_indices = self._indices_behind_alias()
-            self.client.indices.update_aliases(body={"actions": [
-                *({"remove": {"index": old, "alias": self.alias}} for old in old_indices),
-                {"add": {"index": new_index, "alias": self.alias}}]})
+            self.client.indices.update_aliases(
+                body={
+                    "actions": [
+                        *({"remove": {"index": old, "alias": self.alias}} for old in old_indices),
+                        {"add": {"index": new_index, "alias": self.alias}},
+                    ]
+                }
+            )
         except BaseException:
             self.client.indices.delete(index=new_index, ignore=[404])
             raise
@@ -169,8 +203,12 @@ class OpenSearchBackend:
     def document_ids(self) -> set[int]:
         if not self._indices_behind_alias():
             return set()
-        return {int(hit["_id"]) for hit in helpers.scan(
-            self.client, index=self.alias, query={"_source": False, "sort": ["_doc"]}, size=5000)}
+        return {
+            int(hit["_id"])
+            for hit in helpers.scan(
+                self.client, index=self.alias, query={"_source": False, "sort": ["_doc"]}, size=5000
+            )
+        }
 
     def _write(self, actions: list[dict], ignore_status: tuple = ()) -> None:
         # require_alias: a write before any index exists must fail, not auto-create an index without mappings.
@@ -183,8 +221,9 @@ class OpenSearchBackend:
         racing to create it end with one index rather than an alias over two."""
         first = f"{self.alias}-first"
         try:
-            self.client.indices.create(index=first, body={**index_settings(PRODUCT_MAPPINGS),
-                                                          "aliases": {self.alias: {}}})
+            self.client.indices.create(
+                index=first, body={**index_settings(PRODUCT_MAPPINGS), "aliases": {self.alias: {}}}
+            )
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
@@ -206,9 +245,20 @@ class OpenSearchBackend:
         fuzzy = sorted({w for w in words if len(w) >= MIN_FUZZY_LENGTH})
         body = self._search_body(query, today, {})
         if fuzzy:
-            body["suggest"] = {"text": " ".join(fuzzy), "typos": {"term": {
-                "field": "words", "suggest_mode": "missing", "max_edits": 1, "prefix_length": 0,
-                "min_word_length": MIN_FUZZY_LENGTH, "size": MAX_CORRECTIONS, "max_inspections": 5}}}
+            body["suggest"] = {
+                "text": " ".join(fuzzy),
+                "typos": {
+                    "term": {
+                        "field": "words",
+                        "suggest_mode": "missing",
+                        "max_edits": 1,
+                        "prefix_length": 0,
+                        "min_word_length": MIN_FUZZY_LENGTH,
+                        "size": MAX_CORRECTIONS,
+                        "max_inspections": 5,
+                    }
+                },
+            }
         response = self.client.search(index=self.alias, body=body)
         corrections = _corrections(response.get("suggest", {}).get("typos", []))
         did_you_mean = None
@@ -220,9 +270,13 @@ class OpenSearchBackend:
         ids = [int(hit["_id"]) for hit in hits]
         if query.with_facets:
             facets = _facets(response["aggregations"])
-        return SearchResult(ids=ids, total=response["hits"]["total"]["value"], facets=facets,
-                            in_stock={int(hit["_id"]) for hit in hits if hit["_source"].get("outlets")},
-                            did_you_mean=did_you_mean)
+        return SearchResult(
+            ids=ids,
+            total=response["hits"]["total"]["value"],
+            facets=facets,
+            in_stock={int(hit["_id"]) for hit in hits if hit["_source"].get("outlets")},
+            did_you_mean=did_you_mean,
+        )
 
     def suggest(self, q: str, today: date, limit: int = 8) -> list[str]:
         query = SearchQuery(q=q)
@@ -232,47 +286,79 @@ class OpenSearchBackend:
         should = [_tier(_all_of("name_words", words, prefix_last=True), NAME_TIER)]
         if query.accented:
             should.append(_tier(_all_of("accented_words", query.accented, prefix_last=True), ACCENT_TIER))
-        body = {"size": limit, "_source": ["name"], "track_total_hits": False,
-                "query": {"bool": {"filter": [*_valid_on(today), _all_of("words", words, prefix_last=True)],
-                                   "should": should}},
-                "sort": ["_score", {"stars": "desc"}, {"sort_name": "asc"}, {"product_id": "asc"}],
-                # One suggestion per name: two producers may sell the same name.
-                "collapse": {"field": "name"}}
+        body = {
+            "size": limit,
+            "_source": ["name"],
+            "track_total_hits": False,
+            "query": {
+                "bool": {"filter": [*_valid_on(today), _all_of("words", words, prefix_last=True)], "should": should}
+            },
+            "sort": ["_score", {"stars": "desc"}, {"sort_name": "asc"}, {"product_id": "asc"}],
+            # One suggestion per name: two producers may sell the same name.
+            "collapse": {"field": "name"},
+        }
         hits = self.client.search(index=self.alias, body=body)["hits"]["hits"]
         return list(dict.fromkeys(hit["_source"]["name"] for hit in hits))[:limit]
 
     def _search_body(self, query: SearchQuery, today: date, corrections: dict[str, dict[str, int]]) -> dict:
         words = query.words
-        matching = [*_valid_on(today), *({"terms": {"words": [word, *sorted(corrections.get(word, ()))]}}
-                                         for word in words)]
+        matching = [
+            *_valid_on(today),
+            *({"terms": {"words": [word, *sorted(corrections.get(word, ()))]}} for word in words),
+        ]
         if query.min_price is not None or query.max_price is not None:
-            matching.append({"range": {"price_vnd": {key: value for key, value in
-                                                     (("gte", query.min_price), ("lte", query.max_price))
-                                                     if value is not None}}})
+            matching.append(
+                {
+                    "range": {
+                        "price_vnd": {
+                            key: value
+                            for key, value in (("gte", query.min_price), ("lte", query.max_price))
+                            if value is not None
+                        }
+                    }
+                }
+            )
         should = []
         if words:
             # A corrected word matches the name through its corrections, as it matches the document.
-            should.append(_tier({"bool": {"filter": [
-                {"terms": {"name_words": [word, *sorted(corrections.get(word, ()))]}} for word in words]}},
-                NAME_TIER))
+            should.append(
+                _tier(
+                    {
+                        "bool": {
+                            "filter": [
+                                {"terms": {"name_words": [word, *sorted(corrections.get(word, ()))]}} for word in words
+                            ]
+                        }
+                    },
+                    NAME_TIER,
+                )
+            )
             if query.accented:
                 should.append(_tier(_all_of("accented_words", query.accented), ACCENT_TIER))
         chosen = _choices(query)
-        body = {"from": query.offset, "size": query.per_page, "_source": ["outlets"], "track_total_hits": True,
-                "query": {"bool": {"filter": matching, "should": should}},
-                "sort": _order(query)}
+        body = {
+            "from": query.offset,
+            "size": query.per_page,
+            "_source": ["outlets"],
+            "track_total_hits": True,
+            "query": {"bool": {"filter": matching, "should": should}},
+            "sort": _order(query),
+        }
         if chosen:
             body["post_filter"] = {"bool": {"filter": list(chosen.values())}}
         if query.with_facets:
-            body["aggs"] = {name: {"filter": {"bool": {"filter": [c for other, c in chosen.items() if other != name]}},
-                                   "aggs": {"keys": {"terms": {"field": _FACET_FIELDS[name], "size": FACET_SIZE}}}}
-                            for name in _FACET_FIELDS}
+            body["aggs"] = {
+                name: {
+                    "filter": {"bool": {"filter": [c for other, c in chosen.items() if other != name]}},
+                    "aggs": {"keys": {"terms": {"field": _FACET_FIELDS[name], "size": FACET_SIZE}}},
+                }
+                for name in _FACET_FIELDS
+            }
         return body
 
 
 def _valid_on(today: date) -> list[dict]:
-    return [{"range": {"issued_on": {"lte": today.isoformat()}}},
-            {"range": {"expires_on": {"gt": today.isoformat()}}}]
+    return [{"range": {"issued_on": {"lte": today.isoformat()}}}, {"range": {"expires_on": {"gt": today.isoformat()}}}]
 
 
 def _choices(query: SearchQuery) -> dict[str, dict]:
@@ -285,8 +371,9 @@ def _choices(query: SearchQuery) -> dict[str, dict]:
     if query.districts:
         chosen["district"] = {"terms": {"district": list(query.districts)}}
     if query.in_stock:
-        chosen["outlet"] = ({"exists": {"field": "outlets"}} if query.outlet_id is None
-                            else {"term": {"outlets": query.outlet_id}})
+        chosen["outlet"] = (
+            {"exists": {"field": "outlets"}} if query.outlet_id is None else {"term": {"outlets": query.outlet_id}}
+        )
     return chosen
 
 
@@ -294,15 +381,21 @@ def _order(query: SearchQuery) -> list:
     by_name = [{"sort_name": "asc"}, {"product_id": "asc"}]
     if query.sort == "relevance" and query.words:
         return ["_score", {"stars": "desc"}, *by_name]
-    first = {"price_asc": {"price_vnd": "asc"}, "price_desc": {"price_vnd": "desc"},
-             "newest": {"issued_on": "desc"}}.get(query.sort, {"stars": "desc"})
+    first = {
+        "price_asc": {"price_vnd": "asc"},
+        "price_desc": {"price_vnd": "desc"},
+        "newest": {"issued_on": "desc"},
+    }.get(query.sort, {"stars": "desc"})
     return [first, *by_name]
 
 
 def _corrections(suggestions: list[dict]) -> dict[str, dict[str, int]]:
     """{unknown word: {correction: documents holding it}} from the term suggester's answer."""
-    return {entry["text"]: {option["text"]: option["freq"] for option in entry["options"]}
-            for entry in suggestions if entry["options"]}
+    return {
+        entry["text"]: {option["text"]: option["freq"] for option in entry["options"]}
+        for entry in suggestions
+        if entry["options"]
+    }
 
 
 def _most_held(found: dict[str, int]) -> str:
@@ -311,9 +404,12 @@ def _most_held(found: dict[str, int]) -> str:
 
 
 def _facets(aggregations: dict) -> dict[str, dict[str, int]]:
-    return {name: dict(sorted((str(bucket["key"]), bucket["doc_count"])
-                              for bucket in aggregations[name]["keys"]["buckets"]))
-            for name in _FACET_FIELDS}
+    return {
+        name: dict(
+            sorted((str(bucket["key"]), bucket["doc_count"]) for bucket in aggregations[name]["keys"]["buckets"])
+        )
+        for name in _FACET_FIELDS
+    }
 
 
 def _alias_missing(item: dict) -> bool:

@@ -12,8 +12,8 @@ ACCENT_TIER when the query has accents and every word matches with the accents a
 the name, then the id. (Typo matches need no tier of their own: a word is corrected only when no product holds
 it, so the products of one query either all match as typed or all through a correction.)
 """
+
 from dataclasses import dataclass, field
-from typing import Optional
 
 from core.text import accented_words, fold_words
 
@@ -32,10 +32,10 @@ class SearchQuery:
     stars: tuple[int, ...] = ()
     districts: tuple[str, ...] = ()
     #: With in_stock: available at this outlet; alone it filters nothing.
-    outlet_id: Optional[int] = None
+    outlet_id: int | None = None
     in_stock: bool = False
-    min_price: Optional[int] = None
-    max_price: Optional[int] = None
+    min_price: int | None = None
+    max_price: int | None = None
     sort: str = "relevance"
     page: int = 1
     per_page: int = 24
@@ -73,7 +73,7 @@ class SearchResult:
     #: Ids (of this page) that some outlet has available, as the index knows it.
     in_stock: set[int] = field(default_factory=set)
     #: The query with its unknown words replaced by the closest known ones (folded), when there are such.
-    did_you_mean: Optional[str] = None
+    did_you_mean: str | None = None
 
 
 def empty_facets() -> dict[str, dict[str, int]]:

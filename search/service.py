@@ -3,12 +3,12 @@
 The built-in index is always current (search.indexing), so when the cluster is away the shopper still gets
 results, only without the cluster's speed at scale; the switch is logged once and shown on /health.
 """
+
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Optional
 
 from opensearchpy.exceptions import OpenSearchException
 from sqlalchemy.orm import Session
@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class Search:
     #: None: the built-in index answers everything.
-    cluster: Optional[SearchBackend] = None
+    cluster: SearchBackend | None = None
     #: After a failure, how long the cluster is left alone before it is tried again.
     retry_after: float = 15.0
-    _down_since: Optional[float] = None
+    _down_since: float | None = None
     _retry_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -55,8 +55,7 @@ class Search:
                 with self._lock:
                     # Only a question asked after the failure shows the cluster is back, not one already in flight.
                     if self._down_since is not None and asked_at > self._down_since:
-                        log.warning("search cluster answering again after %.0f s",
-                                    time.monotonic() - self._down_since)
+                        log.warning("search cluster answering again after %.0f s", time.monotonic() - self._down_since)
                         self._down_since = None
                 return answer
         return question(BuiltinBackend(session))

@@ -1,5 +1,6 @@
 """Cluster indexing (entrypoints: they may use the Flask app's config and session). The built-in index needs
 none of this: it is kept in the transaction of each change (search.indexing)."""
+
 from celery import shared_task
 
 from core.db import db

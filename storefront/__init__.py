@@ -1,4 +1,5 @@
 """The Flask application: web shop, staff and admin pages, and the JSON API v1."""
+
 from pathlib import Path
 
 import flask_babel
@@ -17,8 +18,8 @@ from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
 from storefront.labels import init_labels
 from storefront.ordering import init_ordering
-from storefront.search_service import init_search
 from storefront.proxies import TrustedProxies
+from storefront.search_service import init_search
 from storefront.security import init_security
 from storefront.unit_of_work import UnitOfWorkFlask
 
@@ -35,9 +36,16 @@ def select_locale() -> str:
 
 
 def create_app(config: dict | None = None) -> UnitOfWorkFlask:
-    app = UnitOfWorkFlask(__name__, title="OCOP Mart API", version="1.0.0",
-                   spec_path="/api/v1/openapi.json", docs_path=None, json_errors=False,
-                   template_folder=str(ROOT / "templates"), instance_path=str(ROOT / "instance"))
+    app = UnitOfWorkFlask(
+        __name__,
+        title="OCOP Mart API",
+        version="1.0.0",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,
+        json_errors=False,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
@@ -54,8 +62,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(ROOT / "translations"))
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     celery_init_app(app)
     init_search(app)
     init_ordering(app)
@@ -82,6 +89,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     _register_blueprints(app)
 
     from storefront.cli import register_cli
+
     register_cli(app)
     return app
 

@@ -1,4 +1,5 @@
 """Celery wired the Flask way: tasks run inside an app context; eager when no broker is configured."""
+
 import logging
 
 from celery import Celery, Task

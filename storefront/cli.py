@@ -2,10 +2,12 @@
 
 A thin caller: each package owns its seed loader; this command orders them, prints what they did and commits once.
 """
+
 import time
 from collections import Counter
 
 import click
+from sqlalchemy import func, select
 from tqdm import tqdm
 
 from accounts import seeding as accounts_seeding
@@ -17,11 +19,10 @@ from inventory.ledger import drift
 from inventory.reservations import release_expired
 from orders.lifecycle import expire_unpaid
 from orders.payments.settlement import import_statement
-from storefront.context import today
 from search.builtin import settle_after_rebuild
 from search.documents import indexable_products
 from search.indexing import reindex, sweep
-from sqlalchemy import func, select
+from storefront.context import today
 from storefront.ordering import payment_methods
 from storefront.search_service import search_service
 from stores import seeding as stores_seeding
@@ -34,8 +35,13 @@ def register_cli(app) -> None:
 
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Real products, 16 outlets, demo batches and demo accounts.")
-    @click.option("--products", "generated", type=click.IntRange(min=0), default=0,
-                  help="Add N generated products (marked as generated) for scale tests.")
+    @click.option(
+        "--products",
+        "generated",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Add N generated products (marked as generated) for scale tests.",
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the catalogue already has products.")
     def seed(demo: bool, generated: int, if_empty: bool) -> None:
         session = db.session
@@ -61,8 +67,10 @@ def _seed_demo(session) -> None:
         click.echo("Demo data already present; skipping the demo set.")
         return
     counts = catalog_seeding.load_real_products(session, today())
-    click.echo(f"Real products: {counts['products']} ({counts['certificates']} dated certificates, "
-               f"{counts['undated']} undated, listed for staff only)")
+    click.echo(
+        f"Real products: {counts['products']} ({counts['certificates']} dated certificates, "
+        f"{counts['undated']} undated, listed for staff only)"
+    )
     outlets = stores_seeding.load_outlets(session)
     click.echo(f"Outlets: {len(outlets)}")
     click.echo(f"Demo batches: {catalog_seeding.load_demo_batches(session, today())}")
@@ -91,8 +99,10 @@ def reconcile() -> None:
     """Re-derive every stock level from the ledger; exit 1 and list the differences if any."""
     drifted = drift(db.session)
     for (outlet, product, batch), entry in sorted(drifted.items()):
-        click.echo(f"outlet {outlet} product {product} batch {batch}: level {entry['level']} "
-                   f"ledger {entry['ledger']} (on hand, reserved)")
+        click.echo(
+            f"outlet {outlet} product {product} batch {batch}: level {entry['level']} "
+            f"ledger {entry['ledger']} (on hand, reserved)"
+        )
     click.echo(f"Levels that differ from the ledger: {len(drifted)}")
     if drifted:
         raise SystemExit(1)

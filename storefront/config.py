@@ -1,16 +1,18 @@
 """Configuration from the environment only (DESIGN §2); embedded defaults need nothing set."""
+
 import os
 import secrets
 from pathlib import Path
 
 from celery.schedules import crontab
 
-
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
-    "properties": {"error": {"type": "string", "description": "machine-readable code"},
-                   "message": {"type": "string", "description": "human-readable explanation"}},
+    "properties": {
+        "error": {"type": "string", "description": "machine-readable code"},
+        "message": {"type": "string", "description": "human-readable explanation"},
+    },
 }
 
 
@@ -49,8 +51,11 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         # pre-ping replaces connections a database restart killed; connect_timeout keeps an unreachable host
         # from holding requests (and pool slots) for minutes: they fail fast with a 503 (storefront/errors.py).
-        "SQLALCHEMY_ENGINE_OPTIONS": ({"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-                                      if not database_url.startswith("sqlite") else {}),
+        "SQLALCHEMY_ENGINE_OPTIONS": (
+            {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+            if not database_url.startswith("sqlite")
+            else {}
+        ),
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OCOP Mart <no-reply@ocop.example>"),
         #: Where programme notices (certificates about to lapse) go.
@@ -76,17 +81,20 @@ def load_config(instance_path: str) -> dict:
             # Redis has no acknowledgements of its own: a task not acknowledged within this time is given to
             # another worker. It must exceed the longest task (or it runs twice at once) and bounds how long
             # a dead worker's task waits; the sweep that hands it on runs at most every 10 s.
-            "broker_transport_options": {"visibility_timeout": visibility_timeout,
-                                         "unacked_restore_interval": max(1, min(10, visibility_timeout // 3)),
-                                         "unacked_restore_throttle": 1},
+            "broker_transport_options": {
+                "visibility_timeout": visibility_timeout,
+                "unacked_restore_interval": max(1, min(10, visibility_timeout // 3)),
+                "unacked_restore_throttle": 1,
+            },
             "imports": ("accounts.tasks", "catalog.tasks", "inventory.tasks", "orders.tasks", "search.tasks"),
             "timezone": "Asia/Ho_Chi_Minh",
             "beat_schedule": {
-                "certificate-expiry-digest": {"task": "catalog.tasks.certificate_expiry_digest_task",
-                                              "schedule": crontab(minute=0, hour=7, day_of_week="mon")},
+                "certificate-expiry-digest": {
+                    "task": "catalog.tasks.certificate_expiry_digest_task",
+                    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+                },
                 "release-expired-holds": {"task": "inventory.tasks.release_expired_holds_task", "schedule": 60.0},
-                "stock-reconcile": {"task": "inventory.tasks.reconcile_task",
-                                    "schedule": crontab(minute=30, hour=2)},
+                "stock-reconcile": {"task": "inventory.tasks.reconcile_task", "schedule": crontab(minute=30, hour=2)},
                 "search-sweep": {"task": "search.tasks.sweep_task", "schedule": 30.0},
                 "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
             },

@@ -1,4 +1,5 @@
 """Request-scoped helpers shared by the blueprints."""
+
 from datetime import date
 
 from flask import current_app

@@ -1,4 +1,5 @@
 """Maps domain and HTTP errors to JSON under /api and to friendly pages elsewhere. Never a 500 for input."""
+
 import logging
 
 import psycopg
@@ -16,14 +17,29 @@ from core.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidI
 log = logging.getLogger(__name__)
 
 STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
-CODE_FOR_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                   405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
-                   422: "invalid", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+CODE_FOR_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    414: "uri_too_long",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 #: The database cannot be reached or dropped the connection (a restart, a failover, a full pool): the request
 #: may succeed if sent again, so it is a 503, not a 500. pool_pre_ping replaces the dead connections.
-DATABASE_UNAVAILABLE = (sqlalchemy_errors.OperationalError, sqlalchemy_errors.DisconnectionError,
-                        sqlalchemy_errors.TimeoutError, psycopg.OperationalError)
+DATABASE_UNAVAILABLE = (
+    sqlalchemy_errors.OperationalError,
+    sqlalchemy_errors.DisconnectionError,
+    sqlalchemy_errors.TimeoutError,
+    psycopg.OperationalError,
+)
 #: Seconds a client should wait before retrying: about how long a PostgreSQL restart takes.
 RETRY_AFTER_SECONDS = 5
 
@@ -93,15 +109,19 @@ def register_error_handlers(app):
     def domain_error(error: DomainError):
         if isinstance(error, InvalidInputs) and wants_json():
             # Every problem in one answer: the whole message, each problem, and a message per field.
-            problems = [{"error": problem.code, "field": problem.field, "message": translated(problem)}
-                        for problem in error.problems]
+            problems = [
+                {"error": problem.code, "field": problem.field, "message": translated(problem)}
+                for problem in error.problems
+            ]
             fields: dict = {}
             for problem in problems:
                 if problem["field"]:
-                    fields[problem["field"]] = " ".join(filter(None, [fields.get(problem["field"]),
-                                                                      problem["message"]]))
-            response = jsonify({"error": error.code, "message": translated(error), "errors": problems,
-                                "fields": fields})
+                    fields[problem["field"]] = " ".join(
+                        filter(None, [fields.get(problem["field"]), problem["message"]])
+                    )
+            response = jsonify(
+                {"error": error.code, "message": translated(error), "errors": problems, "fields": fields}
+            )
             response.status_code = status_for(error)
             return response
         return error_response(status_for(error), error.code, translated(error))

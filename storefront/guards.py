@@ -11,6 +11,7 @@ the handlers see is NFC, so Vietnamese typed on any keyboard is stored and compa
 Routes whose body is verified as bytes (the Stripe webhook, file uploads) opt out of the text rules with
 `@raw_body`; a route that needs more than the default size says so with `@body_limit(n_bytes)`.
 """
+
 import json
 import re
 import unicodedata
@@ -39,9 +40,11 @@ _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 def body_limit(n_bytes: int):
     """Lets a route accept bodies up to `n_bytes` instead of MAX_CONTENT_LENGTH (photo uploads)."""
+
     def mark(view):
         view.body_limit = n_bytes
         return view
+
     return mark
 
 
@@ -184,8 +187,10 @@ def _check_json(body: bytes) -> None:
 
 def _is_form_shaped(document) -> bool:
     """What Flask-WTF can read as form data when JSON is posted to a page (anything else crashes WTForms)."""
+
     def is_text(value):
         return isinstance(value, str) or isinstance(value, list) and all(isinstance(item, str) for item in value)
+
     return isinstance(document, dict) and all(is_text(value) for value in document.values())
 
 

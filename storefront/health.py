@@ -1,6 +1,7 @@
 """GET /health: each configured part up or down, with timings and no secrets."""
+
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 from apiflask import APIBlueprint
@@ -56,8 +57,9 @@ def _search() -> str:
 
 
 def _stripe() -> str:
-    client = make_stripe_client(current_app.config["STRIPE_API_KEY"], current_app.config["STRIPE_API_BASE"],
-                                timeout=PROBE_TIMEOUT)
+    client = make_stripe_client(
+        current_app.config["STRIPE_API_KEY"], current_app.config["STRIPE_API_BASE"], timeout=PROBE_TIMEOUT
+    )
     client.v1.balance.retrieve()
     return "mock" if current_app.config["STRIPE_API_BASE"] else "live"
 

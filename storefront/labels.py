@@ -1,5 +1,6 @@
 """Data shown to shoppers in their language: words the data stores in Vietnamese (sub-groups, units, kinds of
 places, seed texts) go through the translation catalogue, where catalog.vocabulary and stores.seeding list them."""
+
 from flask_babel import gettext
 
 from catalog.vocabulary import AREA_KINDS, unit_parts
@@ -20,7 +21,7 @@ def unit_text(unit) -> str:
 
 
 def area_label(area) -> str:
-    """"huyện Kiến Thụy" in Vietnamese, "Kiến Thụy District" in English."""
+    """ "huyện Kiến Thụy" in Vietnamese, "Kiến Thụy District" in English."""
     if area is None:
         return ""
     pattern = AREA_KINDS.get(area.kind)

@@ -5,6 +5,7 @@ the VietQR transfer note) and an attacker may have many addresses.
 
 Counts live in the rate-limit store (memory, or Redis with RATELIMIT_STORAGE_URI), shared by every worker.
 """
+
 import hashlib
 import time
 
@@ -17,8 +18,7 @@ SCOPE = "order-lookup"
 
 def lookup_limited(*, methods: list[str]):
     """The look-up's per-address limit, shared by the page (POST) and the API (GET)."""
-    return limiter.shared_limit(lambda: current_app.config["ORDER_LOOKUP_RATE_LIMIT"], scope=SCOPE,
-                                methods=methods)
+    return limiter.shared_limit(lambda: current_app.config["ORDER_LOOKUP_RATE_LIMIT"], scope=SCOPE, methods=methods)
 
 
 def _key(kind: str, code: str) -> str:

@@ -5,6 +5,7 @@ signed-in buyers and devices are not rate-limited here: their open orders are bo
 An attempt counts once it reached the stock — an order placed, or refused for stock, a limit or another conflict
 (the view calls count_attempt) — not a form sent back for a typo, so a guest correcting mistakes is never
 throttled while someone grabbing stock is."""
+
 import hashlib
 import secrets
 
@@ -32,8 +33,14 @@ def client_cookie() -> str:
 def give_device_cookie(response):
     """Sets the device cookie on a browser that has none yet (a year; httponly, same-site)."""
     if not request.cookies.get(DEVICE_COOKIE):
-        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        response.set_cookie(
+            DEVICE_COOKIE,
+            secrets.token_urlsafe(16),
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response
 
 
@@ -45,6 +52,7 @@ def _signed_in_or_device() -> bool:
     if not header.startswith("Bearer "):
         return False
     from storefront.api.v1.common import verify_token  # the API's own check of a bearer token
+
     return verify_token(header.removeprefix("Bearer ").strip()) is not None
 
 
@@ -56,6 +64,10 @@ def count_attempt() -> None:
 def order_attempts_limited(*, methods: list[str]):
     """A guest's order attempts, per client address, shared by the checkout page (POST) and the API; over it, 429
     with Retry-After."""
-    return limiter.shared_limit(lambda: current_app.config["ORDER_ATTEMPT_RATE_LIMIT"], scope=SCOPE, methods=methods,
-                                exempt_when=_signed_in_or_device,
-                                deduct_when=lambda response: g.get("order_attempt_counts", False))
+    return limiter.shared_limit(
+        lambda: current_app.config["ORDER_ATTEMPT_RATE_LIMIT"],
+        scope=SCOPE,
+        methods=methods,
+        exempt_when=_signed_in_or_device,
+        deduct_when=lambda response: g.get("order_attempt_counts", False),
+    )

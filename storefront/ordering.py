@@ -1,5 +1,6 @@
 """The app's checkout: the payment methods its configuration allows, the hold times and fees, and the mail
 that tells buyers about their orders after each change commits."""
+
 from datetime import timedelta
 
 from flask import current_app
@@ -18,15 +19,20 @@ from storefront.celery import dispatch
 def init_ordering(app) -> None:
     config = app.config
     client = make_stripe_client(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"])
-    vietqr = VietQRAccount(config["VIETQR_BANK_BIN"], config["VIETQR_ACCOUNT"], config["VIETQR_ACCOUNT_NAME"]) \
-        if config["VIETQR_BANK_BIN"] and config["VIETQR_ACCOUNT"] else None
+    vietqr = (
+        VietQRAccount(config["VIETQR_BANK_BIN"], config["VIETQR_ACCOUNT"], config["VIETQR_ACCOUNT_NAME"])
+        if config["VIETQR_BANK_BIN"] and config["VIETQR_ACCOUNT"]
+        else None
+    )
     app.extensions["payments"] = PaymentMethods(
-        stripe=StripeCheckout(client, config["PUBLIC_URL"]) if client else None, vietqr_account=vietqr)
+        stripe=StripeCheckout(client, config["PUBLIC_URL"]) if client else None, vietqr_account=vietqr
+    )
     notifications.sender = _send_order_mail
 
 
 def _send_order_mail(queued: list[tuple[str, str]]) -> None:
     from orders.tasks import send_order_mail_task
+
     for order_id, status in queued:
         try:
             dispatch(send_order_mail_task, order_id, status)
@@ -44,9 +50,14 @@ def checkout_rules() -> CheckoutRules:
     return CheckoutRules(
         card_hold=timedelta(minutes=config["HOLD_MINUTES_CARD"]),
         vietqr_hold=timedelta(minutes=config["HOLD_MINUTES_VIETQR"]),
-        cash_hold=timedelta(minutes=config["HOLD_MINUTES_CASH"]), delivery_fees=dict(config["DELIVERY_FEES"]),
-        limits=HoldLimits(guest_open_orders=config["GUEST_OPEN_ORDERS"],
-                          account_open_orders=config["ACCOUNT_OPEN_ORDERS"], guest_share=config["GUEST_HOLD_SHARE"]))
+        cash_hold=timedelta(minutes=config["HOLD_MINUTES_CASH"]),
+        delivery_fees=dict(config["DELIVERY_FEES"]),
+        limits=HoldLimits(
+            guest_open_orders=config["GUEST_OPEN_ORDERS"],
+            account_open_orders=config["ACCOUNT_OPEN_ORDERS"],
+            guest_share=config["GUEST_HOLD_SHARE"],
+        ),
+    )
 
 
 def expire_due_orders(*where) -> None:

@@ -7,9 +7,10 @@ comma list of networks ("10.0.0.0/8, 192.168.1.5"): a request arriving from one 
 client is the right-most forwarded address outside them. The setting is read at each request, so it follows
 the app's configuration.
 """
+
+from collections.abc import Callable
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
-from typing import Callable
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 

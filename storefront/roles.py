@@ -1,4 +1,5 @@
 """Role guards for browser pages: anonymous users go to the login page, wrong roles get 403."""
+
 from functools import wraps
 
 from flask import abort
@@ -14,5 +15,7 @@ def role_required(*roles: str):
             if current_user.role not in roles:
                 abort(403, _("Bạn không có quyền xem trang này."))
             return view(*args, **kwargs)
+
         return guarded
+
     return decorator

@@ -1,5 +1,6 @@
 """The app's search: the cluster named by SEARCH_URL (with the built-in index to fall back on), or the built-in
 index alone; and, with a cluster, the hand-over of committed changes to a Celery worker."""
+
 import logging
 
 from flask import current_app
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 
 def cluster_backend(search_url: str, alias: str):
     from search.opensearch import OpenSearchBackend, client_for
+
     return OpenSearchBackend(client_for(search_url), alias=alias)
 
 

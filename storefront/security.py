@@ -1,4 +1,5 @@
 """HTTP security headers (CSP and friends) for every response: pages, the JSON API, errors and redirects."""
+
 from flask_talisman import Talisman
 
 #: Everything the pages load comes from this origin: the stylesheet and scripts in static/ (a new script goes

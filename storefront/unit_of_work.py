@@ -4,6 +4,7 @@ The busy timeout (core.db) makes writers queue; a lock error still reaches us wh
 burst. Rolling back and running the view again loses nothing (nothing was committed) and writes nothing twice
 (the failed attempt was rolled back). Views send mail and queue tasks only after they commit.
 """
+
 import time
 
 from apiflask import APIFlask
@@ -25,6 +26,7 @@ class UnitOfWorkFlask(APIFlask):
                 if attempt == LOCK_ATTEMPTS or not is_lock_error(error):
                     raise  # answered 503 by storefront.errors, never 500
                 db.session.rollback()
-                self.logger.warning("database locked; running %s %s again (attempt %d)", request.method, request.path,
-                                    attempt + 1)
+                self.logger.warning(
+                    "database locked; running %s %s again (attempt %d)", request.method, request.path, attempt + 1
+                )
                 time.sleep(FIRST_BACKOFF_S * 2 ** (attempt - 1))

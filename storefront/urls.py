@@ -1,4 +1,5 @@
 """Redirect targets limited to this site, so no link of ours can bounce a visitor elsewhere."""
+
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
@@ -10,7 +11,7 @@ def local_path(target: str | None, host_url: str = "", drop_params: tuple[str, .
     if not target:
         return None
     if host_url and target.startswith(host_url):
-        target = "/" + target[len(host_url):]
+        target = "/" + target[len(host_url) :]
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith(("//", "/\\")):
         return None

@@ -1,4 +1,5 @@
 """WTForms validators with Vietnamese messages (WTForms ships no Vietnamese catalogue)."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
 

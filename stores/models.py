@@ -1,5 +1,4 @@
 from datetime import date
-from typing import Optional
 
 from sqlalchemy import Date, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,10 +20,10 @@ class Area(Base):
     #: "district" (level abolished 1/7/2025) or "commune".
     level: Mapped[str] = mapped_column(String(20))
     province: Mapped[str] = mapped_column(String(60))
-    valid_from: Mapped[Optional[date]] = mapped_column(Date)
-    valid_to: Mapped[Optional[date]] = mapped_column(Date)
-    formed_from: Mapped[Optional[str]] = mapped_column(String(200))
-    note: Mapped[Optional[str]] = mapped_column(String(300))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    formed_from: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(300))
 
     @property
     def label(self) -> str:
@@ -40,7 +39,7 @@ class Outlet(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(160))
     #: "shop" (district OCOP Mart) or "fair" (temporary trade-fair kiosk).
     kind: Mapped[str] = mapped_column(String(10))
-    area_id: Mapped[Optional[int]] = mapped_column(ForeignKey("areas.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     address: Mapped[str] = mapped_column(String(300), default="")
     #: How shoppers call the shop, as written ("0225 3820 101").
     phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
@@ -49,4 +48,4 @@ class Outlet(TimestampMixin, Base):
     #: The address, hours and phone are the demo seed's placeholders until an admin saves real ones.
     details_are_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    area: Mapped[Optional[Area]] = relationship()
+    area: Mapped[Area | None] = relationship()

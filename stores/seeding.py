@@ -1,4 +1,5 @@
 """Seed loader for places and outlets (DESIGN §4). Flushes; the caller commits."""
+
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -33,8 +34,11 @@ DEMO_DETAILS = {
 }
 DEMO_HOURS = N_("7:30–21:00 hằng ngày")
 DEMO_ISLAND_HOURS = N_("8:00–17:00, thứ Hai đến thứ Bảy")
-DEMO_FAIR = ("Nhà thi đấu Hải Phòng, số 1 Trần Phú, phường Ngô Quyền, Hải Phòng", "0225 3820 100",
-             N_("8:00–22:00 trong những ngày hội chợ"))
+DEMO_FAIR = (
+    "Nhà thi đấu Hải Phòng, số 1 Trần Phú, phường Ngô Quyền, Hải Phòng",
+    "0225 3820 100",
+    N_("8:00–22:00 trong những ngày hội chợ"),
+)
 
 
 def load_areas(session: Session) -> int:
@@ -42,8 +46,10 @@ def load_areas(session: Session) -> int:
     (none when areas are already there)."""
     if session.scalar(select(func.count(Area.id))):
         return 0
-    rows = [*read_areas(DATA / "admin_units_haiphong.csv", "Hải Phòng"),
-            *read_areas(DATA / "admin_units_haiduong.csv", "Hải Dương")]
+    rows = [
+        *read_areas(DATA / "admin_units_haiphong.csv", "Hải Phòng"),
+        *read_areas(DATA / "admin_units_haiduong.csv", "Hải Dương"),
+    ]
     session.add_all(Area(slug=slugify(row["name"]), **row) for row in rows)
     session.flush()
     return len(rows)
@@ -58,13 +64,32 @@ def load_outlets(session: Session) -> list[Outlet]:
         if area.province != "Hải Phòng":
             continue
         address, phone = DEMO_DETAILS.get(area.slug, (f"{area.kind} {area.name}, Hải Phòng", ""))
-        outlets.append(Outlet(code=area.slug, name=f"OCOP Mart {area.name}", kind="shop", area=area, address=address,
-                              phone=phone, details_are_demo=True,
-                              opening_hours=DEMO_ISLAND_HOURS if area.slug == "bach-long-vi" else DEMO_HOURS))
+        outlets.append(
+            Outlet(
+                code=area.slug,
+                name=f"OCOP Mart {area.name}",
+                kind="shop",
+                area=area,
+                address=address,
+                phone=phone,
+                details_are_demo=True,
+                opening_hours=DEMO_ISLAND_HOURS if area.slug == "bach-long-vi" else DEMO_HOURS,
+            )
+        )
     code, name = FAIR_OUTLET
     address, phone, hours = DEMO_FAIR
-    outlets.append(Outlet(code=code, name=name, kind="fair", area=None, address=address, phone=phone,
-                          opening_hours=hours, details_are_demo=True))
+    outlets.append(
+        Outlet(
+            code=code,
+            name=name,
+            kind="fair",
+            area=None,
+            address=address,
+            phone=phone,
+            opening_hours=hours,
+            details_are_demo=True,
+        )
+    )
     session.add_all(outlets)
     session.flush()
     return outlets

@@ -1,6 +1,6 @@
 """Outlet operations. They flush; the caller commits."""
+
 from datetime import date
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -28,9 +28,18 @@ def get_outlet(session: Session, outlet_id: int) -> Outlet:
     return outlet
 
 
-def save_outlet(session: Session, *, code: str, name: str, kind: str, area_id: Optional[int],
-                address: str = "", phone: str = "", opening_hours: str = "",
-                outlet: Optional[Outlet] = None) -> Outlet:
+def save_outlet(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    area_id: int | None,
+    address: str = "",
+    phone: str = "",
+    opening_hours: str = "",
+    outlet: Outlet | None = None,
+) -> Outlet:
     """Creates an outlet, or updates `outlet` when given; what an admin saves is no longer demo data."""
     code = slugify(code or "")
     if not code:

@@ -19,6 +19,7 @@ database `<TEST_DATABASE_URL's>_<worker>` cloned from a template migrated once (
 the migrations change; the role needs CREATEDB), its own Redis database number (TEST_REDIS_URL's number
 plus the worker's index) and its own search index names (`unique_name`).
 """
+
 import copy
 import hashlib
 import os
@@ -109,6 +110,7 @@ def missing_service(message: str):
 def _migrate(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "test-secret"})
     from flask_migrate import upgrade
+
     with app.app_context():
         upgrade()
         load_areas(db.session)
@@ -121,12 +123,14 @@ def stripe_mock_url() -> str:
     """TEST_STRIPE_API_BASE once stripe-mock answers there; without it the test is skipped (failed in CI)."""
     import urllib.error
     import urllib.request
+
     url = os.environ.get("TEST_STRIPE_API_BASE")
     if not url:
         missing_service("stripe-mock not configured: set TEST_STRIPE_API_BASE")
     try:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/v1/balance",
-                                                      headers={"Authorization": "Bearer sk_test_123"}), timeout=2)
+        urllib.request.urlopen(
+            urllib.request.Request(f"{url}/v1/balance", headers={"Authorization": "Bearer sk_test_123"}), timeout=2
+        )
     except (urllib.error.URLError, OSError) as error:
         missing_service(f"stripe-mock at {url} is unreachable: {error}")
     return url
@@ -146,8 +150,9 @@ def _with_database(url: str, name: str) -> str:
 def _schema_digest() -> str:
     """What the migrated template holds depends on the migrations and the reference data only."""
     digest = hashlib.sha256()
-    for path in sorted([*ROOT.glob("migrations/**/*.py"), ROOT / "stores" / "seeding.py",
-                        *ROOT.glob("data/admin_units_*.csv")]):
+    for path in sorted(
+        [*ROOT.glob("migrations/**/*.py"), ROOT / "stores" / "seeding.py", *ROOT.glob("data/admin_units_*.csv")]
+    ):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -189,8 +194,9 @@ def _empty_database(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            tables = connection.scalars(text("SELECT quote_ident(tablename) FROM pg_tables "
-                                             "WHERE schemaname = current_schema()")).all()
+            tables = connection.scalars(
+                text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()")
+            ).all()
             emptied = [t for t in tables if t.strip('"') not in KEPT_TABLES]
             if emptied:
                 connection.execute(text(f"TRUNCATE {', '.join(emptied)} RESTART IDENTITY CASCADE"))
@@ -226,6 +232,7 @@ def app(database_url, tmp_path, request):
 
 
 # --- one app per database, each test in a transaction rolled back afterwards ----------------------------------
+
 
 class _JoinedSession(FlaskSession):
     """db.session for one test: bound to the test's connection, whose outer transaction it joins with a
@@ -282,8 +289,12 @@ def _restart_sequences(connection) -> None:
         return
     url = connection.engine.url.render_as_string()
     if url not in _restarts:
-        names = connection.scalars(text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
-                                        "FROM pg_sequences WHERE schemaname = current_schema()")).all()
+        names = connection.scalars(
+            text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                "FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+        ).all()
         _restarts[url] = "; ".join(f"ALTER SEQUENCE {name} RESTART" for name in names)
     if _restarts[url]:
         connection.exec_driver_sql(_restarts[url])
@@ -311,8 +322,9 @@ def app_in_transaction(database_url: str, tmp_path, *, fresh: bool = False, sett
         outer = connection.begin()
         _restart_sequences(connection)
         # Every app context of the test (its own, an eager task's) gets a session on this connection.
-        registry.createfunc = sessionmaker(class_=_JoinedSession, db=db, query_cls=db.Query, bind=connection,
-                                           join_transaction_mode="create_savepoint")
+        registry.createfunc = sessionmaker(
+            class_=_JoinedSession, db=db, query_cls=db.Query, bind=connection, join_transaction_mode="create_savepoint"
+        )
         try:
             yield app
         finally:
@@ -330,6 +342,7 @@ def app_in_transaction(database_url: str, tmp_path, *, fresh: bool = False, sett
 
 
 # --- an app whose commits are real (for tests another connection must see) ------------------------------------
+
 
 def running_app(database_url: str, tmp_path, settings: dict | None = None):
     """An app on `database_url` inside its context whose commits are real, for tests whose rows another

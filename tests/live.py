@@ -1,8 +1,9 @@
 """The app served for real over loopback: werkzeug's threaded server in a thread of the test process."""
+
 import socket
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 def free_port() -> int:

@@ -6,25 +6,38 @@ Revises: b7e1c0a5f3d2
 Create Date: 2026-11-29 22:20:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'a3f9c2d71e88'
-down_revision = 'b7e1c0a5f3d2'
+revision = "a3f9c2d71e88"
+down_revision = "b7e1c0a5f3d2"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    op.drop_index('ix_search_documents_by_stars', table_name='search_documents')
-    op.create_index('ix_search_documents_by_stars', 'search_documents',
-                    [sa.text('stars DESC'), 'sort_name', 'product_id', 'in_stock', 'issued_on', 'expires_on',
-                     'group_code', 'district', 'price_vnd'])
+    op.drop_index("ix_search_documents_by_stars", table_name="search_documents")
+    op.create_index(
+        "ix_search_documents_by_stars",
+        "search_documents",
+        [
+            sa.text("stars DESC"),
+            "sort_name",
+            "product_id",
+            "in_stock",
+            "issued_on",
+            "expires_on",
+            "group_code",
+            "district",
+            "price_vnd",
+        ],
+    )
 
 
 def downgrade():
-    op.drop_index('ix_search_documents_by_stars', table_name='search_documents')
-    op.create_index('ix_search_documents_by_stars', 'search_documents', [sa.text('stars DESC'), 'sort_name',
-                                                                         'product_id'])
+    op.drop_index("ix_search_documents_by_stars", table_name="search_documents")
+    op.create_index(
+        "ix_search_documents_by_stars", "search_documents", [sa.text("stars DESC"), "sort_name", "product_id"]
+    )

@@ -5,9 +5,9 @@
   the money arrived, or a bank statement import matches it by code and amount.
 - cash: paid at handover, when staff complete the order.
 """
+
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 import stripe
 from sqlalchemy.orm import Session
@@ -42,61 +42,100 @@ class StripeCheckout:
 
     def start(self, session: Session, order: Order, now: datetime) -> Payment:
         expires = now + STRIPE_SESSION_LIFETIME
-        line_items = [{"quantity": line.qty, "price_data": {
-            "currency": "vnd", "unit_amount": line.unit_price_vnd, "product_data": {"name": line.name}}}
-            for line in order.lines]
+        line_items = [
+            {
+                "quantity": line.qty,
+                "price_data": {
+                    "currency": "vnd",
+                    "unit_amount": line.unit_price_vnd,
+                    "product_data": {"name": line.name},
+                },
+            }
+            for line in order.lines
+        ]
         if order.delivery_fee_vnd:
-            line_items.append({"quantity": 1, "price_data": {
-                "currency": "vnd", "unit_amount": order.delivery_fee_vnd,
-                "product_data": {"name": "Phí giao hàng"}}})
+            line_items.append(
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "vnd",
+                        "unit_amount": order.delivery_fee_vnd,
+                        "product_data": {"name": "Phí giao hàng"},
+                    },
+                }
+            )
         receipt = f"{self.public_url.rstrip('/')}/don-hang/{order.id}"
         try:
-            checkout = self.client.v1.checkout.sessions.create(params={
-                "mode": "payment", "line_items": line_items, "client_reference_id": order.id,
-                "metadata": {"order_id": order.id, "code": order.code},
-                "success_url": f"{receipt}?thanh-toan=xong", "cancel_url": f"{receipt}?thanh-toan=huy",
-                "expires_at": int(expires.astimezone(timezone.utc).timestamp()),
-                **({"customer_email": order.email} if order.email else {}),
-            }, options={"idempotency_key": f"checkout-session:{order.id}"})
+            checkout = self.client.v1.checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "line_items": line_items,
+                    "client_reference_id": order.id,
+                    "metadata": {"order_id": order.id, "code": order.code},
+                    "success_url": f"{receipt}?thanh-toan=xong",
+                    "cancel_url": f"{receipt}?thanh-toan=huy",
+                    "expires_at": int(expires.astimezone(UTC).timestamp()),
+                    **({"customer_email": order.email} if order.email else {}),
+                },
+                options={"idempotency_key": f"checkout-session:{order.id}"},
+            )
         except stripe.StripeError as error:
-            raise PaymentUnavailable(N_("Chưa kết nối được cổng thanh toán thẻ; hãy thử lại, hoặc chọn "
-                                        "VietQR hay tiền mặt.")) from error
+            raise PaymentUnavailable(
+                N_("Chưa kết nối được cổng thanh toán thẻ; hãy thử lại, hoặc chọn VietQR hay tiền mặt.")
+            ) from error
         # The stock waits as long as the buyer may still pay on Stripe's page.
         extend(session, order.reservation, expires, now)
         order.pay_by = expires
-        return Payment(order=order, method="stripe", amount_vnd=order.total_vnd, reference=checkout.id,
-                       url=checkout.url or "", created_at=now)
+        return Payment(
+            order=order,
+            method="stripe",
+            amount_vnd=order.total_vnd,
+            reference=checkout.id,
+            url=checkout.url or "",
+            created_at=now,
+        )
 
     def refund(self, payment: Payment) -> None:
         try:
-            self.client.v1.refunds.create(params={"payment_intent": payment.charge_reference},
-                                          options={"idempotency_key": f"refund:{payment.id}"})
+            self.client.v1.refunds.create(
+                params={"payment_intent": payment.charge_reference}, options={"idempotency_key": f"refund:{payment.id}"}
+            )
         except stripe.StripeError as error:
             raise PaymentUnavailable(N_("Chưa hoàn tiền được qua cổng thanh toán thẻ; hãy thử lại sau.")) from error
 
 
 @dataclass
 class PaymentMethods:
-    stripe: Optional[StripeCheckout] = None
-    vietqr_account: Optional[VietQRAccount] = None
+    stripe: StripeCheckout | None = None
+    vietqr_account: VietQRAccount | None = None
 
     def available(self) -> list[str]:
-        return [name for name, ready in (("stripe", self.stripe), ("vietqr", self.vietqr_account), ("cash", True))
-                if ready]
+        return [
+            name for name, ready in (("stripe", self.stripe), ("vietqr", self.vietqr_account), ("cash", True)) if ready
+        ]
 
     def require(self, method: str) -> None:
         if method not in self.available():
-            raise InvalidInput(N_("Cửa hàng chưa nhận thanh toán bằng '%(method)s'."), code="payment_method_unavailable",
-                               field="payment_method", method=method)
+            raise InvalidInput(
+                N_("Cửa hàng chưa nhận thanh toán bằng '%(method)s'."),
+                code="payment_method_unavailable",
+                field="payment_method",
+                method=method,
+            )
 
     def start(self, session: Session, order: Order, now: datetime) -> Payment:
         if order.payment_method == "stripe":
             payment = self.stripe.start(session, order, now)
         elif order.payment_method == "vietqr":
             account = self.vietqr_account
-            payment = Payment(order=order, method="vietqr", amount_vnd=order.total_vnd, reference=order.code,
-                              payload=vietqr.payload(account.bank_bin, account.account, order.total_vnd, order.code),
-                              created_at=now)
+            payment = Payment(
+                order=order,
+                method="vietqr",
+                amount_vnd=order.total_vnd,
+                reference=order.code,
+                payload=vietqr.payload(account.bank_bin, account.account, order.total_vnd, order.code),
+                created_at=now,
+            )
         else:
             payment = Payment(order=order, method="cash", amount_vnd=order.total_vnd, created_at=now)
         session.add(payment)

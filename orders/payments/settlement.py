@@ -4,19 +4,19 @@ A payment changes an order only from here, never from the browser coming back fr
 event is handled once (PaymentEvent); an amount or currency that does not match the order changes nothing.
 A payment for an order that expired holds its stock again if it is still there, else it is refunded.
 """
+
 import csv
 import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.errors import N_, InvalidInput, NotFound
 from catalog.certification import NotSellable
+from core.errors import N_, InvalidInput, NotFound
 from inventory.ledger import InsufficientStock
 from inventory.till import LotExpired
 from orders.lifecycle import InvalidTransition, hold_lapsed, is_due, move
@@ -28,8 +28,16 @@ class AmountMismatch(InvalidInput):
     code = "amount_mismatch"
 
 
-def settle(session: Session, order: Order, payment: Payment, payments: PaymentMethods, now: datetime, *,
-           charge_reference: str = "", actor_id: Optional[int] = None) -> str:
+def settle(
+    session: Session,
+    order: Order,
+    payment: Payment,
+    payments: PaymentMethods,
+    now: datetime,
+    *,
+    charge_reference: str = "",
+    actor_id: int | None = None,
+) -> str:
     """Records the payment and moves the order on; returns what happened: paid, already_paid, refunded."""
     if payment.status == "paid" or order.status in ("paid", "ready_for_pickup", "shipped", "completed"):
         return "already_paid"
@@ -59,8 +67,11 @@ def handle_stripe_event(session: Session, event: dict, payments: PaymentMethods,
     """A webhook event whose signature the caller has verified. Returns the outcome (for the log)."""
     kind = event.get("type", "")
     data = (event.get("data") or {}).get("object") or {}
-    if kind not in ("checkout.session.completed", "checkout.session.async_payment_succeeded",
-                    "checkout.session.expired"):
+    if kind not in (
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.expired",
+    ):
         return "ignored"
     metadata = data.get("metadata") or {}
     order_id = metadata.get("order_id") or data.get("client_reference_id")
@@ -69,13 +80,15 @@ def handle_stripe_event(session: Session, event: dict, payments: PaymentMethods,
         raise NotFound(N_("Sự kiện thanh toán không khớp đơn hàng nào."), code="unknown_order")
     try:
         with session.begin_nested():
-            session.add(PaymentEvent(id=str(event.get("id")), provider="stripe", kind=kind, order_id=order.id,
-                                     received_at=now))
+            session.add(
+                PaymentEvent(id=str(event.get("id")), provider="stripe", kind=kind, order_id=order.id, received_at=now)
+            )
             session.flush()
     except IntegrityError:
         return "duplicate"
-    payment = next((p for p in reversed(order.payments) if p.method == "stripe" and p.reference == data.get("id")),
-                   None)
+    payment = next(
+        (p for p in reversed(order.payments) if p.method == "stripe" and p.reference == data.get("id")), None
+    )
     if payment is None:
         raise NotFound(N_("Phiên thanh toán này không thuộc đơn hàng."), code="unknown_session")
     if kind == "checkout.session.expired":
@@ -91,8 +104,9 @@ def handle_stripe_event(session: Session, event: dict, payments: PaymentMethods,
     return settle(session, order, payment, payments, now, charge_reference=str(data.get("payment_intent") or ""))
 
 
-def confirm_transfer(session: Session, order: Order, payments: PaymentMethods, now: datetime,
-                     actor_id: Optional[int]) -> str:
+def confirm_transfer(
+    session: Session, order: Order, payments: PaymentMethods, now: datetime, actor_id: int | None
+) -> str:
     """Staff saw the VietQR transfer arrive on the shop's account."""
     payment = order.payment
     if payment is None or payment.method != "vietqr":

@@ -1,4 +1,5 @@
 """Programme admin pages: certificates, outlets, staff."""
+
 from apiflask import APIBlueprint
 
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.

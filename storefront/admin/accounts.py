@@ -1,4 +1,5 @@
 """Admin: every account with its role and status; disabling and re-enabling one, after a confirmation."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -32,10 +33,17 @@ def accounts():
     q = request.args.get("q", "")[:254]
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 100000 else 1
-    users, total = list_accounts(db.session, role=role or None, email_contains=q, page=page,
-                                 per_page=ACCOUNTS_PER_PAGE)
-    return render_template("admin/accounts.html", users=users, total=total, page=page, per_page=ACCOUNTS_PER_PAGE,
-                           role=role, q=q, roles=ROLES)
+    users, total = list_accounts(db.session, role=role or None, email_contains=q, page=page, per_page=ACCOUNTS_PER_PAGE)
+    return render_template(
+        "admin/accounts.html",
+        users=users,
+        total=total,
+        page=page,
+        per_page=ACCOUNTS_PER_PAGE,
+        role=role,
+        q=q,
+        roles=ROLES,
+    )
 
 
 @bp.route("/tai-khoan/<int(max=2147483647):user_id>/trang-thai", methods=["GET", "POST"])
@@ -48,8 +56,11 @@ def account_status(user_id: int):
     if form.validate_on_submit() and form.active.data in ("0", "1"):
         try:
             set_account_active(db.session, user.id, form.active.data == "1", actor_id=current_user.id)
-            revoked = [revoke_device(db.session, device, utcnow()) for device in live_devices_created_by(
-                db.session, user.id)] if form.active.data == "0" and form.revoke_devices.data else []
+            revoked = (
+                [revoke_device(db.session, device, utcnow()) for device in live_devices_created_by(db.session, user.id)]
+                if form.active.data == "0" and form.revoke_devices.data
+                else []
+            )
         except DomainError as error:
             db.session.rollback()
             flash(translated(error), "error")
@@ -58,12 +69,27 @@ def account_status(user_id: int):
             if user.is_active:
                 flash(_("Đã mở lại tài khoản %(email)s.", email=user.email), "success")
             else:
-                flash(_("Đã khoá tài khoản %(email)s: mọi phiên đăng nhập và mã API của tài khoản đã bị huỷ.",
-                        email=user.email), "success")
+                flash(
+                    _(
+                        "Đã khoá tài khoản %(email)s: mọi phiên đăng nhập và mã API của tài khoản đã bị huỷ.",
+                        email=user.email,
+                    ),
+                    "success",
+                )
                 if revoked:
-                    flash(_("Đã thu hồi %(n)s thiết bị do người này tạo: %(names)s.", n=len(revoked),
-                            names=", ".join(device.name for device in revoked)), "success")
+                    flash(
+                        _(
+                            "Đã thu hồi %(n)s thiết bị do người này tạo: %(names)s.",
+                            n=len(revoked),
+                            names=", ".join(device.name for device in revoked),
+                        ),
+                        "success",
+                    )
         return redirect(url_for("admin.accounts", q=user.email))
-    return render_template("admin/accounts_confirm.html", user=user, form=form,
-                           own_account=user.id == current_user.id,
-                           devices=live_devices_created_by(db.session, user.id) if user.is_active else [])
+    return render_template(
+        "admin/accounts_confirm.html",
+        user=user,
+        form=form,
+        own_account=user.id == current_user.id,
+        devices=live_devices_created_by(db.session, user.id) if user.is_active else [],
+    )

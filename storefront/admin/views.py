@@ -6,8 +6,15 @@ from wtforms import SelectChoice
 
 from accounts.models import User
 from accounts.services import assign_staff
-from catalog.certification import (CERTIFYING_PERIODS, CertificateAsOf, certificate_standing, current_certificate,
-                                   expiry_for, levels_that_certify, sellability)
+from catalog.certification import (
+    CERTIFYING_PERIODS,
+    CertificateAsOf,
+    certificate_standing,
+    current_certificate,
+    expiry_for,
+    levels_that_certify,
+    sellability,
+)
 from catalog.queries import expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
@@ -18,7 +25,6 @@ from storefront.context import today
 from storefront.errors import translated
 from storefront.roles import role_required
 from stores.services import district_areas, get_outlet, list_outlets, save_outlet
-
 
 PRODUCTS_PER_PAGE = 50
 
@@ -31,25 +37,35 @@ def admins_only():
 
 @bp.get("/")
 def dashboard():
-    return render_template("admin/dashboard.html", expiring=expiring_certificates(db.session, today()),
-                           outlets=list_outlets(db.session))
+    return render_template(
+        "admin/dashboard.html", expiring=expiring_certificates(db.session, today()), outlets=list_outlets(db.session)
+    )
 
 
 @bp.get("/san-pham")
 def products():
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 100000 else 1
-    items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page,
-                                  per_page=PRODUCTS_PER_PAGE)
-    return render_template("admin/products.html", items=items, total=total, page=page, per_page=PRODUCTS_PER_PAGE,
-                           reason_for=lambda p: sellability(p.active, p.certificates, today()).reason)
+    items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page, per_page=PRODUCTS_PER_PAGE)
+    return render_template(
+        "admin/products.html",
+        items=items,
+        total=total,
+        page=page,
+        per_page=PRODUCTS_PER_PAGE,
+        reason_for=lambda p: sellability(p.active, p.certificates, today()).reason,
+    )
 
 
 def certifying_rights() -> list[dict]:
     """The dated rule table for the certificate form's script, which offers only the levels allowed on a date."""
-    return [{"starts_on": period.starts_on.isoformat(),
-             "rights": {level: sorted(stars) for level, stars in period.rights.items()}}
-            for period in CERTIFYING_PERIODS]
+    return [
+        {
+            "starts_on": period.starts_on.isoformat(),
+            "rights": {level: sorted(stars) for level, stars in period.rights.items()},
+        }
+        for period in CERTIFYING_PERIODS
+    ]
 
 
 def new_certificate_form() -> CertificateForm:
@@ -71,9 +87,16 @@ def product(product_id: int):
         if same_day is None:
             try:
                 certificate = issue_certificate(
-                    db.session, product, stars=form.stars.data, score=form.score.data, level=form.level.data,
-                    decision=form.decision.data or "", issued_on=form.issued_on.data, today=today(),
-                    actor_id=current_user.id)
+                    db.session,
+                    product,
+                    stars=form.stars.data,
+                    score=form.score.data,
+                    level=form.level.data,
+                    decision=form.decision.data or "",
+                    issued_on=form.issued_on.data,
+                    today=today(),
+                    actor_id=current_user.id,
+                )
             except DomainError as error:
                 db.session.rollback()
                 getattr(form, error.field or "issued_on").errors.append(translated(error))
@@ -84,9 +107,15 @@ def product(product_id: int):
                 else:
                     flash(_("Đã cấp giấy chứng nhận."), "success")
                 return redirect(url_for("admin.product", product_id=product.id))
-    return render_template("admin/product.html", product=product, form=form, rights=certifying_rights(),
-                           history=certificate_history(db.session, product.id), same_day=same_day,
-                           reason=sellability(product.active, product.certificates, today()).reason)
+    return render_template(
+        "admin/product.html",
+        product=product,
+        form=form,
+        rights=certifying_rights(),
+        history=certificate_history(db.session, product.id),
+        same_day=same_day,
+        reason=sellability(product.active, product.certificates, today()).reason,
+    )
 
 
 def signed_same_day(product, form: CertificateForm):
@@ -123,15 +152,21 @@ def revoke(certificate_id: int):
             flash(_("Đã thu hồi giấy chứng nhận."), "success")
             return redirect(url_for("admin.product", product_id=product.id))
     others = [c for c in product.certificates if c.id != certificate.id]
-    return render_template("admin/revoke.html", certificate=certificate, product=product, form=form,
-                           before=sellability(product.active, product.certificates, today()),
-                           after=sellability(product.active, others, today()))
+    return render_template(
+        "admin/revoke.html",
+        certificate=certificate,
+        product=product,
+        form=form,
+        before=sellability(product.active, product.certificates, today()),
+        after=sellability(product.active, others, today()),
+    )
 
 
 @bp.get("/chung-nhan/sap-het-han")
 def expiring():
-    return render_template("admin/expiring.html", certificates=expiring_certificates(db.session, today()),
-                           today=today())
+    return render_template(
+        "admin/expiring.html", certificates=expiring_certificates(db.session, today()), today=today()
+    )
 
 
 @bp.get("/cua-hang")
@@ -145,12 +180,21 @@ def outlet(outlet_id):
     existing = get_outlet(db.session, outlet_id) if outlet_id else None
     form = OutletForm(obj=existing)
     form.area_id.choices = [SelectChoice(0, _("(không gắn khu vực)"))] + [
-        SelectChoice(a.id, f"{a.label} ({a.province})") for a in district_areas(db.session)]
+        SelectChoice(a.id, f"{a.label} ({a.province})") for a in district_areas(db.session)
+    ]
     if form.validate_on_submit():
         try:
-            saved = save_outlet(db.session, code=form.code.data, name=form.name.data, kind=form.kind.data,
-                                area_id=form.area_id.data or None, address=form.address.data, phone=form.phone.data,
-                                opening_hours=form.opening_hours.data, outlet=existing)
+            saved = save_outlet(
+                db.session,
+                code=form.code.data,
+                name=form.name.data,
+                kind=form.kind.data,
+                area_id=form.area_id.data or None,
+                address=form.address.data,
+                phone=form.phone.data,
+                opening_hours=form.opening_hours.data,
+                outlet=existing,
+            )
         except DomainError as error:
             db.session.rollback()
             form.code.errors.append(translated(error))
@@ -166,7 +210,8 @@ def staff():
     outlets = list_outlets(db.session)
     form = AssignStaffForm()
     form.outlet_id.choices = [SelectChoice(0, _("(không thuộc cửa hàng nào)"))] + [
-        SelectChoice(o.id, o.name) for o in outlets]
+        SelectChoice(o.id, o.name) for o in outlets
+    ]
     if form.validate_on_submit():
         user_id = request.form.get("user_id", "")
         try:
@@ -181,6 +226,7 @@ def staff():
             flash(_("Đã cập nhật %(email)s.", email=user.email), "success")
         return redirect(url_for("admin.staff"))
     # Producers keep their own accounts; only customers and staff are assigned to outlets here.
-    users = db.session.scalars(select(User).where(User.role.in_(("consumer", "staff")))
-                               .order_by(User.role.desc(), User.email))
+    users = db.session.scalars(
+        select(User).where(User.role.in_(("consumer", "staff"))).order_by(User.role.desc(), User.email)
+    )
     return render_template("admin/staff.html", users=list(users), outlets=outlets, form=form)

@@ -1,4 +1,5 @@
 """Register, log in and out, reset a forgotten password."""
+
 from apiflask import APIBlueprint
 
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.

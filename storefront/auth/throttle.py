@@ -11,6 +11,7 @@ attempt takes its place atomically before the password is checked (an ordinary l
 succeeds gives its places back (`forgive_successful_login`). The refund is a negative fixed-window hit, which is
 why the limiter's strategy is pinned to fixed-window in storefront/extensions.py.
 """
+
 import hashlib
 import time
 
@@ -43,11 +44,17 @@ def account_and_address() -> str:
 def login_attempts_limited(view):
     """Counts every login attempt (POST) against both limits before the view runs; over either, 429."""
     per_account_and_address = limiter.shared_limit(
-        lambda: current_app.config["LOGIN_RATE_LIMIT"], scope=ACCOUNT_ADDRESS_SCOPE,
-        key_func=account_and_address, methods=["POST"])
+        lambda: current_app.config["LOGIN_RATE_LIMIT"],
+        scope=ACCOUNT_ADDRESS_SCOPE,
+        key_func=account_and_address,
+        methods=["POST"],
+    )
     per_address = limiter.shared_limit(
-        lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], scope=ADDRESS_SCOPE,
-        key_func=get_remote_address, methods=["POST"])
+        lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+        scope=ADDRESS_SCOPE,
+        key_func=get_remote_address,
+        methods=["POST"],
+    )
     return per_account_and_address(per_address(view))
 
 

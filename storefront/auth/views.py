@@ -10,8 +10,14 @@ from core.errors import Conflict, InvalidInput
 from orders import addresses
 from orders.buyers import save_buyer_details
 from storefront.auth import bp
-from storefront.auth.forms import (AccountForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, RegisterForm,
-                                   ResetPasswordForm)
+from storefront.auth.forms import (
+    AccountForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from storefront.auth.throttle import forgive_successful_login, login_attempts_limited, seconds_until_retry
 from storefront.celery import dispatch
 from storefront.errors import DEFAULT_MESSAGES, error_response, translated
@@ -46,8 +52,10 @@ def too_many_attempts(error: RateLimitExceeded):
     """A throttled login shows the login page again, with what was typed (but the password) kept."""
     if request.endpoint != "auth.login":
         return error_response(429, "too_many_requests", str(DEFAULT_MESSAGES[429]))
-    message = _("Có quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau %(seconds)s giây.",
-                seconds=seconds_until_retry())
+    message = _(
+        "Có quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau %(seconds)s giây.",
+        seconds=seconds_until_retry(),
+    )
     return render_template("auth/login.html", form=LoginForm(), throttled=message), 429
 
 
@@ -109,10 +117,15 @@ def forgot_password():
         if user is not None:
             token = TokenSigner(current_app.config["SECRET_KEY"]).reset_token(user)
             link = current_app.config["PUBLIC_URL"] + url_for("auth.reset_password", token=token)
-            dispatch(send_mail_task, user.email, _("Đặt lại mật khẩu OCOP Mart"),
-                     _("Mở liên kết sau trong vòng 1 giờ để đặt mật khẩu mới:") + f"\n\n{link}\n\n"
-                     + _("Nếu bạn không yêu cầu đặt lại mật khẩu, hãy bỏ qua thư này; mật khẩu cũ vẫn dùng được.")
-                     + "\n")
+            dispatch(
+                send_mail_task,
+                user.email,
+                _("Đặt lại mật khẩu OCOP Mart"),
+                _("Mở liên kết sau trong vòng 1 giờ để đặt mật khẩu mới:")
+                + f"\n\n{link}\n\n"
+                + _("Nếu bạn không yêu cầu đặt lại mật khẩu, hãy bỏ qua thư này; mật khẩu cũ vẫn dùng được.")
+                + "\n",
+            )
         # The same answer whether or not the address has an account, so accounts cannot be probed.
         flash(_("Nếu email có tài khoản, chúng tôi đã gửi liên kết đặt lại mật khẩu."), "info")
         return redirect(url_for("auth.login"))
@@ -123,8 +136,9 @@ def forgot_password():
 def reset_password(token: str):
     user = TokenSigner(current_app.config["SECRET_KEY"]).user_for_reset(db.session, token)
     if user is None:
-        return render_template("error.html", status=400,
-                               message=_("Liên kết đặt lại mật khẩu không hợp lệ hoặc đã hết hạn.")), 400
+        return render_template(
+            "error.html", status=400, message=_("Liên kết đặt lại mật khẩu không hợp lệ hoặc đã hết hạn.")
+        ), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         set_password(user, form.password.data)
@@ -135,8 +149,14 @@ def reset_password(token: str):
 
 
 #: A domain error's field → the account form's field it is shown under.
-ACCOUNT_FIELDS = {"customer.name": "name", "customer.phone": "phone", "address": "line", "address.line": "line",
-                  "address.commune": "commune", "address.province": "province"}
+ACCOUNT_FIELDS = {
+    "customer.name": "name",
+    "customer.phone": "phone",
+    "address": "line",
+    "address.line": "line",
+    "address.commune": "commune",
+    "address.province": "province",
+}
 
 
 @bp.route("/tai-khoan", methods=["GET", "POST"])
@@ -153,9 +173,13 @@ def account():
     communes = account_communes(form)
     if form.validate_on_submit() and "refresh" not in request.form:
         try:
-            save_buyer_details(db.session, user, name=form.name.data, phone=form.phone.data,
-                               address={"province": form.province.data, "commune": form.commune.data,
-                                        "line": form.line.data})
+            save_buyer_details(
+                db.session,
+                user,
+                name=form.name.data,
+                phone=form.phone.data,
+                address={"province": form.province.data, "commune": form.commune.data, "line": form.line.data},
+            )
         except InvalidInput as error:
             db.session.rollback()
             for problem in getattr(error, "problems", None) or [error]:
@@ -165,8 +189,14 @@ def account():
             db.session.commit()
             flash(_("Đã lưu thông tin của bạn."), "success")
             return redirect(url_for("auth.account"), 303)
-    return render_template("auth/account.html", user=user, form=form, password_form=password_form,
-                           communes=communes, provinces=addresses.provinces())
+    return render_template(
+        "auth/account.html",
+        user=user,
+        form=form,
+        password_form=password_form,
+        communes=communes,
+        provinces=addresses.provinces(),
+    )
 
 
 @bp.post("/tai-khoan/mat-khau")
@@ -188,8 +218,14 @@ def change_password():
     form = AccountForm(prefix="details", formdata=None)
     form.name.data, form.phone.data, form.line.data = user.name, user.phone, user.address_line
     form.province.data, form.commune.data = user.province_code or form.province.default, user.commune_code
-    return render_template("auth/account.html", user=user, form=form, password_form=password_form,
-                           communes=account_communes(form), provinces=addresses.provinces())
+    return render_template(
+        "auth/account.html",
+        user=user,
+        form=form,
+        password_form=password_form,
+        communes=account_communes(form),
+        provinces=addresses.provinces(),
+    )
 
 
 def account_communes(form: AccountForm) -> list:

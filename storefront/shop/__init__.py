@@ -1,4 +1,5 @@
 """Consumer pages: home, catalogue, product page, language switch."""
+
 from apiflask import APIBlueprint
 
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.

@@ -5,9 +5,9 @@ re-checks the lines (orders.carts.review); placing the order is orders.checkout.
 one-time token so a double click or a resubmitted page places one order. The browser coming back from Stripe
 never changes an order: only the webhook or staff do.
 """
+
 import base64
 import uuid
-from typing import Optional
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-
 from wtforms import SelectChoice
 
 from core.db import db
@@ -23,16 +22,28 @@ from core.errors import Conflict, DomainError, InvalidInput
 from core.models import utcnow
 from inventory.ledger import InsufficientStock
 from orders import addresses, carts, vietqr
-from orders.checkout import (IdempotencyConflict, OrderRequest, check_lines, check_request, order_for_key,
-                             pickup_outlets, place_order)
+from orders.checkout import (
+    IdempotencyConflict,
+    OrderRequest,
+    check_lines,
+    check_request,
+    order_for_key,
+    pickup_outlets,
+    place_order,
+)
 from orders.lifecycle import move
 from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
 from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
-from storefront.order_limits import (client_address, client_cookie, count_attempt, give_device_cookie,
-                                     order_attempts_limited)
+from storefront.order_limits import (
+    client_address,
+    client_cookie,
+    count_attempt,
+    give_device_cookie,
+    order_attempts_limited,
+)
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
@@ -54,17 +65,36 @@ STATUS_LABELS = {
     "expired": _l("Hết hạn thanh toán"),
     "refunded": _l("Đã hoàn tiền"),
 }
-PAYMENT_LABELS = {"stripe": _l("Thẻ ngân hàng / Visa, Mastercard"), "vietqr": _l("Chuyển khoản VietQR"),
-                  "cash": _l("Tiền mặt khi nhận hàng")}
+PAYMENT_LABELS = {
+    "stripe": _l("Thẻ ngân hàng / Visa, Mastercard"),
+    "vietqr": _l("Chuyển khoản VietQR"),
+    "cash": _l("Tiền mặt khi nhận hàng"),
+}
 #: The banks of the BINs a shop is likely to use; others are shown by their BIN.
-BANK_NAMES = {"970415": "VietinBank", "970436": "Vietcombank", "970418": "BIDV", "970405": "Agribank",
-              "970422": "MB Bank", "970407": "Techcombank", "970432": "VPBank", "970416": "ACB"}
+BANK_NAMES = {
+    "970415": "VietinBank",
+    "970436": "Vietcombank",
+    "970418": "BIDV",
+    "970405": "Agribank",
+    "970422": "MB Bank",
+    "970407": "Techcombank",
+    "970432": "VPBank",
+    "970416": "ACB",
+}
 #: A domain error's field (DomainError.field) → the checkout form field it is shown under.
-CHECKOUT_FIELDS = {"customer.name": "name", "customer.phone": "phone", "customer.email": "email",
-                   "address": "line", "address.line": "line", "address.commune": "commune",
-                   "address.province": "province", "confirm_adult": "confirm_adult",
-                   "fulfilment.outlet_id": "outlet_id", "fulfilment.type": "fulfilment",
-                   "payment_method": "payment_method"}
+CHECKOUT_FIELDS = {
+    "customer.name": "name",
+    "customer.phone": "phone",
+    "customer.email": "email",
+    "address": "line",
+    "address.line": "line",
+    "address.commune": "commune",
+    "address.province": "province",
+    "confirm_adult": "confirm_adult",
+    "fulfilment.outlet_id": "outlet_id",
+    "fulfilment.type": "fulfilment",
+    "payment_method": "payment_method",
+}
 
 
 @bp.app_template_global()
@@ -93,6 +123,7 @@ def add_to_cart_form(product) -> AddToCartForm:
 
 # The cart's storage -------------------------------------------------------------------------------------------
 
+
 def cart_lines() -> carts.Lines:
     if current_user.is_authenticated:
         return carts.stored_lines(db.session, current_user.id)
@@ -115,19 +146,25 @@ def keep_lines(lines: carts.Lines) -> None:
 
 def merge_guest_cart(user_id: int) -> None:
     """At sign-in, what the visitor put in the cart as a guest joins the account's cart; the caller commits."""
-    guest = {int(product_id): qty for product_id, qty in (session.pop(GUEST_CART, None) or {}).items()
-             if str(product_id).isdigit() and isinstance(qty, int)}
+    guest = {
+        int(product_id): qty
+        for product_id, qty in (session.pop(GUEST_CART, None) or {}).items()
+        if str(product_id).isdigit() and isinstance(qty, int)
+    }
     if guest:
         carts.store_lines(db.session, user_id, carts.merged(carts.stored_lines(db.session, user_id), guest))
 
 
 # Cart pages ---------------------------------------------------------------------------------------------------
 
+
 @bp.get("/gio-hang")
 def cart():
     review = carts.review(db.session, cart_lines(), today(), utcnow())
-    forms = {item.product.id: CartLineForm(prefix=f"line-{item.product.id}", formdata=None, qty=item.qty)
-             for item in review.items}
+    forms = {
+        item.product.id: CartLineForm(prefix=f"line-{item.product.id}", formdata=None, qty=item.qty)
+        for item in review.items
+    }
     return render_template("shop/cart.html", review=review, line_forms=forms, problem=problem_text)
 
 
@@ -145,8 +182,7 @@ def add_to_cart():
         flash(" ".join(str(error) for error in form.qty.errors), "error")
         return redirect(url_for("shop.cart"))
     try:
-        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True,
-                                    today=today())
+        lines = carts.with_quantity(db.session, cart_lines(), int(product_id), form.qty.data, add=True, today=today())
     except DomainError as error:
         db.session.rollback()
         flash(translated(error), "error")
@@ -180,6 +216,7 @@ def update_line(product_id: int):
 
 
 # Checkout -----------------------------------------------------------------------------------------------------
+
 
 def issued_tokens() -> list[str]:
     return list(session.get(CHECKOUT_TOKENS) or [])
@@ -253,8 +290,9 @@ def checkout():
             form_problems.append(_("Biểu mẫu đã cũ hoặc đã được dùng. Vui lòng kiểm tra lại rồi đặt hàng."))
         elif form.validate():
             try:
-                order = place_order(db.session, order_request(form, review, token), checkout_rules(),
-                                    payment_methods(), now, today())
+                order = place_order(
+                    db.session, order_request(form, review, token), checkout_rules(), payment_methods(), now, today()
+                )
             except DomainError as error:
                 db.session.rollback()
                 if isinstance(error, Conflict):
@@ -274,8 +312,11 @@ def checkout():
             # A field the form itself refused (too long): the shop's checks of the others are shown with it.
             already = {name for name, errors in form.errors.items() if errors}
             try:
-                check_request(order_request(form, review, token), check_lines(db.session, review.lines(), today()),
-                              payment_methods())
+                check_request(
+                    order_request(form, review, token),
+                    check_lines(db.session, review.lines(), today()),
+                    payment_methods(),
+                )
             except DomainError as error:
                 db.session.rollback()
                 for problem in getattr(error, "problems", None) or [error]:
@@ -283,18 +324,36 @@ def checkout():
                         show_checkout_problem(form, problem, form_problems)
 
     fee = checkout_rules().delivery_fee(form.province.data or "")
-    return give_device_cookie(make_response(render_template(
-        "shop/checkout.html", form=form, review=review, outlets=outlets, communes=communes,
-        provinces=addresses.provinces(), fee=fee, problems=form_problems)))
+    return give_device_cookie(
+        make_response(
+            render_template(
+                "shop/checkout.html",
+                form=form,
+                review=review,
+                outlets=outlets,
+                communes=communes,
+                provinces=addresses.provinces(),
+                fee=fee,
+                problems=form_problems,
+            )
+        )
+    )
 
 
 def prefill_buyer(form: CheckoutForm) -> None:
     """A signed-in buyer's name, e-mail, phone (the account's, else the last order's) and saved address."""
     user = current_user
     form.name.data, form.email.data = user.name, user.email
-    form.phone.data = user.phone or db.session.scalar(
-        select(Order.phone).where(Order.user_id == user.id, Order.phone != "")
-        .order_by(Order.created_at.desc()).limit(1)) or ""
+    form.phone.data = (
+        user.phone
+        or db.session.scalar(
+            select(Order.phone)
+            .where(Order.user_id == user.id, Order.phone != "")
+            .order_by(Order.created_at.desc())
+            .limit(1)
+        )
+        or ""
+    )
     if user.province_code and not request.args.get("tinh"):
         form.province.data = user.province_code
     if user.commune_code and form.province.data == user.province_code:
@@ -317,14 +376,22 @@ def order_request(form: CheckoutForm, review: carts.CartReview, token: str) -> O
     delivery = form.fulfilment.data == "delivery"
     outlet = form.outlet_id.data or ""
     return OrderRequest(
-        lines=review.lines(), fulfilment=form.fulfilment.data or "", payment_method=form.payment_method.data or "",
-        name=form.name.data or "", phone=form.phone.data or "", email=form.email.data or "",
+        lines=review.lines(),
+        fulfilment=form.fulfilment.data or "",
+        payment_method=form.payment_method.data or "",
+        name=form.name.data or "",
+        phone=form.phone.data or "",
+        email=form.email.data or "",
         outlet_id=int(outlet) if not delivery and outlet.isascii() and outlet.isdigit() and len(outlet) < 10 else None,
         address={"province": form.province.data, "commune": form.commune.data, "line": form.line.data}
-        if delivery else None,
+        if delivery
+        else None,
         confirm_adult=bool(form.confirm_adult.data) and review.needs_adult,
-        user_id=current_user.id if current_user.is_authenticated else None, key=order_key(token),
-        client_address=client_address(), client_cookie=client_cookie())
+        user_id=current_user.id if current_user.is_authenticated else None,
+        key=order_key(token),
+        client_address=client_address(),
+        client_cookie=client_cookie(),
+    )
 
 
 def show_checkout_error(form: CheckoutForm, error: DomainError, form_problems: list[str]) -> None:
@@ -339,8 +406,13 @@ def show_checkout_problem(form: CheckoutForm, error: DomainError, form_problems:
         name = "payment_method"
         if error.code == "payment_method_unavailable":
             # Named in words, as the choices are, never by the method's code.
-            form.payment_method.errors = [*form.payment_method.errors, _(
-                "Cửa hàng chưa nhận thanh toán bằng %(method)s.", method=payment_label(form.payment_method.data or ""))]
+            form.payment_method.errors = [
+                *form.payment_method.errors,
+                _(
+                    "Cửa hàng chưa nhận thanh toán bằng %(method)s.",
+                    method=payment_label(form.payment_method.data or ""),
+                ),
+            ]
             return
     elif isinstance(error, InsufficientStock) and form.fulfilment.data == "pickup":
         name = "outlet_id"
@@ -355,6 +427,7 @@ def show_checkout_problem(form: CheckoutForm, error: DomainError, form_problems:
 
 # The receipt --------------------------------------------------------------------------------------------------
 
+
 def buyer_may_see(order: Order) -> bool:
     if order.id in (session.get(SEEN_ORDERS) or []):
         return True
@@ -362,14 +435,14 @@ def buyer_may_see(order: Order) -> bool:
 
 
 def may_see(order: Order) -> bool:
-    return buyer_may_see(order) or (current_user.is_authenticated
-                                    and can_manage_outlet(current_user, order.outlet_id))
+    return buyer_may_see(order) or (current_user.is_authenticated and can_manage_outlet(current_user, order.outlet_id))
 
 
-def visible_order(order_id) -> Optional[Order]:
+def visible_order(order_id) -> Order | None:
     expire_due_orders(Order.id == str(order_id))
-    order = db.session.scalar(select(Order).where(Order.id == str(order_id))
-                              .options(selectinload(Order.lines), selectinload(Order.payments)))
+    order = db.session.scalar(
+        select(Order).where(Order.id == str(order_id)).options(selectinload(Order.lines), selectinload(Order.payments))
+    )
     return order if order is not None and may_see(order) else None
 
 
@@ -386,16 +459,27 @@ def order(order_id):
         fields = vietqr.parse(payment.payload)
         account = payment_methods().vietqr_account
         svg = vietqr.qr_svg(payment.payload, title=f"VietQR {order.code}")
-        transfer = {"bank": BANK_NAMES.get(fields["bank_bin"], fields["bank_bin"]), "account": fields["account"],
-                    "account_name": account.account_name if account else "", "amount_vnd": fields["amount_vnd"],
-                    "note": fields["note"],
-                    "qr": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")}
+        transfer = {
+            "bank": BANK_NAMES.get(fields["bank_bin"], fields["bank_bin"]),
+            "account": fields["account"],
+            "account_name": account.account_name if account else "",
+            "amount_vnd": fields["amount_vnd"],
+            "note": fields["note"],
+            "qr": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii"),
+        }
     card_url = payment.url if payment is not None and payment.method == "stripe" and unpaid else ""
     returning = request.args.get("thanh-toan", "")
-    return render_template("shop/order.html", order=order, transfer=transfer, card_url=card_url,
-                           forward=card_url if returning == "chuyen" else "", returning=returning,
-                           can_cancel=unpaid and buyer_may_see(order), is_buyer=buyer_may_see(order),
-                           delivery_days=checkout_rules().delivery_days_for(order.province_code or ""))
+    return render_template(
+        "shop/order.html",
+        order=order,
+        transfer=transfer,
+        card_url=card_url,
+        forward=card_url if returning == "chuyen" else "",
+        returning=returning,
+        can_cancel=unpaid and buyer_may_see(order),
+        is_buyer=buyer_may_see(order),
+        delivery_days=checkout_rules().delivery_days_for(order.province_code or ""),
+    )
 
 
 @bp.route("/don-hang/<uuid:order_id>/huy", methods=["GET", "POST"])
@@ -411,8 +495,14 @@ def cancel_order(order_id):
         return render_template("shop/cancel_order.html", order=order, cancel_form=ConfirmForm())
     if ConfirmForm().validate() and order.status == "pending_payment":
         try:
-            move(db.session, order, "cancelled", utcnow(),
-                 actor_id=current_user.id if current_user.is_authenticated else None, note="Người mua hủy")
+            move(
+                db.session,
+                order,
+                "cancelled",
+                utcnow(),
+                actor_id=current_user.id if current_user.is_authenticated else None,
+                note="Người mua hủy",
+            )
         except DomainError as error:
             db.session.rollback()
             flash(translated(error), "error")
@@ -428,9 +518,13 @@ def cancel_order(order_id):
 @login_required
 def my_orders():
     expire_due_orders(Order.user_id == current_user.id)
-    orders = db.session.scalars(select(Order).where(Order.user_id == current_user.id)
-                                .options(selectinload(Order.lines))
-                                .order_by(Order.created_at.desc(), Order.id).limit(200)).all()
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.user_id == current_user.id)
+        .options(selectinload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id)
+        .limit(200)
+    ).all()
     return render_template("shop/my_orders.html", orders=orders)
 
 
@@ -447,8 +541,10 @@ def order_lookup():
             form.phone.errors.append(translated(error))
         else:
             if locked_for:
-                message = _("Mã đơn này đã bị tra cứu sai quá nhiều lần; hãy thử lại sau %(minutes)s phút.",
-                            minutes=-(-locked_for // 60))
+                message = _(
+                    "Mã đơn này đã bị tra cứu sai quá nhiều lần; hãy thử lại sau %(minutes)s phút.",
+                    minutes=-(-locked_for // 60),
+                )
                 response = make_response(render_template("shop/order_lookup.html", form=form, not_found=message))
                 response.status_code, response.headers["Retry-After"] = 429, str(locked_for)
                 return response
@@ -457,6 +553,7 @@ def order_lookup():
                 remember_order(found)
                 return redirect(url_for("shop.order", order_id=found), 303)
             count_wrong_phone(code)
-            return render_template("shop/order_lookup.html", form=form,
-                                   not_found=_("Không tìm thấy đơn hàng với mã và số điện thoại này.")), 404
+            return render_template(
+                "shop/order_lookup.html", form=form, not_found=_("Không tìm thấy đơn hàng với mã và số điện thoại này.")
+            ), 404
     return render_template("shop/order_lookup.html", form=form, not_found=None)

@@ -1,5 +1,6 @@
 """Forms of the cart, checkout and order pages. The domain (orders.checkout) checks what matters; these only
 read the fields, so each of its errors can be shown under the field it names."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField
@@ -28,9 +29,12 @@ class CheckoutForm(FlaskForm):
     #: Issued with the page and kept in the session until an order is placed with it: the order's
     #: idempotency key, so a double click or a resubmitted page places one order.
     token = HiddenField()
-    fulfilment = RadioField(_l("Cách nhận hàng"), choices=[SelectChoice("pickup", _l("Nhận tại cửa hàng")),
-                                                           SelectChoice("delivery", _l("Giao tận nơi"))], default="pickup",
-                            validate_choice=False)
+    fulfilment = RadioField(
+        _l("Cách nhận hàng"),
+        choices=[SelectChoice("pickup", _l("Nhận tại cửa hàng")), SelectChoice("delivery", _l("Giao tận nơi"))],
+        default="pickup",
+        validate_choice=False,
+    )
     outlet_id = RadioField(_l("Cửa hàng nhận hàng"), coerce=str, validate_choice=False)
     province = SelectField(_l("Tỉnh, thành phố"), default="31", validate_choice=False)
     commune = SelectField(_l("Xã, phường, đặc khu"), validate_choice=False)

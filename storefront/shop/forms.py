@@ -1,4 +1,5 @@
 """Parses the catalogue's query string; bad values become a friendly 400 page, never a 500."""
+
 from werkzeug.datastructures import MultiDict
 
 from catalog.groups import GROUPS
@@ -41,9 +42,20 @@ def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> SearchQu
     page = args.get("page", "1")
     if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 100000:
         raise InvalidInput(N_("Số trang phải là số nguyên từ 1."))
-    min_price, max_price = _price(args.get("min_price", ""), "min_price"), _price(args.get("max_price", ""), "max_price")
+    min_price, max_price = (
+        _price(args.get("min_price", ""), "min_price"),
+        _price(args.get("max_price", ""), "max_price"),
+    )
     if min_price is not None and max_price is not None and min_price > max_price:
         raise InvalidInput(N_("Giá thấp nhất không được lớn hơn giá cao nhất."))
-    return SearchQuery(q=q, groups=tuple(_ints(args.getlist("group"), set(GROUPS), "nhóm")),
-                       stars=tuple(_ints(args.getlist("stars"), {3, 4, 5}, "sao")), districts=tuple(districts),
-                       min_price=min_price, max_price=max_price, sort=sort, page=int(page), per_page=PER_PAGE)
+    return SearchQuery(
+        q=q,
+        groups=tuple(_ints(args.getlist("group"), set(GROUPS), "nhóm")),
+        stars=tuple(_ints(args.getlist("stars"), {3, 4, 5}, "sao")),
+        districts=tuple(districts),
+        min_price=min_price,
+        max_price=max_price,
+        sort=sort,
+        page=int(page),
+        per_page=PER_PAGE,
+    )

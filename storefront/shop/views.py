@@ -24,9 +24,12 @@ def home():
     """Products by group, 5★ first."""
     shelves, in_stock = [], set()
     for code, name in GROUPS.items():
-        page = catalogue_page(db.session, search_service(), SearchQuery(groups=(code,), sort="stars",
-                                                                          per_page=HOME_PER_GROUP, with_facets=False),
-                              today())
+        page = catalogue_page(
+            db.session,
+            search_service(),
+            SearchQuery(groups=(code,), sort="stars", per_page=HOME_PER_GROUP, with_facets=False),
+            today(),
+        )
         if page.items:
             shelves.append({"code": code, "name": name, "products": page.items, "total": page.total})
             in_stock |= page.in_stock
@@ -38,12 +41,17 @@ def catalogue():
     filters = parse_catalogue_args(request.args, district_slugs(db.session))
     page = catalogue_page(db.session, search_service(), filters, today())
     # Offer only choices that lead somewhere (or are already chosen).
-    groups = {code: name for code, name in GROUPS.items()
-              if str(code) in page.facets["group"] or code in filters.groups}
-    districts = [area for area in district_areas(db.session)
-                 if area.slug in page.facets["district"] or area.slug in filters.districts]
-    return render_template("shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts,
-                           in_stock=page.in_stock)
+    groups = {
+        code: name for code, name in GROUPS.items() if str(code) in page.facets["group"] or code in filters.groups
+    }
+    districts = [
+        area
+        for area in district_areas(db.session)
+        if area.slug in page.facets["district"] or area.slug in filters.districts
+    ]
+    return render_template(
+        "shop/catalogue.html", page=page, filters=filters, groups=groups, districts=districts, in_stock=page.in_stock
+    )
 
 
 @bp.get("/san-pham/<slug>")
@@ -51,19 +59,25 @@ def product(slug: str):
     product = get_product_by_slug(db.session, slug)
     answer = sellability(product.active, product.certificates, today())
     # Stock is shown only for what is on sale; services are booked, not stocked.
-    stock = availability(db.session, product.id, utcnow()) \
-        if answer.on_sale and product.group != SERVICE_GROUP else []
-    return render_template("shop/product.html", product=product, certificate=answer.certificate,
-                           reason=answer.reason, latest=product.certificates[-1] if product.certificates else None,
-                           stock=stock, outlets=outlets_by_id(db.session, [s.outlet_id for s in stock]),
-                           is_service=product.group == SERVICE_GROUP)
+    stock = availability(db.session, product.id, utcnow()) if answer.on_sale and product.group != SERVICE_GROUP else []
+    return render_template(
+        "shop/product.html",
+        product=product,
+        certificate=answer.certificate,
+        reason=answer.reason,
+        latest=product.certificates[-1] if product.certificates else None,
+        stock=stock,
+        outlets=outlets_by_id(db.session, [s.outlet_id for s in stock]),
+        is_service=product.group == SERVICE_GROUP,
+    )
 
 
 @bp.get("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico whatever the page links; pages link the SVG (base.html)."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
-                               max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 @bp.get("/cua-hang-ocop")

@@ -1,4 +1,5 @@
 """Outlet staff pages: each staff member sees only their own outlet."""
+
 from apiflask import APIBlueprint
 
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.

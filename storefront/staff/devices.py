@@ -1,5 +1,6 @@
 """The outlet's devices (counters, kiosks): who created each, when, when it was last seen, whether it is revoked;
 staff create one (its token is shown once) and revoke one, e.g. when a till is lost or a person leaves."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,8 +30,14 @@ class RevokeDeviceForm(FlaskForm):
 
 
 def devices_page(outlet, form: DeviceForm, token: str = ""):
-    return render_template("staff/devices.html", outlet=outlet, devices=devices_with_creators(outlet.id),
-                           form=form, revoke_form=RevokeDeviceForm(formdata=None), token=token)
+    return render_template(
+        "staff/devices.html",
+        outlet=outlet,
+        devices=devices_with_creators(outlet.id),
+        form=form,
+        revoke_form=RevokeDeviceForm(formdata=None),
+        token=token,
+    )
 
 
 @bp.route(f"{OUTLET}/thiet-bi", methods=["GET", "POST"])

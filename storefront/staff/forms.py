@@ -1,4 +1,5 @@
 """Forms of the outlet stock pages. Every form that records a movement carries a one-time token."""
+
 from uuid import uuid4
 
 from flask_babel import lazy_gettext as _l
@@ -45,9 +46,12 @@ class ReceiveForm(OneTimeForm):
 
 class SaleForm(OneTimeForm):
     # What the page does not offer is refused by inventory.till, with the reason (revoked, past best-before).
-    product_id = SelectField(_l("Sản phẩm"), coerce=int, validate_choice=False,
-                             validators=[required(), number_range(1, MAX_ID)])
-    batch_id = SelectField(_l("Lô"), coerce=int, validate_choice=False, validators=[Optional(), number_range(0, MAX_ID)])
+    product_id = SelectField(
+        _l("Sản phẩm"), coerce=int, validate_choice=False, validators=[required(), number_range(1, MAX_ID)]
+    )
+    batch_id = SelectField(
+        _l("Lô"), coerce=int, validate_choice=False, validators=[Optional(), number_range(0, MAX_ID)]
+    )
     qty = IntegerField(_l("Số lượng bán"), validators=[whole_number(), number_range(1, MAX_QTY)])
 
 

@@ -1,5 +1,6 @@
 """Outlet staff see the orders their outlet fills and move them on: ready for pickup or shipped, handed over,
 cancelled; and they confirm a VietQR transfer they saw arrive on the shop's account."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,9 +38,11 @@ LIST_LIMIT = 200
 def outlet_order(outlet_id: int, order_id) -> Order:
     """The order, if this outlet fills it (another outlet's order is not found here)."""
     expire_due_orders(Order.id == str(order_id), Order.outlet_id == outlet_id)
-    order = db.session.scalar(select(Order).where(Order.id == str(order_id), Order.outlet_id == outlet_id)
-                              .options(selectinload(Order.lines), selectinload(Order.payments),
-                                       selectinload(Order.events)))
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.id == str(order_id), Order.outlet_id == outlet_id)
+        .options(selectinload(Order.lines), selectinload(Order.payments), selectinload(Order.events))
+    )
     if order is None:
         abort(404)
     return order
@@ -57,8 +60,15 @@ def orders(outlet_id: int):
     if status:
         query = query.where(Order.status == status)
     found = db.session.scalars(query.order_by(Order.created_at.desc(), Order.id).limit(LIST_LIMIT)).all()
-    return render_template("staff/orders.html", outlet=outlet, orders=found, status=status, statuses=STATUS_LABELS,
-                           holds=unpaid_holds(db.session, outlet_id, utcnow()), step_form=StepForm())
+    return render_template(
+        "staff/orders.html",
+        outlet=outlet,
+        orders=found,
+        status=status,
+        statuses=STATUS_LABELS,
+        holds=unpaid_holds(db.session, outlet_id, utcnow()),
+        step_form=StepForm(),
+    )
 
 
 @bp.get(ORDER)
@@ -68,9 +78,16 @@ def order(outlet_id: int, order_id):
     order = outlet_order(outlet_id, order_id)
     steps = [(status, STEP_LABELS[status]) for status in next_steps(order)]
     awaiting_transfer = order.payment_method == "vietqr" and order.status in ("pending_payment", "expired")
-    return render_template("staff/order.html", outlet=outlet, order=order, steps=steps, step_form=StepForm(),
-                           confirm_form=ConfirmForm(), awaiting_transfer=awaiting_transfer,
-                           statuses=STATUS_LABELS)
+    return render_template(
+        "staff/order.html",
+        outlet=outlet,
+        order=order,
+        steps=steps,
+        step_form=StepForm(),
+        confirm_form=ConfirmForm(),
+        awaiting_transfer=awaiting_transfer,
+        statuses=STATUS_LABELS,
+    )
 
 
 @bp.post(f"{ORDER}/buoc")

@@ -1,5 +1,6 @@
 """Transfers between outlets, as seen by the staff of either end: the outlet's transfers in and out, a request
 form, dispatch (the source) and receipt with per-line quantities (the destination)."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,8 +15,8 @@ from core.db import db
 from core.errors import DomainError
 from core.models import utcnow
 from inventory import transfers
-from inventory.models import Transfer
 from inventory.availability import available_by_outlet
+from inventory.models import Transfer
 from storefront.errors import translated
 from storefront.staff import bp
 from storefront.staff.views import outlet_manager_required
@@ -34,9 +35,14 @@ class TransferLineForm(Form):
 
 
 class TransferRequestForm(FlaskForm):
-    direction = SelectField(_l("Chiều chuyển"), default="out", choices=[
-        SelectChoice("out", _l("Gửi hàng từ cửa hàng này đến")),
-        SelectChoice("in", _l("Xin hàng về cửa hàng này từ"))])
+    direction = SelectField(
+        _l("Chiều chuyển"),
+        default="out",
+        choices=[
+            SelectChoice("out", _l("Gửi hàng từ cửa hàng này đến")),
+            SelectChoice("in", _l("Xin hàng về cửa hàng này từ")),
+        ],
+    )
     other_outlet_id = SelectField(_l("Cửa hàng"), coerce=int)
     lines = FieldList(FormField(TransferLineForm), min_entries=REQUEST_ROWS, max_entries=REQUEST_ROWS)
 
@@ -60,14 +66,20 @@ class DispatchForm(FlaskForm):
 
 def receipt_form(transfer: Transfer, names: dict[int, str]) -> FlaskForm:
     """One quantity per line, prefilled with what was sent: staff change only what did not arrive."""
+
     class ReceiptForm(FlaskForm):
         pass
 
     for line in transfer.lines:
-        setattr(ReceiptForm, f"received_{line.product_id}", IntegerField(
-            _l("Số lượng nhận: %(product)s", product=names.get(line.product_id, line.product_id)),
-            default=line.qty, validators=[InputRequired(message=_l("Vui lòng điền mục này.")),
-                                          number_range(0, MAX_QTY)]))
+        setattr(
+            ReceiptForm,
+            f"received_{line.product_id}",
+            IntegerField(
+                _l("Số lượng nhận: %(product)s", product=names.get(line.product_id, line.product_id)),
+                default=line.qty,
+                validators=[InputRequired(message=_l("Vui lòng điền mục này.")), number_range(0, MAX_QTY)],
+            ),
+        )
     return ReceiptForm()
 
 
@@ -96,10 +108,17 @@ def transfers_page(outlet_id: int):
     products = transfers.transferable_products(db.session)
     available = available_by_outlet(db.session, [p.id for p in products], utcnow())
     choices = [SelectChoice(0, "—")] + [
-        SelectChoice(p.id, _("%(name)s (ở đây còn %(here)s, mọi cửa hàng %(total)s)", name=p.name,
-                             here=available.get(p.id, {}).get(outlet_id, 0),
-                             total=sum(available.get(p.id, {}).values())))
-        for p in products]
+        SelectChoice(
+            p.id,
+            _(
+                "%(name)s (ở đây còn %(here)s, mọi cửa hàng %(total)s)",
+                name=p.name,
+                here=available.get(p.id, {}).get(outlet_id, 0),
+                total=sum(available.get(p.id, {}).values()),
+            ),
+        )
+        for p in products
+    ]
     for row in form.lines:
         row.form.product_id.choices = choices
     if form.validate_on_submit():
@@ -108,8 +127,14 @@ def transfers_page(outlet_id: int):
             ends = (outlet_id, form.other_outlet_id.data)
             source, destination = ends if form.direction.data == "out" else ends[::-1]
             try:
-                transfer = transfers.request(db.session, from_outlet_id=source, to_outlet_id=destination,
-                                             lines=lines, now=utcnow(), actor_id=current_user.id)
+                transfer = transfers.request(
+                    db.session,
+                    from_outlet_id=source,
+                    to_outlet_id=destination,
+                    lines=lines,
+                    now=utcnow(),
+                    actor_id=current_user.id,
+                )
             except DomainError as error:
                 db.session.rollback()
                 flash(translated(error), "error")
@@ -118,8 +143,15 @@ def transfers_page(outlet_id: int):
                 flash(_("Đã tạo phiếu chuyển hàng số %(id)s.", id=transfer.id), "success")
                 return redirect(url_for("staff.transfer", outlet_id=outlet_id, transfer_id=transfer.id))
     shown = transfers.outlet_transfers(db.session, outlet_id)
-    return render_template("staff/transfers.html", outlet=outlet, outlets=outlets, form=form,
-                           transfers=shown, names=product_names(shown), has_products=bool(products))
+    return render_template(
+        "staff/transfers.html",
+        outlet=outlet,
+        outlets=outlets,
+        form=form,
+        transfers=shown,
+        names=product_names(shown),
+        has_products=bool(products),
+    )
 
 
 @bp.get(f"/<{ID}:outlet_id>/chuyen-hang/<{ID}:transfer_id>")
@@ -136,12 +168,16 @@ def render_transfer(outlet_id: int, transfer_id: int, receipt=None, status: int 
     receiving = transfer.status == "in_transit" and outlet_id == transfer.to_outlet_id
     here = available_by_outlet(db.session, names, utcnow()) if dispatching else {}
     return render_template(
-        "staff/transfer.html", outlet=outlet, transfer=transfer, names=names,
+        "staff/transfer.html",
+        outlet=outlet,
+        transfer=transfer,
+        names=names,
         outlets={o.id: o for o in list_outlets(db.session)},
         available_here={product_id: by_outlet.get(outlet_id, 0) for product_id, by_outlet in here.items()},
         dispatch_form=DispatchForm() if dispatching else None,
         receipt=(receipt or receipt_form(transfer, names)) if receiving else None,
-        discrepancies=transfers.transfer_discrepancies(db.session, transfer.id)), status
+        discrepancies=transfers.transfer_discrepancies(db.session, transfer.id),
+    ), status
 
 
 @bp.post(f"/<{ID}:outlet_id>/chuyen-hang/<{ID}:transfer_id>/xuat-hang")
@@ -182,8 +218,10 @@ def receive_transfer(outlet_id: int, transfer_id: int):
             db.session.commit()
             short = sum(line.qty - line.received_qty for line in transfer.lines)
             if short:
-                flash(_("Đã nhận hàng; thiếu %(short)s so với số đã gửi, đã ghi nhận chênh lệch để xử lý.",
-                        short=short), "info")
+                flash(
+                    _("Đã nhận hàng; thiếu %(short)s so với số đã gửi, đã ghi nhận chênh lệch để xử lý.", short=short),
+                    "info",
+                )
             else:
                 flash(_("Đã nhận đủ hàng."), "success")
             return redirect(url_for("staff.transfer", outlet_id=outlet_id, transfer_id=transfer_id))

@@ -16,12 +16,14 @@ from stores.services import get_outlet
 def outlet_manager_required(view):
     """Guards a page of one outlet (`outlet_id` in the URL): anonymous → login page, other roles → 403,
     staff of another outlet → 403 (stores.access.can_manage_outlet decides)."""
+
     @wraps(view)
     @role_required("staff", "admin")
     def guarded(outlet_id: int, **kwargs):
         if not can_manage_outlet(current_user, outlet_id):
             abort(403, _("Bạn chỉ xem được cửa hàng của mình."))
         return view(outlet_id=outlet_id, **kwargs)
+
     return guarded
 
 

@@ -3,8 +3,9 @@
 The server runs the real app with werkzeug on 127.0.0.1 and a free port, in a thread of the test process.
 Playwright drives /usr/bin/chromium; it never downloads a browser (no `playwright install`).
 """
+
 import os
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 
@@ -12,8 +13,15 @@ from tests.conftest import missing_service
 from tests.live import serving
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TODAY = date(2026, 11, 29)
 LIVE_PASSWORD = "browser-password"
 #: One account per role on the live server, all with LIVE_PASSWORD; the staff member works at the first outlet.
@@ -31,14 +39,21 @@ def live_app(tmp_path_factory):
     from catalog.models import Product
     from catalog.seeding import load_demo_batches, load_real_products
     from catalog.services import revoke_certificate
-    from inventory.seeding import load_demo_stock
     from core.db import db
+    from inventory.seeding import load_demo_stock
     from storefront import create_app
     from stores.seeding import load_areas, load_outlets
 
     folder = tmp_path_factory.mktemp("live")
-    app = create_app({"TODAY": TODAY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
-                      "SECRET_KEY": "browser-test", "TESTING": True, "MAIL_OUTBOX": str(folder / "outbox")})
+    app = create_app(
+        {
+            "TODAY": TODAY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
+            "SECRET_KEY": "browser-test",
+            "TESTING": True,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+        }
+    )
     with app.app_context():
         upgrade()
         load_areas(db.session)
@@ -49,10 +64,17 @@ def live_app(tmp_path_factory):
         _stock_events(db.session, outlets)
         password_hash = hash_password(LIVE_PASSWORD)
         for role, email in LIVE_ACCOUNTS.items():
-            create_user(db.session, email=email, password_hash=password_hash, name=f"Thử {role}", role=role,
-                        outlet_id=outlets[0].id if role == "staff" else None)
-        certified = db.session.scalars(select(Product).where(Product.current_certificate_id.is_not(None))
-                                       .order_by(Product.id.desc())).first()
+            create_user(
+                db.session,
+                email=email,
+                password_hash=password_hash,
+                name=f"Thử {role}",
+                role=role,
+                outlet_id=outlets[0].id if role == "staff" else None,
+            )
+        certified = db.session.scalars(
+            select(Product).where(Product.current_certificate_id.is_not(None)).order_by(Product.id.desc())
+        ).first()
         revoke_certificate(db.session, certified.current_certificate, reason="Kiểm tra trình duyệt")
         db.session.commit()
         db.session.remove()
@@ -64,7 +86,7 @@ def live_app(tmp_path_factory):
 
 def _stock_events(session, outlets) -> None:
     """A transfer from the first shop to the fair stand and a discrepancy there, so that their pages show one."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import select
 
@@ -73,8 +95,13 @@ def _stock_events(session, outlets) -> None:
 
     shop, fair = outlets[0], next(outlet for outlet in outlets if outlet.kind == "fair")
     product_id = session.scalars(select(StockLevel.product_id).where(StockLevel.outlet_id == shop.id)).first()
-    request(session, from_outlet_id=shop.id, to_outlet_id=fair.id, lines=[(product_id, 2)],
-            now=datetime(2026, 11, 29, 2, tzinfo=timezone.utc))
+    request(
+        session,
+        from_outlet_id=shop.id,
+        to_outlet_id=fair.id,
+        lines=[(product_id, 2)],
+        now=datetime(2026, 11, 29, 2, tzinfo=UTC),
+    )
     session.add(Discrepancy(outlet_id=shop.id, product_id=product_id, kind="oversold", qty=1, movement_key="quay-1"))
     session.flush()
 

@@ -3,6 +3,7 @@
 axe-core comes with `axe-playwright-python` (nothing is downloaded); it runs every rule it ships but the
 experimental ones, best practices such as `heading-order` included.
 """
+
 import re
 
 import pytest
@@ -48,8 +49,10 @@ def _assert_no_violations(axe, page, what: str) -> None:
     violations = results.response["violations"]
     language = page.evaluate("document.documentElement.lang")
     summary = ", ".join(f"{v['id']} ({v['impact']}) ×{len(v['nodes'])}" for v in violations)
-    assert not violations, (f"axe found {len(violations)} violation(s) on {what} [{language}] {page.url}: "
-                            f"{summary}\n{results.generate_report()}")
+    assert not violations, (
+        f"axe found {len(violations)} violation(s) on {what} [{language}] {page.url}: "
+        f"{summary}\n{results.generate_report()}"
+    )
 
 
 def test_home_page(axe, shopper, live_server):

@@ -4,6 +4,7 @@ paid in cash, and a delivery paid by VietQR that the outlet's staff confirm.
 
 Nothing leaves the machine: the browser's visit to checkout.stripe.com is answered by the test (page.route).
 """
+
 import hashlib
 import hmac
 import json
@@ -12,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -50,23 +51,48 @@ def shop_app(tmp_path_factory):
     from tests.factories import make_product
 
     folder = tmp_path_factory.mktemp("checkout")
-    app = create_app({"TODAY": TODAY, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'checkout.sqlite'}",
-                      "SECRET_KEY": "checkout-browser-test", "TESTING": True, "MAIL_OUTBOX": str(folder / "outbox"),
-                      "STRIPE_API_KEY": "sk_test_123", "STRIPE_API_BASE": stripe_mock_url(),
-                      "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "TODAY": TODAY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'checkout.sqlite'}",
+            "SECRET_KEY": "checkout-browser-test",
+            "TESTING": True,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+            "STRIPE_API_KEY": "sk_test_123",
+            "STRIPE_API_BASE": stripe_mock_url(),
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     with app.app_context():
         upgrade()
         load_areas(db.session)
         load_outlets(db.session)
         outlet = db.session.scalars(select(Outlet).where(Outlet.code == "kien-thuy")).one()
         product = make_product(db.session, PRODUCT_NAME, price_vnd=85_000, today=TODAY)
-        receive(db.session, Move(key="browser-checkout-stock", kind="receive", outlet_id=outlet.id,
-                                 product_id=product.id, occurred_at=datetime.now(timezone.utc)),
-                "LOT-TRINH-DUYET", 60, best_before=date(2027, 6, 1))
+        receive(
+            db.session,
+            Move(
+                key="browser-checkout-stock",
+                kind="receive",
+                outlet_id=outlet.id,
+                product_id=product.id,
+                occurred_at=datetime.now(UTC),
+            ),
+            "LOT-TRINH-DUYET",
+            60,
+            best_before=date(2027, 6, 1),
+        )
         password_hash = hash_password(LIVE_PASSWORD)
         create_user(db.session, email=BUYER, password_hash=password_hash, name="Người mua thử", role="consumer")
-        create_user(db.session, email=STAFF, password_hash=password_hash, name="Nhân viên thử", role="staff",
-                    outlet_id=outlet.id)
+        create_user(
+            db.session,
+            email=STAFF,
+            password_hash=password_hash,
+            name="Nhân viên thử",
+            role="staff",
+            outlet_id=outlet.id,
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -90,8 +116,12 @@ def buyer_page(chromium_browser, request):
     page.set_default_timeout(15_000)
     page.stripe_visits = []
     page.policy_messages = []  # Chromium reports every CSP violation on the console
-    page.on("console", lambda message: page.policy_messages.append(message.text)
-            if POLICY_CONSOLE_MESSAGE.search(message.text) else None)
+    page.on(
+        "console",
+        lambda message: (
+            page.policy_messages.append(message.text) if POLICY_CONSOLE_MESSAGE.search(message.text) else None
+        ),
+    )
 
     def stripe_hosted_page(route, request):
         page.stripe_visits.append(request.url)
@@ -116,6 +146,7 @@ def log_in(page, base: str, email: str) -> None:
 def fill_cart_and_open_checkout(page, base: str, shop_app) -> None:
     from catalog.models import Product
     from core.db import db
+
     with shop_app.app_context():
         slug = db.session.scalars(select(Product.slug).where(Product.name == PRODUCT_NAME)).one()
         db.session.remove()
@@ -138,29 +169,55 @@ def place_order(page) -> None:
 def order_of(shop_app, page):
     from core.db import db
     from orders.models import Order
+
     found = re.search(r"/don-hang/([0-9a-f-]{36})", page.url)
     assert found, f"not on a receipt: {page.url}\n{page.locator('main').inner_text()}"
     with shop_app.app_context():
         order = db.session.get(Order, found.group(1))
-        details = {"id": order.id, "code": order.code, "status": order.status, "total": order.total_vnd,
-                   "outlet_id": order.outlet_id, "user_id": order.user_id, "fulfilment": order.fulfilment,
-                   "session": order.payment.reference, "url": order.payment.url}
+        details = {
+            "id": order.id,
+            "code": order.code,
+            "status": order.status,
+            "total": order.total_vnd,
+            "outlet_id": order.outlet_id,
+            "user_id": order.user_id,
+            "fulfilment": order.fulfilment,
+            "session": order.payment.reference,
+            "url": order.payment.url,
+        }
         db.session.remove()
     return details
 
 
 def deliver_stripe_event(base: str, order: dict) -> int:
     """A `checkout.session.completed` event for the order's Checkout Session, signed as Stripe signs it."""
-    event = {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed",
-             "data": {"object": {"id": order["session"], "object": "checkout.session", "payment_status": "paid",
-                                 "status": "complete", "amount_total": order["total"], "currency": "vnd",
-                                 "client_reference_id": order["id"], "payment_intent": "pi_browser_test",
-                                 "metadata": {"order_id": order["id"], "code": order["code"]}}}}
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": order["session"],
+                "object": "checkout.session",
+                "payment_status": "paid",
+                "status": "complete",
+                "amount_total": order["total"],
+                "currency": "vnd",
+                "client_reference_id": order["id"],
+                "payment_intent": "pi_browser_test",
+                "metadata": {"order_id": order["id"], "code": order["code"]},
+            }
+        },
+    }
     payload = json.dumps(event)
     timestamp = int(time.time())
     signature = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    request = urllib.request.Request(base + WEBHOOK_PATH, data=payload.encode(), method="POST", headers={
-        "Content-Type": "application/json", "Stripe-Signature": f"t={timestamp},v1={signature}"})
+    request = urllib.request.Request(
+        base + WEBHOOK_PATH,
+        data=payload.encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={timestamp},v1={signature}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status
@@ -176,6 +233,7 @@ def signed_in(page, base: str, who: str) -> None:
 def check_owner(shop_app, order: dict, who: str) -> None:
     from accounts.models import User
     from core.db import db
+
     with shop_app.app_context():
         buyer_id = db.session.scalars(select(User.id).where(User.email == BUYER)).one()
         db.session.remove()
@@ -183,8 +241,7 @@ def check_owner(shop_app, order: dict, who: str) -> None:
 
 
 @pytest.mark.parametrize("who", ["guest", "consumer"])
-def test_a_pickup_order_paid_by_card_goes_to_stripe_and_is_paid_by_the_webhook(buyer_page, shop_server, shop_app,
-                                                                                 who):
+def test_a_pickup_order_paid_by_card_goes_to_stripe_and_is_paid_by_the_webhook(buyer_page, shop_server, shop_app, who):
     page = buyer_page
     signed_in(page, shop_server, who)
     fill_cart_and_open_checkout(page, shop_server, shop_app)
@@ -198,10 +255,16 @@ def test_a_pickup_order_paid_by_card_goes_to_stripe_and_is_paid_by_the_webhook(b
     # The buyer comes back as Stripe's success_url sends them: the order is still unpaid until the webhook.
     from core.db import db
     from orders.models import Order, Payment
+
     with shop_app.app_context():
         # stripe-mock answers every Checkout Session with the same fixture: the newest card order is this one.
-        order_id, url = db.session.execute(select(Order.id, Payment.url).join(Payment).where(
-            Order.payment_method == "stripe").order_by(Order.created_at.desc()).limit(1)).one()
+        order_id, url = db.session.execute(
+            select(Order.id, Payment.url)
+            .join(Payment)
+            .where(Order.payment_method == "stripe")
+            .order_by(Order.created_at.desc())
+            .limit(1)
+        ).one()
         db.session.remove()
     assert page.stripe_visits == [url]
     page.goto(f"{shop_server}/don-hang/{order_id}?thanh-toan=xong")
@@ -242,8 +305,9 @@ def test_a_delivery_paid_in_cash(buyer_page, shop_server, shop_app, who):
 
 
 @pytest.mark.parametrize("who", ["guest", "consumer"])
-def test_a_delivery_paid_by_vietqr_shows_the_qr_and_staff_confirm_the_money(buyer_page, chromium_browser,
-                                                                             shop_server, shop_app, who):
+def test_a_delivery_paid_by_vietqr_shows_the_qr_and_staff_confirm_the_money(
+    buyer_page, chromium_browser, shop_server, shop_app, who
+):
     page = buyer_page
     signed_in(page, shop_server, who)
     fill_cart_and_open_checkout(page, shop_server, shop_app)

@@ -3,6 +3,7 @@
 Violations are caught twice: by the `securitypolicyviolation` DOM event (recorded by a script the browser runs
 before any page script, which the CSP does not govern) and by Chromium's console message about it.
 """
+
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -59,16 +60,23 @@ def site_pages(live_app):
     with live_app.app_context():
         home = live_app.test_client().get("/").get_data(as_text=True)
         on_sale = re.search(r'href="(/san-pham/[^"?#]+)"', home).group(1)
-        uncertified = db.session.scalars(select(Product.slug).where(Product.current_certificate_id.is_(None))
-                                         .order_by(Product.id)).first()
-        on_sale_certificate = db.session.scalars(select(Product.current_certificate_id)
-                                                 .where(Product.slug == on_sale.removeprefix("/san-pham/"))).one()
-        revoked = db.session.execute(select(Product.id, Product.slug, Certificate.id.label("certificate_id"))
-                                     .join(Certificate, Certificate.product_id == Product.id)
-                                     .where(Certificate.revoked_at.is_not(None))).first()
+        uncertified = db.session.scalars(
+            select(Product.slug).where(Product.current_certificate_id.is_(None)).order_by(Product.id)
+        ).first()
+        on_sale_certificate = db.session.scalars(
+            select(Product.current_certificate_id).where(Product.slug == on_sale.removeprefix("/san-pham/"))
+        ).one()
+        revoked = db.session.execute(
+            select(Product.id, Product.slug, Certificate.id.label("certificate_id"))
+            .join(Certificate, Certificate.product_id == Product.id)
+            .where(Certificate.revoked_at.is_not(None))
+        ).first()
         expired = db.session.scalars(
-            select(Product.slug).join(Certificate, Certificate.id == Product.current_certificate_id)
-            .where(Certificate.expires_on < TODAY, Certificate.revoked_at.is_(None)).order_by(Product.id)).first()
+            select(Product.slug)
+            .join(Certificate, Certificate.id == Product.current_certificate_id)
+            .where(Certificate.expires_on < TODAY, Certificate.revoked_at.is_(None))
+            .order_by(Product.id)
+        ).first()
         outlet_id = db.session.scalars(select(Outlet.id).order_by(Outlet.id)).first()
         transfer_id = db.session.scalars(select(Transfer.id).where(Transfer.from_outlet_id == outlet_id)).first()
         lot_id = db.session.scalars(select(StockLevel.batch_id).where(StockLevel.outlet_id == outlet_id)).first()
@@ -76,15 +84,24 @@ def site_pages(live_app):
         reset_token = TokenSigner(live_app.config["SECRET_KEY"]).reset_token(consumer)
         consumer_id = consumer.id
         admin_id = db.session.scalars(select(User.id).where(User.email == LIVE_ACCOUNTS["admin"])).one()
-        district_slug = db.session.scalars(select(Area.slug).join(Product, Product.origin_district_id == Area.id)
-                                           .order_by(Product.id)).first()
+        district_slug = db.session.scalars(
+            select(Area.slug).join(Product, Product.origin_district_id == Area.id).order_by(Product.id)
+        ).first()
         order_id = _place_an_order(live_app, outlet_id)
         consumer_order_id = _place_an_order(live_app, outlet_id, user_id=consumer_id)
         db.session.remove()
     assert uncertified and revoked and expired, "the demo catalogue no longer has every kind of off-sale product"
 
-    filters = urlencode([("q", "mắm"), ("group", "1"), ("stars", "4"), ("stars", "5"),
-                         ("district", district_slug), ("sort", "price_asc")])
+    filters = urlencode(
+        [
+            ("q", "mắm"),
+            ("group", "1"),
+            ("stars", "4"),
+            ("stars", "5"),
+            ("district", district_slug),
+            ("sort", "price_asc"),
+        ]
+    )
     pages = [
         Page("home", "anonymous", "/", "shop.home"),
         Page("catalogue", "anonymous", "/san-pham", "shop.catalogue"),
@@ -112,30 +129,45 @@ def site_pages(live_app):
         Page("staff: receive goods", "staff", f"/cua-hang/{outlet_id}/nhap-hang", "staff.receive"),
         Page("staff: counter sale", "staff", f"/cua-hang/{outlet_id}/ban-hang", "staff.sale"),
         Page("staff: stock count", "staff", f"/cua-hang/{outlet_id}/kiem-kho", "staff.stock_count"),
-        Page("staff: stock count of a lot", "staff", f"/cua-hang/{outlet_id}/kiem-kho?lo={lot_id}",
-             "staff.stock_count"),
+        Page(
+            "staff: stock count of a lot", "staff", f"/cua-hang/{outlet_id}/kiem-kho?lo={lot_id}", "staff.stock_count"
+        ),
         Page("staff: write-off", "staff", f"/cua-hang/{outlet_id}/huy-hang", "staff.stock_write_off"),
-        Page("staff: write-off of a lot", "staff", f"/cua-hang/{outlet_id}/huy-hang?lo={lot_id}",
-             "staff.stock_write_off"),
+        Page(
+            "staff: write-off of a lot", "staff", f"/cua-hang/{outlet_id}/huy-hang?lo={lot_id}", "staff.stock_write_off"
+        ),
         Page("staff: discrepancies", "staff", f"/cua-hang/{outlet_id}/chenh-lech", "staff.discrepancies"),
         Page("staff: transfers", "staff", f"/cua-hang/{outlet_id}/chuyen-hang", "staff.transfers_page"),
         Page("staff: a transfer", "staff", f"/cua-hang/{outlet_id}/chuyen-hang/{transfer_id}", "staff.transfer"),
         Page("staff: orders", "staff", f"/cua-hang/{outlet_id}/don-hang", "staff.orders"),
         Page("staff: devices", "staff", f"/cua-hang/{outlet_id}/thiet-bi", "staff.devices"),
-        Page("staff: orders awaiting payment", "staff", f"/cua-hang/{outlet_id}/don-hang?trang-thai=pending_payment",
-             "staff.orders"),
+        Page(
+            "staff: orders awaiting payment",
+            "staff",
+            f"/cua-hang/{outlet_id}/don-hang?trang-thai=pending_payment",
+            "staff.orders",
+        ),
         Page("staff: an order", "staff", f"/cua-hang/{outlet_id}/don-hang/{order_id}", "staff.order"),
         Page("admin: an order's receipt", "admin", f"/don-hang/{order_id}", "shop.order"),
-        Page("admin: an order's receipt, back from paying", "admin", f"/don-hang/{order_id}?thanh-toan=xong",
-             "shop.order"),
+        Page(
+            "admin: an order's receipt, back from paying",
+            "admin",
+            f"/don-hang/{order_id}?thanh-toan=xong",
+            "shop.order",
+        ),
         Page("admin: dashboard", "admin", "/admin/", "admin.dashboard"),
         Page("admin: products", "admin", "/admin/san-pham", "admin.products"),
         Page("admin: products, searched", "admin", "/admin/san-pham?q=m%E1%BA%AFm", "admin.products"),
         Page("admin: product with history", "admin", f"/admin/san-pham/{revoked.id}", "admin.product"),
-        Page("admin: revoke a certificate?", "admin", f"/admin/chung-nhan/{on_sale_certificate}/thu-hoi",
-             "admin.revoke"),
-        Page("admin: revoke a revoked certificate (back to its product)", "admin",
-             f"/admin/chung-nhan/{revoked.certificate_id}/thu-hoi", "admin.revoke"),
+        Page(
+            "admin: revoke a certificate?", "admin", f"/admin/chung-nhan/{on_sale_certificate}/thu-hoi", "admin.revoke"
+        ),
+        Page(
+            "admin: revoke a revoked certificate (back to its product)",
+            "admin",
+            f"/admin/chung-nhan/{revoked.certificate_id}/thu-hoi",
+            "admin.revoke",
+        ),
         Page("admin: expiring certificates", "admin", "/admin/chung-nhan/sap-het-han", "admin.expiring"),
         Page("admin: outlets", "admin", "/admin/cua-hang", "admin.outlets"),
         Page("admin: outlet form", "admin", f"/admin/cua-hang/{outlet_id}", "admin.outlet"),
@@ -144,10 +176,10 @@ def site_pages(live_app):
         Page("admin: outlet page", "admin", f"/cua-hang/{outlet_id}", "staff.outlet"),
         Page("admin: accounts", "admin", "/admin/tai-khoan", "admin.accounts"),
         Page("admin: accounts, filtered", "admin", "/admin/tai-khoan?role=staff&q=ocop", "admin.accounts"),
-        Page("admin: disable an account?", "admin", f"/admin/tai-khoan/{consumer_id}/trang-thai",
-             "admin.account_status"),
-        Page("admin: disable own account?", "admin", f"/admin/tai-khoan/{admin_id}/trang-thai",
-             "admin.account_status"),
+        Page(
+            "admin: disable an account?", "admin", f"/admin/tai-khoan/{consumer_id}/trang-thai", "admin.account_status"
+        ),
+        Page("admin: disable own account?", "admin", f"/admin/tai-khoan/{admin_id}/trang-thai", "admin.account_status"),
     ]
     # Pages of work still under way elsewhere are visited once their route exists.
     routed = {rule.endpoint for rule in live_app.url_map.iter_rules() if "GET" in rule.methods}
@@ -167,13 +199,31 @@ def _place_an_order(live_app, outlet_id: int, user_id=None) -> str:
     from storefront.ordering import checkout_rules, payment_methods
 
     on_sale = sellable_products(TODAY).with_only_columns(Product.id)
-    product_id = db.session.scalars(select(StockLevel.product_id).where(
-        StockLevel.outlet_id == outlet_id, StockLevel.on_hand - StockLevel.reserved > 1,
-        StockLevel.product_id.in_(on_sale)).order_by(StockLevel.product_id)).first()
-    order = place_order(db.session, OrderRequest(lines=((product_id, 1),), fulfilment="pickup", outlet_id=outlet_id,
-                                                 payment_method="vietqr", name="Nguyễn Văn An", phone="0912345678",
-                                                 user_id=user_id),
-                        checkout_rules(), payment_methods(), utcnow(), TODAY)
+    product_id = db.session.scalars(
+        select(StockLevel.product_id)
+        .where(
+            StockLevel.outlet_id == outlet_id,
+            StockLevel.on_hand - StockLevel.reserved > 1,
+            StockLevel.product_id.in_(on_sale),
+        )
+        .order_by(StockLevel.product_id)
+    ).first()
+    order = place_order(
+        db.session,
+        OrderRequest(
+            lines=((product_id, 1),),
+            fulfilment="pickup",
+            outlet_id=outlet_id,
+            payment_method="vietqr",
+            name="Nguyễn Văn An",
+            phone="0912345678",
+            user_id=user_id,
+        ),
+        checkout_rules(),
+        payment_methods(),
+        utcnow(),
+        TODAY,
+    )
     db.session.commit()
     return order.id
 
@@ -183,8 +233,12 @@ def _pages_added_since(app, listed: set[str]) -> list[Page]:
     as the role their blueprint serves; one with parameters fails the test until it is listed above."""
     added, unlisted = [], []
     for rule in app.url_map.iter_rules():
-        if ("GET" not in rule.methods or rule.endpoint in listed or rule.endpoint in NOT_PAGES
-                or rule.rule.startswith(NOT_PAGE_PREFIXES)):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint in listed
+            or rule.endpoint in NOT_PAGES
+            or rule.rule.startswith(NOT_PAGE_PREFIXES)
+        ):
             continue
         if rule.arguments - set(rule.defaults or {}):
             unlisted.append(f"{rule.endpoint} ({rule.rule})")
@@ -206,8 +260,9 @@ def test_every_page_satisfies_the_content_security_policy(chromium_browser, live
     page = context.new_page()
     page.set_default_timeout(15_000)
     console = []
-    page.on("console", lambda message: console.append(message.text)
-            if POLICY_CONSOLE_MESSAGE.search(message.text) else None)
+    page.on(
+        "console", lambda message: console.append(message.text) if POLICY_CONSOLE_MESSAGE.search(message.text) else None
+    )
     problems, visited = [], 0
     try:
         if role != "anonymous":
@@ -218,8 +273,9 @@ def test_every_page_satisfies_the_content_security_policy(chromium_browser, live
             for site_page in (p for p in site_pages if p.role == role):
                 where = f"{site_page.label} [{language}] {site_page.path}"
                 response = page.goto(live_server + site_page.path)
-                assert response is not None and response.status == site_page.status, \
+                assert response is not None and response.status == site_page.status, (
                     f"{where} answered {response and response.status}, expected {site_page.status}"
+                )
                 assert "content-security-policy" in response.headers, f"{where} has no CSP header"
                 assert page.locator("html").get_attribute("lang") == language, f"{where} is not in {language}"
                 problems += _violations(page, where, console)
@@ -255,8 +311,10 @@ def _log_in(page, base_url: str, email: str) -> None:
 def _violations(page, where: str, console: list[str]) -> list[str]:
     # Violation events are queued as tasks: let the page run them before reading what was recorded.
     recorded = page.evaluate("() => new Promise(done => setTimeout(() => done(window.__cspViolations || []), 0))")
-    found = [f"{where}: {v['directive']} blocked {v['blocked'] or '(inline)'} {v['sample'] or ''} {v['where']}"
-             for v in recorded]
+    found = [
+        f"{where}: {v['directive']} blocked {v['blocked'] or '(inline)'} {v['sample'] or ''} {v['where']}"
+        for v in recorded
+    ]
     found += [f"{where}: console: {text}" for text in console]
     console.clear()
     return found

@@ -1,4 +1,5 @@
 """A shopper opens the home page, follows the first product, and sees its OCOP stars."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """The shopper's search box: suggestions as you type (a WAI-ARIA combobox), and the catalogue on a desktop and
 a phone screen."""
+
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,8 +36,9 @@ def desktop(chromium_browser):
 
 @pytest.fixture
 def phone(chromium_browser):
-    context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844},
-                                           device_scale_factor=3, is_mobile=True, has_touch=True)
+    context = chromium_browser.new_context(
+        locale="vi-VN", viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
@@ -212,8 +214,9 @@ def test_on_a_desktop_the_filter_panel_is_open_without_a_click(desktop, live_ser
 
 
 def test_on_a_desktop_without_javascript_the_filter_panel_is_open(chromium_browser, live_server):
-    context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 992, "height": 800},
-                                           java_script_enabled=False)
+    context = chromium_browser.new_context(
+        locale="vi-VN", viewport={"width": 992, "height": 800}, java_script_enabled=False
+    )
     page = context.new_page()
     try:
         page.goto(live_server + "/san-pham")

@@ -1,5 +1,6 @@
 """A shopper in a real browser (issue 13): an empty checkout shows every mistake at once, the order placed says
 what happens next (the outlet's address and opening hours), and cancelling asks first — all under the CSP."""
+
 import re
 
 import pytest
@@ -16,8 +17,12 @@ def shopper_page(chromium_browser):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.policy_messages = []
-    page.on("console", lambda message: page.policy_messages.append(message.text)
-            if POLICY_CONSOLE_MESSAGE.search(message.text) else None)
+    page.on(
+        "console",
+        lambda message: (
+            page.policy_messages.append(message.text) if POLICY_CONSOLE_MESSAGE.search(message.text) else None
+        ),
+    )
     try:
         yield page
     finally:
@@ -45,6 +50,7 @@ def submit_empty_checkout(page) -> None:
 def outlet_named(live_app, name: str):
     from core.db import db
     from stores.models import Outlet
+
     with live_app.app_context():
         outlet = db.session.scalars(select(Outlet).where(Outlet.name == name)).one()
         details = {"address": outlet.address, "hours": outlet.opening_hours, "phone": outlet.phone}
@@ -69,7 +75,8 @@ def test_an_empty_checkout_shows_every_mistake_at_once(shopper_page, live_server
 
 
 def test_the_receipt_says_where_to_collect_with_the_address_and_hours_and_cancelling_asks_first(
-        shopper_page, live_server, live_app):
+    shopper_page, live_server, live_app
+):
     page = shopper_page
     open_checkout_with_a_product(page, live_server)
     choice = page.locator("input[name=outlet_id]").first

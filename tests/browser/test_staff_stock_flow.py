@@ -1,4 +1,5 @@
 """Staff receive goods and sell one over the counter; the public product page shows the new availability."""
+
 import re
 
 import pytest
@@ -18,11 +19,21 @@ def _on_sale_food_product(live_app):
 
     with live_app.app_context():
         product = db.session.execute(
-            select(Product.id, Product.slug).join(Certificate, Certificate.id == Product.current_certificate_id)
-            .where(Product.group == 1, Certificate.revoked_at.is_(None), Certificate.issued_on <= TODAY,
-                   Certificate.expires_on > TODAY).order_by(Product.id)).first()
-        outlet = db.session.execute(select(Outlet.id, Outlet.name).join(User, User.outlet_id == Outlet.id)
-                                    .where(User.email == LIVE_ACCOUNTS["staff"])).one()
+            select(Product.id, Product.slug)
+            .join(Certificate, Certificate.id == Product.current_certificate_id)
+            .where(
+                Product.group == 1,
+                Certificate.revoked_at.is_(None),
+                Certificate.issued_on <= TODAY,
+                Certificate.expires_on > TODAY,
+            )
+            .order_by(Product.id)
+        ).first()
+        outlet = db.session.execute(
+            select(Outlet.id, Outlet.name)
+            .join(User, User.outlet_id == Outlet.id)
+            .where(User.email == LIVE_ACCOUNTS["staff"])
+        ).one()
         db.session.remove()
     return product, outlet
 

@@ -5,6 +5,7 @@ certificate must be the latest non-revoked one in every committed state, no writ
 every revoke that answered 200 must stay revoked. Real threads against a real server, on SQLite and
 PostgreSQL, for a bounded time.
 """
+
 import random
 import threading
 import time
@@ -48,16 +49,28 @@ def test_concurrent_issue_and_revoke_never_show_a_stale_current_certificate(app,
         http = requests.Session()
         while time.monotonic() < deadline:
             issued_on = date(2025, 12, 2) + timedelta(days=rng.randrange(360))
-            issued = http.post(f"{live_url}/api/v1/products/{product_id}/certificates", headers=headers, timeout=30,
-                               json={"stars": rng.choice([3, 4]), "level": "province", "issued_on": str(issued_on),
-                                     "decision": f"QĐ {seed}"})
+            issued = http.post(
+                f"{live_url}/api/v1/products/{product_id}/certificates",
+                headers=headers,
+                timeout=30,
+                json={
+                    "stars": rng.choice([3, 4]),
+                    "level": "province",
+                    "issued_on": str(issued_on),
+                    "decision": f"QĐ {seed}",
+                },
+            )
             with lock:
                 write_statuses[f"issue {issued.status_code}"] += 1
             if issued.status_code != 201:
                 continue
             certificate_id = issued.json()["id"]
-            revoked = http.post(f"{live_url}/api/v1/certificates/{certificate_id}/revoke", headers=headers,
-                                json={"reason": "cấp nhầm"}, timeout=30)
+            revoked = http.post(
+                f"{live_url}/api/v1/certificates/{certificate_id}/revoke",
+                headers=headers,
+                json={"reason": "cấp nhầm"},
+                timeout=30,
+            )
             with lock:
                 write_statuses[f"revoke {revoked.status_code}"] += 1
                 if revoked.status_code == 200:
@@ -81,21 +94,30 @@ def test_concurrent_issue_and_revoke_never_show_a_stale_current_certificate(app,
         finally:
             engine.dispose()
 
-    threads = ([threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
-               + [threading.Thread(target=read) for _ in range(READERS)]
-               + [threading.Thread(target=check_committed_states)])
+    threads = (
+        [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
+        + [threading.Thread(target=read) for _ in range(READERS)]
+        + [threading.Thread(target=check_committed_states)]
+    )
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=DURATION_S + 60)
 
-    summary = (f"writes {dict(write_statuses)}, reads {dict(read_statuses)}, committed states {dict(stale_states)}")
+    summary = f"writes {dict(write_statuses)}, reads {dict(read_statuses)}, committed states {dict(stale_states)}"
     assert write_statuses["issue 201"] > 0 and read_statuses[200] > 0, summary
     assert not any(key.endswith(("500", "503")) for key in write_statuses), summary
     assert set(read_statuses) == {200}, summary
     assert stale_states["stale"] == 0 and stale_states["consistent"] > 0, summary
-    still_live = session.execute(
-        text("SELECT id FROM certificates WHERE revoked_at IS NULL AND id IN :ids")
-        .bindparams(bindparam("ids", expanding=True)), {"ids": revoked_ids}).scalars().all()
+    still_live = (
+        session.execute(
+            text("SELECT id FROM certificates WHERE revoked_at IS NULL AND id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": revoked_ids},
+        )
+        .scalars()
+        .all()
+    )
     assert still_live == [], f"revokes answered 200 but lost: {still_live}; {summary}"
     print(summary)  # the figures behind the issue's report (pytest -rP shows them)

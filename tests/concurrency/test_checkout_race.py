@@ -13,10 +13,11 @@ sent by 5 threads at once gives one order.
 Like the views (storefront/unit_of_work.py), a thread runs its whole unit of work again when SQLite gives up
 waiting for the write lock; how often that happened is printed with the outcome (pytest -rP shows it).
 """
+
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from core.db import db, is_lock_error
 from core.errors import DomainError
 from inventory.availability import available_by_outlet
+from inventory.devices import create_device
 from inventory.ledger import drift
 from inventory.models import StockLevel
 from orders.checkout import CheckoutRules, OrderRequest, place_order
@@ -33,7 +35,6 @@ from orders.models import Order, Payment
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
 from stores.models import Outlet
-from inventory.devices import create_device
 from tests.conftest import PINNED_TODAY, stripe_mock_url
 from tests.factories import make_completed_order, make_outlet, make_product, make_user, receive_stock
 
@@ -46,7 +47,7 @@ VIETQR = VietQRAccount("970415", "113366668888", "OCOP MART")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CountingStripeCheckout(StripeCheckout):
@@ -84,8 +85,16 @@ def last_units(session):
 
 
 def order_request(outlet_id: int, product_id: int, method: str, n: int, key=None, **buyer) -> OrderRequest:
-    return OrderRequest(lines=((product_id, 1),), fulfilment="pickup", outlet_id=outlet_id, payment_method=method,
-                        name=f"Người mua {n}", phone="0912 345 678", key=key, **buyer)
+    return OrderRequest(
+        lines=((product_id, 1),),
+        fulfilment="pickup",
+        outlet_id=outlet_id,
+        payment_method=method,
+        name=f"Người mua {n}",
+        phone="0912 345 678",
+        key=key,
+        **buyer,
+    )
 
 
 @pytest.fixture
@@ -150,22 +159,33 @@ def all_at_once(app, buyers: int, work) -> tuple[list, int]:
     return outcomes, retries["lock"]
 
 
-@pytest.mark.parametrize("payments, buyers", [("vietqr", "trusted_buyers"), ("stripe", "trusted_buyers"),
-                                             ("vietqr", "shop_devices")], indirect=["payments"])
+@pytest.mark.parametrize(
+    "payments, buyers",
+    [("vietqr", "trusted_buyers"), ("stripe", "trusted_buyers"), ("vietqr", "shop_devices")],
+    indirect=["payments"],
+)
 def test_twenty_buyers_for_five_units_get_five_orders_and_fifteen_refusals_with_nothing_charged(
-        app, session, last_units, payments, buyers, request):
+    app, session, last_units, payments, buyers, request
+):
     outlet_id, product_id = last_units
     method = "stripe" if payments.stripe else "vietqr"
     rules = CheckoutRules()
     who = request.getfixturevalue(buyers)
 
-    outcomes, retried = all_at_once(app, BUYERS, lambda own, n: place_order(
-        own, order_request(outlet_id, product_id, method, n, **who[n]), rules, payments, now(), PINNED_TODAY))
+    outcomes, retried = all_at_once(
+        app,
+        BUYERS,
+        lambda own, n: place_order(
+            own, order_request(outlet_id, product_id, method, n, **who[n]), rules, payments, now(), PINNED_TODAY
+        ),
+    )
 
     orders = [o for o in outcomes if len(o) == 36]  # order ids are UUIDs; anything else is a refusal's code
     refusals = Counter(o for o in outcomes if len(o) != 36)
-    summary = f"{method} by {buyers} on {db.engine.dialect.name}: {len(orders)} orders, refusals " \
-              f"{dict(refusals)}, units of work run again after an SQLite lock error: {retried}"
+    summary = (
+        f"{method} by {buyers} on {db.engine.dialect.name}: {len(orders)} orders, refusals "
+        f"{dict(refusals)}, units of work run again after an SQLite lock error: {retried}"
+    )
     print(summary)
     assert len(orders) == UNITS and refusals == Counter({"insufficient_stock": BUYERS - UNITS}), summary
 
@@ -177,8 +197,10 @@ def test_twenty_buyers_for_five_units_get_five_orders_and_fifteen_refusals_with_
     if payments.stripe:
         assert sorted(payments.stripe.started) == sorted(orders)
     on_hand, reserved = session.execute(
-        select(func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved))
-        .where(StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id)).one()
+        select(func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved)).where(
+            StockLevel.outlet_id == outlet_id, StockLevel.product_id == product_id
+        )
+    ).one()
     assert (on_hand, reserved) == (UNITS, UNITS)
     assert available_by_outlet(session, [product_id], now()).get(product_id, {}).get(outlet_id, 0) == 0
     assert drift(session) == {}
@@ -186,20 +208,36 @@ def test_twenty_buyers_for_five_units_get_five_orders_and_fifteen_refusals_with_
 
 def test_twenty_guests_from_twenty_addresses_for_ten_units_get_five_orders(app, session, payments):
     outlet, product = make_outlet(session), make_product(session, price_vnd=150_000)
-    receive(session, Move(key=f"race-receive-{next(_keys)}", kind="receive", outlet_id=outlet.id,
-                          product_id=product.id, occurred_at=now()), "L1", 10, best_before=date(2027, 3, 1))
+    receive_stock(session, outlet, product, 10, "L1", best_before=date(2027, 3, 1))
     session.commit()
 
-    outcomes, retried = all_at_once(app, BUYERS, lambda own, n: place_order(
-        own, OrderRequest(lines=((product.id, 1),), fulfilment="pickup", outlet_id=outlet.id, payment_method="cash",
-                          name=f"Khách {n}", phone=f"0912 345 {n:03d}", client_address=f"198.51.100.{n}",
-                          client_cookie=f"cookie-{n}"),
-        CheckoutRules(), payments, now(), PINNED_TODAY))
+    outcomes, retried = all_at_once(
+        app,
+        BUYERS,
+        lambda own, n: place_order(
+            own,
+            OrderRequest(
+                lines=((product.id, 1),),
+                fulfilment="pickup",
+                outlet_id=outlet.id,
+                payment_method="cash",
+                name=f"Khách {n}",
+                phone=f"0912 345 {n:03d}",
+                client_address=f"198.51.100.{n}",
+                client_cookie=f"cookie-{n}",
+            ),
+            CheckoutRules(),
+            payments,
+            now(),
+            PINNED_TODAY,
+        ),
+    )
 
     orders = [o for o in outcomes if len(o) == 36]
     refusals = Counter(o for o in outcomes if len(o) != 36)
-    summary = f"guests on {db.engine.dialect.name}: {len(orders)} orders, refusals {dict(refusals)}, " \
-              f"run again {retried}"
+    summary = (
+        f"guests on {db.engine.dialect.name}: {len(orders)} orders, refusals {dict(refusals)}, run again {retried}"
+    )
     print(summary)
     assert len(orders) == 5 and refusals == Counter({"guest_hold_limit": BUYERS - 5}), summary
     session.expire_all()
@@ -211,8 +249,9 @@ def test_one_idempotency_key_sent_five_times_at_once_places_one_order(app, sessi
     outlet_id, product_id = last_units
     request = order_request(outlet_id, product_id, "vietqr", 0, key="double-click-7f3a")
 
-    outcomes, retried = all_at_once(app, 5, lambda own, n: place_order(own, request, CheckoutRules(), payments,
-                                                                         now(), PINNED_TODAY))
+    outcomes, retried = all_at_once(
+        app, 5, lambda own, n: place_order(own, request, CheckoutRules(), payments, now(), PINNED_TODAY)
+    )
 
     print(f"same key ×5 on {db.engine.dialect.name}: outcomes {Counter(outcomes)}, run again {retried}")
     assert len(set(outcomes)) == 1 and len(outcomes[0]) == 36, outcomes
@@ -246,13 +285,17 @@ def post_all_at_once(url: str, bodies_and_headers: list[tuple[dict, dict]]) -> l
 
 
 def api_body(outlet_id: int, product_id: int, n: int) -> dict:
-    return {"lines": [{"product_id": product_id, "qty": 1}], "payment_method": "vietqr",
-            "fulfilment": {"type": "pickup", "outlet_id": outlet_id},
-            "customer": {"name": f"Người mua {n}", "phone": "0912 345 678"}}
+    return {
+        "lines": [{"product_id": product_id, "qty": 1}],
+        "payment_method": "vietqr",
+        "fulfilment": {"type": "pickup", "outlet_id": outlet_id},
+        "customer": {"name": f"Người mua {n}", "phone": "0912 345 678"},
+    }
 
 
-def test_through_the_api_twenty_device_orders_for_five_units_are_five_201_and_fifteen_409(session, last_units,
-                                                                                        live_url):
+def test_through_the_api_twenty_device_orders_for_five_units_are_five_201_and_fifteen_409(
+    session, last_units, live_url
+):
     outlet_id, product_id = last_units
     _device, token = create_device(session, outlet_id, "Ki-ốt", created_by=None)
     session.commit()

@@ -5,6 +5,7 @@ kill them without touching the services the rest of the suite uses; every proces
 directory removed at the end, also when a test fails. As root (CI), PostgreSQL runs as the `postgres` user:
 initdb refuses to run as root.
 """
+
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def deadline():
     """Fails a test that outlives TEST_DEADLINE_SECONDS; the fixtures' teardowns still stop the processes."""
+
     def expired(signum, frame):
         pytest.fail(f"failure-injection test still running after {TEST_DEADLINE_SECONDS} s", pytrace=False)
 
@@ -82,13 +84,30 @@ class PrivateRedis:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(self.folder), "--daemonize", "no"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.folder),
+                    "--daemonize",
+                    "no",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         wait_until(self.answers, timeout=15, what=f"private redis-server on port {self.port}\n{_log_tail(self.log)}")
 
     def answers(self) -> bool:
         import redis
+
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=0.5)
         try:
             return bool(client.ping())
@@ -99,6 +118,7 @@ class PrivateRedis:
 
     def client(self):
         import redis
+
         return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
 
     def stop(self) -> None:
@@ -124,31 +144,64 @@ class PrivatePostgreSQL:
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> None:
         command = [*self.as_postgres, str(self.bin_dir / tool), *args]
-        result = subprocess.run(command, cwd=self.folder, capture_output=True, text=True, timeout=timeout,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            command, cwd=self.folder, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
         if result.returncode != 0:
-            pytest.fail(f"{tool} {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}\n"
-                        f"{_log_tail(self.log)}", pytrace=False)
+            pytest.fail(
+                f"{tool} {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}\n"
+                f"{_log_tail(self.log)}",
+                pytrace=False,
+            )
 
     def initdb(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "ocop", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "ocop", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"
+        )
 
     def _server_options(self) -> str:
         # Durability is not under test: skip fsync so the cluster starts and restarts quickly on a busy machine.
-        return (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
+        return (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
 
     def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", self._server_options(),
-                  "-w", "-t", "60", "start", timeout=90)
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            self._server_options(),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            timeout=90,
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", timeout=90)
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", self._server_options(),
-                  "-m", "fast", "-w", "-t", "60", "restart", timeout=90)
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            self._server_options(),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+            timeout=90,
+        )
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
@@ -178,8 +231,9 @@ def postgresql_bin_dir() -> Path | None:
 def private_postgresql():
     bin_dir = postgresql_bin_dir()
     if bin_dir is None or not (bin_dir / "pg_ctl").exists():
-        missing_service("PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package "
-                        "`postgresql`")
+        missing_service(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package `postgresql`"
+        )
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         missing_service("runuser not found: needed to run initdb as `postgres` when the tests run as root")
     cluster = PrivatePostgreSQL(bin_dir)
@@ -201,13 +255,24 @@ def seeded_postgresql(private_postgresql):
     from stores.seeding import load_areas
     from tests.factories import make_product
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": private_postgresql.url, "TESTING": True,
-                      "SECRET_KEY": "faults-test", "TODAY": TODAY})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": private_postgresql.url,
+            "TESTING": True,
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+        }
+    )
     with app.app_context():
         upgrade()
         load_areas(db.session)
-        for name in ("Nước mắm Cát Hải", "Mật ong Cát Bà", "Chả cá Long Châu", "Bánh đa cua Tiên Lãng",
-                     "Rượu làng Vân"):
+        for name in (
+            "Nước mắm Cát Hải",
+            "Mật ong Cát Bà",
+            "Chả cá Long Châu",
+            "Bánh đa cua Tiên Lãng",
+            "Rượu làng Vân",
+        ):
             make_product(db.session, name, stars=4)
         db.session.commit()
         db.session.remove()
@@ -246,11 +311,19 @@ class PrivateSearchNode:
         ready_before = self._ready_lines()
         with open(self.log, "ab") as log:
             # Its own process group: run.sh may still be building (mvn) when it has to be stopped.
-            self.process = subprocess.Popen([str(REPO / "services/opensearch/run.sh"), str(self.port), str(data)],
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
-        took = wait_until(lambda: self._ready_lines() > ready_before or self.process.poll() is not None,
-                          timeout=120, what=f"private OpenSearch node on port {self.port}", interval=0.2)
+            self.process = subprocess.Popen(
+                [str(REPO / "services/opensearch/run.sh"), str(self.port), str(data)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        took = wait_until(
+            lambda: self._ready_lines() > ready_before or self.process.poll() is not None,
+            timeout=120,
+            what=f"private OpenSearch node on port {self.port}",
+            interval=0.2,
+        )
         if self.process.poll() is not None:
             pytest.fail(f"OpenSearch node exited ({self.process.returncode}):\n{_log_tail(self.log)}", pytrace=False)
         return took
@@ -276,6 +349,7 @@ class PrivateSearchNode:
 
     def client(self, timeout: float = 30):
         from search.opensearch import client_for
+
         return client_for(self.url, timeout=timeout)
 
     def log_tail(self) -> str:

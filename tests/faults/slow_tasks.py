@@ -3,6 +3,7 @@
 Idempotent as the shop's tasks must be under acks_late: every run leaves a `run-…` trace (to count the
 deliveries), but only the first run to finish writes the task's one `done-…` result.
 """
+
 import json
 import os
 import time
@@ -14,8 +15,12 @@ from celery import shared_task
 @shared_task(bind=True, ignore_result=False)
 def slow_idempotent_task(self, folder: str, seconds: float) -> str:
     folder_path = Path(folder)
-    run = {"task_id": self.request.id, "pid": os.getpid(), "started": time.time(),
-           "redelivered": bool(self.request.delivery_info.get("redelivered"))}
+    run = {
+        "task_id": self.request.id,
+        "pid": os.getpid(),
+        "started": time.time(),
+        "redelivered": bool(self.request.delivery_info.get("redelivered")),
+    }
     (folder_path / f"run-{self.request.id}-{os.getpid()}.json").write_text(json.dumps(run))
     done = folder_path / f"done-{self.request.id}"
     if not done.exists():

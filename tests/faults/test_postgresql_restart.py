@@ -1,4 +1,5 @@
 """PostgreSQL restarts while the shop is under traffic: no 500, a 503 at worst, and recovery without help."""
+
 import json
 import threading
 import time
@@ -31,8 +32,15 @@ UNAVAILABLE_BODY = {"error": "unavailable", "message": UNAVAILABLE_MESSAGE}
 
 
 def app_on(database_url: str, tmp_path, **config):
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "faults-test", "TODAY": TODAY,
-                       "MAIL_OUTBOX": str(tmp_path / "outbox"), **config})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            **config,
+        }
+    )
 
 
 @pytest.fixture
@@ -56,13 +64,18 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 
 def test_a_postgresql_restart_under_traffic_gives_503_at_worst_and_the_shop_recovers_by_itself(
-        live_shop, seeded_postgresql):
+    live_shop, seeded_postgresql
+):
     status, body = fetch(f"{live_shop}/api/v1/products")
     assert status == 200, body
     products = json.loads(body)["items"]
-    paths = ["/", "/san-pham", "/api/v1/products",
-             *(f"/san-pham/{product['slug']}" for product in products[:2]),
-             *(f"/api/v1/products/{product['id']}" for product in products[:2])]
+    paths = [
+        "/",
+        "/san-pham",
+        "/api/v1/products",
+        *(f"/san-pham/{product['slug']}" for product in products[:2]),
+        *(f"/api/v1/products/{product['id']}" for product in products[:2]),
+    ]
 
     results: list[tuple[float, float, str, int]] = []  # (sent, answered, path, status), monotonic seconds
     bad_answers: list[str] = []
@@ -90,8 +103,7 @@ def test_a_postgresql_restart_under_traffic_gives_503_at_worst_and_the_shop_reco
         time.sleep(OUTAGE_SECONDS)
         seeded_postgresql.start()
 
-    disruptions = {"pg_ctl restart -m fast": seeded_postgresql.restart,
-                   f"stopped for {OUTAGE_SECONDS} s": outage}
+    disruptions = {"pg_ctl restart -m fast": seeded_postgresql.restart, f"stopped for {OUTAGE_SECONDS} s": outage}
     windows: dict[str, tuple[float, float]] = {}  # disruption: (began, PostgreSQL back)
     threads = [threading.Thread(target=client, args=(i,), name=f"faults-client-{i}") for i in range(CLIENTS)]
     started = time.monotonic()
@@ -115,19 +127,25 @@ def test_a_postgresql_restart_under_traffic_gives_503_at_worst_and_the_shop_reco
         return all(answered < began or sent > back + RECOVERY_SECONDS for began, back in windows.values())
 
     counts = Counter(status for _, _, _, status in results)
-    late = [(path, status, f"sent {sent - started:.2f} s, answered {answered - started:.2f} s into the run")
-            for sent, answered, path, status in results if recovered(sent, answered) and status != 200]
+    late = [
+        (path, status, f"sent {sent - started:.2f} s, answered {answered - started:.2f} s into the run")
+        for sent, answered, path, status in results
+        if recovered(sent, answered) and status != 200
+    ]
     timeline = "; ".join(
         f"{name}: down {back - began:.1f} s, first 200 {first_200_after(results, back):.2f} s after, "
         f"{sum(1 for sent, _, _, status in results if began <= sent <= back and status == 503)} × 503"
-        for name, (began, back) in windows.items())
+        for name, (began, back) in windows.items()
+    )
     summary = f"statuses {dict(counts)} in {finished - started:.1f} s ({timeline})"
     windows_text = ", ".join(f"{began - started:.2f}–{back - started:.2f} s" for began, back in windows.values())
     print(summary)
     assert finished - started >= MIN_RUN_SECONDS
     assert set(counts) <= {200, 503} and not bad_answers, f"{summary}; other answers: {bad_answers[:3]}"
-    assert not late, (f"{summary}; failing outside the disruptions ({windows_text}) or {RECOVERY_SECONDS} s "
-                      f"after PostgreSQL was back: {late[:5]}")
+    assert not late, (
+        f"{summary}; failing outside the disruptions ({windows_text}) or {RECOVERY_SECONDS} s "
+        f"after PostgreSQL was back: {late[:5]}"
+    )
     answered_recovered = sum(1 for sent, answered, _, _ in results if recovered(sent, answered))
     assert answered_recovered >= 20, f"{summary}; only {answered_recovered} requests outside the disruptions"
 
@@ -140,12 +158,15 @@ def json_or_none(body: bytes):
 
 
 def first_200_after(results, moment: float) -> float:
-    return min((answered - moment for sent, answered, _, status in results if status == 200 and sent >= moment),
-               default=float("inf"))
+    return min(
+        (answered - moment for sent, answered, _, status in results if status == 200 and sent >= moment),
+        default=float("inf"),
+    )
 
 
 def test_while_postgresql_is_down_pages_and_the_api_say_so_in_vietnamese_even_to_a_signed_in_user(
-        seeded_postgresql, tmp_path):
+    seeded_postgresql, tmp_path
+):
     app = app_on(seeded_postgresql.url, tmp_path, WTF_CSRF_ENABLED=False)
     with app.app_context():
         make_user(db.session, email="dang.nhap@example.com")
@@ -182,9 +203,14 @@ def test_an_answer_ready_when_the_database_connection_is_lost_is_still_sent(seed
 
     def kill_the_request_connection(sender, response, **extra):
         with killer.connect() as connection:
-            killed.extend(connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")).scalars())
+            killed.extend(
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
 
     client = app.test_client()
     try:

@@ -1,4 +1,5 @@
 """Redis, the Celery broker and the shared throttling store, stops while the shop serves and mails."""
+
 import email
 import email.policy
 import time
@@ -21,8 +22,15 @@ def redis_backed_app(seeded_postgresql, private_redis, tmp_path, monkeypatch):
     """The app configured as production is: broker and throttling store on (the private) Redis."""
     monkeypatch.setenv("CELERY_BROKER_URL", private_redis.url)
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", private_redis.url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": seeded_postgresql.url, "SECRET_KEY": "faults-test",
-                      "TODAY": TODAY, "WTF_CSRF_ENABLED": False, "MAIL_OUTBOX": str(tmp_path / "outbox")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": seeded_postgresql.url,
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        }
+    )
     with app.app_context():
         user = make_user(db.session, email="quen.mat.khau@example.com")
         db.session.commit()
@@ -46,7 +54,8 @@ def timed(call):
 
 
 def test_with_redis_stopped_the_catalogue_answers_mail_falls_back_and_health_says_the_broker_is_down(
-        redis_backed_app, private_redis):
+    redis_backed_app, private_redis
+):
     app, client = redis_backed_app, redis_backed_app.test_client()
     broker = private_redis.client()
     assert client.post("/quen-mat-khau", data={"email": "quen.mat.khau@example.com"}).status_code == 302
@@ -75,13 +84,18 @@ def test_with_redis_stopped_the_catalogue_answers_mail_falls_back_and_health_say
     body = response.get_json()
     assert response.status_code == 200 and body["status"] == "degraded", body
     assert {name: check["status"] for name, check in body["checks"].items()} == {
-        "database": "up", "broker": "down", "rate_limit_storage": "down", "search": "not_configured",
-        "stripe": "not_configured"}, body
+        "database": "up",
+        "broker": "down",
+        "rate_limit_storage": "down",
+        "search": "not_configured",
+        "stripe": "not_configured",
+    }, body
     assert seconds < 5, f"/health took {seconds:.1f} s with Redis down"
 
 
 def test_with_the_throttling_store_down_logins_work_and_are_still_throttled_per_process(
-        redis_backed_app, private_redis):
+    redis_backed_app, private_redis
+):
     client = redis_backed_app.test_client()
     private_redis.stop()
 
@@ -89,7 +103,9 @@ def test_with_the_throttling_store_down_logins_work_and_are_still_throttled_per_
     assert response.status_code == 302, f"a right password answered {response.status_code} with Redis down"
     client.post("/dang-xuat")
 
-    statuses = [client.post("/dang-nhap", data={"email": "quen.mat.khau@example.com",
-                                                "password": "sai-mat-khau"}).status_code for _ in range(20)]
+    statuses = [
+        client.post("/dang-nhap", data={"email": "quen.mat.khau@example.com", "password": "sai-mat-khau"}).status_code
+        for _ in range(20)
+    ]
     assert set(statuses) <= {200, 429}, statuses
     assert 429 in statuses, f"no throttling with the throttling store down: {statuses}"

@@ -7,6 +7,7 @@ replaced machine is) and reindexed, the answers come from the cluster again afte
 To tell which backend answered, one product is in the cluster only (taken out of the built-in index): an answer
 that lists it came from the cluster, one that lists the others without it from the built-in index.
 """
+
 import json
 import logging
 import threading
@@ -65,8 +66,9 @@ class Traffic:
         self.failures: list[str] = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(n,), name=f"shopper-{n}", daemon=True)
-                         for n in range(CLIENTS)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(n,), name=f"shopper-{n}", daemon=True) for n in range(CLIENTS)
+        ]
 
     def __enter__(self):
         for thread in self._threads:
@@ -93,8 +95,15 @@ class Traffic:
                 with self._lock:
                     self.failures.append(f"{path}: {error!r}")
                 continue
-            answer = Answer(path, status, self._source(path, body) if status == 200 else "error", phase,
-                            self.phase, started, time.monotonic())
+            answer = Answer(
+                path,
+                status,
+                self._source(path, body) if status == 200 else "error",
+                phase,
+                self.phase,
+                started,
+                time.monotonic(),
+            )
             with self._lock:
                 self.answers.append(answer)
             time.sleep(PAUSE)
@@ -103,7 +112,7 @@ class Traffic:
         if path.startswith("/api/"):
             listed = {item["id"] for item in json.loads(body)["items"]}
         else:
-            listed = {i for i, slug in self.slugs.items() if f"/san-pham/{slug}\"" in body}
+            listed = {i for i, slug in self.slugs.items() if f'/san-pham/{slug}"' in body}
         both = {i for i, kind in self.kinds.items() if kind == "both"}
         if listed == set(self.kinds):
             return "cluster"
@@ -136,14 +145,23 @@ def watch_search_log(caplog):
     return lambda: [r.getMessage() for r in caplog.records if r.name == logger.name]
 
 
-def test_the_search_node_stopped_under_traffic_then_started_again(private_search_node, database_url, tmp_path,
-                                                                    monkeypatch, caplog):
+def test_the_search_node_stopped_under_traffic_then_started_again(
+    private_search_node, database_url, tmp_path, monkeypatch, caplog
+):
     node = private_search_node
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # hand-overs to the cluster run in-process
     search_log = watch_search_log(caplog)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "faults-test", "TODAY": TODAY,
-                      "MAIL_OUTBOX": str(tmp_path / "outbox"), "RATELIMIT_STORAGE_URI": "memory://",
-                      "SEARCH_URL": node.url, "SEARCH_INDEX": "ocop-products"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SEARCH_URL": node.url,
+            "SEARCH_INDEX": "ocop-products",
+        }
+    )
     search = app.extensions["search"]
     search.retry_after = RETRY_AFTER
 
@@ -155,8 +173,10 @@ def test_the_search_node_stopped_under_traffic_then_started_again(private_search
             db.session.commit()
 
     with app.app_context():
-        both = [make_product(db.session, name, stars=4) for name in
-                ("Nước mắm cốt Cát Hải", "Nước mắm nhĩ Vạn Ninh", "Nước mắm cá cơm Bạch Long Vĩ")]
+        both = [
+            make_product(db.session, name, stars=4)
+            for name in ("Nước mắm cốt Cát Hải", "Nước mắm nhĩ Vạn Ninh", "Nước mắm cá cơm Bạch Long Vĩ")
+        ]
         cluster_only = make_product(db.session, "Nước mắm truyền thống Đồ Sơn", stars=5)
         make_product(db.session, "Mật ong rừng Cát Bà", stars=3)
         db.session.commit()
@@ -180,12 +200,18 @@ def test_the_search_node_stopped_under_traffic_then_started_again(private_search
         reindex_cluster(marker)
         back_at = time.monotonic()
         traffic.phase = "back"
-        wait_until(lambda: any(a.source == "cluster" for a in traffic.in_phase("back")), timeout=30,
-                   what="answers from the cluster again")
+        wait_until(
+            lambda: any(a.source == "cluster" for a in traffic.in_phase("back")),
+            timeout=30,
+            what="answers from the cluster again",
+        )
         cluster_again = time.monotonic() - back_at
         answering = min(a.ended for a in traffic.in_phase("back") if a.source == "cluster")
-        wait_until(lambda: len([a for a in traffic.in_phase("back") if a.started > answering]) >= 20, timeout=30,
-                   what="answers after the cluster's first")
+        wait_until(
+            lambda: len([a for a in traffic.in_phase("back") if a.started > answering]) >= 20,
+            timeout=30,
+            what="answers after the cluster's first",
+        )
         with urllib.request.urlopen(base_url + "/health", timeout=30) as response:
             health_back = json.loads(response.read())
 
@@ -193,10 +219,12 @@ def test_the_search_node_stopped_under_traffic_then_started_again(private_search
     by_phase = {phase: Counter(a.source for a in traffic.in_phase(phase)) for phase in ("up", "down", "back")}
     statuses = Counter(a.status for a in answers)
     slowest = max(a.seconds for a in answers)
-    print(f"\n{len(answers)} answers, statuses {dict(statuses)}; by source: up {dict(by_phase['up'])}, "
-          f"down {dict(by_phase['down'])}, back {dict(by_phase['back'])}; slowest {slowest:.2f} s; "
-          f"node restart took {started:.1f} s; answers from the cluster {cluster_again:.2f} s after the reindex "
-          f"(retry_after {RETRY_AFTER} s); log: {search_log()}")
+    print(
+        f"\n{len(answers)} answers, statuses {dict(statuses)}; by source: up {dict(by_phase['up'])}, "
+        f"down {dict(by_phase['down'])}, back {dict(by_phase['back'])}; slowest {slowest:.2f} s; "
+        f"node restart took {started:.1f} s; answers from the cluster {cluster_again:.2f} s after the reindex "
+        f"(retry_after {RETRY_AFTER} s); log: {search_log()}"
+    )
 
     assert not traffic.failures, traffic.failures[:5]
     assert not [a for a in answers if a.status >= 500], "5xx answers"

@@ -5,13 +5,14 @@ order is 503 payment_unavailable through the API, or a form error on the checkou
 recorded (never 500); VietQR and cash orders still go through, and the checkout page still offers them.
 Started again, card orders work.
 """
+
 import os
 import re
 import shutil
 import subprocess
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -61,14 +62,28 @@ class PrivateStripeMock:
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([str(self.binary), "-http-addr", f"127.0.0.1:{self.port}",
-                                             "-https-addr", f"127.0.0.1:{self.https_port}"],
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_until(lambda: self.answers() or self.process.poll() is not None, timeout=20,
-                   what=f"private stripe-mock on port {self.port}")
+            self.process = subprocess.Popen(
+                [
+                    str(self.binary),
+                    "-http-addr",
+                    f"127.0.0.1:{self.port}",
+                    "-https-addr",
+                    f"127.0.0.1:{self.https_port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        wait_until(
+            lambda: self.answers() or self.process.poll() is not None,
+            timeout=20,
+            what=f"private stripe-mock on port {self.port}",
+        )
         if self.process.poll() is not None:
-            pytest.fail(f"stripe-mock exited ({self.process.returncode}):\n{self.log.read_text(errors='replace')}",
-                        pytrace=False)
+            pytest.fail(
+                f"stripe-mock exited ({self.process.returncode}):\n{self.log.read_text(errors='replace')}",
+                pytrace=False,
+            )
 
     def answers(self) -> bool:
         request = urllib.request.Request(f"{self.url}/v1/balance", headers={"Authorization": "Bearer sk_test_123"})
@@ -100,15 +115,35 @@ def private_stripe_mock(tmp_path):
 @pytest.fixture
 def card_shop(database_url, private_stripe_mock, tmp_path):
     """The app taking cards through the private stripe-mock, with 5 units of a product at one outlet."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "faults-test",
-                      "TODAY": TODAY, "WTF_CSRF_ENABLED": False, "MAIL_OUTBOX": str(tmp_path / "outbox"),
-                      "RATELIMIT_STORAGE_URI": "memory://", "STRIPE_API_KEY": "sk_test_123",
-                      "STRIPE_API_BASE": private_stripe_mock.url, "PUBLIC_URL": "http://shop.test"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TESTING": True,
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "STRIPE_API_KEY": "sk_test_123",
+            "STRIPE_API_BASE": private_stripe_mock.url,
+            "PUBLIC_URL": "http://shop.test",
+        }
+    )
     with app.app_context():
         outlet, product = make_outlet(db.session), make_product(db.session, "Mật ong Cát Bà", price_vnd=150_000)
-        receive(db.session, Move(key="stripe-down-receive", kind="receive", outlet_id=outlet.id,
-                                 product_id=product.id, occurred_at=datetime.now(timezone.utc)),
-                "LOT-1", UNITS, best_before=date(2027, 6, 1))
+        receive(
+            db.session,
+            Move(
+                key="stripe-down-receive",
+                kind="receive",
+                outlet_id=outlet.id,
+                product_id=product.id,
+                occurred_at=datetime.now(UTC),
+            ),
+            "LOT-1",
+            UNITS,
+            best_before=date(2027, 6, 1),
+        )
         db.session.commit()
         try:
             yield app, outlet.id, product.id
@@ -120,9 +155,12 @@ def card_shop(database_url, private_stripe_mock, tmp_path):
 
 
 def order_body(outlet_id: int, product_id: int, method: str, qty: int = 1) -> dict:
-    return {"lines": [{"product_id": product_id, "qty": qty}], "payment_method": method,
-            "fulfilment": {"type": "pickup", "outlet_id": outlet_id},
-            "customer": {"name": "Trần Văn Cường", "phone": "0912 345 678", "email": "cuong@example.com"}}
+    return {
+        "lines": [{"product_id": product_id, "qty": qty}],
+        "payment_method": method,
+        "fulfilment": {"type": "pickup", "outlet_id": outlet_id},
+        "customer": {"name": "Trần Văn Cường", "phone": "0912 345 678", "email": "cuong@example.com"},
+    }
 
 
 def checkout_page(client, product_id: int) -> str:
@@ -139,31 +177,44 @@ def offered_payments(page: str) -> set[str]:
 
 def checkout_form(page: str, outlet_id: int, method: str) -> dict:
     token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
-    return {"token": token, "fulfilment": "pickup", "outlet_id": str(outlet_id), "name": "Phạm Thị Dung",
-            "phone": "0987654321", "email": "", "payment_method": method, "province": "31", "commune": "",
-            "line": ""}
+    return {
+        "token": token,
+        "fulfilment": "pickup",
+        "outlet_id": str(outlet_id),
+        "name": "Phạm Thị Dung",
+        "phone": "0987654321",
+        "email": "",
+        "payment_method": method,
+        "province": "31",
+        "commune": "",
+        "line": "",
+    }
 
 
 def available(outlet_id: int, product_id: int) -> int:
     db.session.expire_all()
-    return available_by_outlet(db.session, [product_id], datetime.now(timezone.utc)).get(product_id, {}).get(
-        outlet_id, 0)
+    return available_by_outlet(db.session, [product_id], datetime.now(UTC)).get(product_id, {}).get(outlet_id, 0)
 
 
 def test_with_stripe_stopped_card_orders_are_503_with_nothing_held_and_other_ways_to_pay_still_work(
-        card_shop, private_stripe_mock):
+    card_shop, private_stripe_mock
+):
     app, outlet_id, product_id = card_shop
     client = app.test_client()
-    up = client.post("/api/v1/orders", json=order_body(outlet_id, product_id, "stripe"),
-                     headers={"Idempotency-Key": "card-while-up"})
+    up = client.post(
+        "/api/v1/orders", json=order_body(outlet_id, product_id, "stripe"), headers={"Idempotency-Key": "card-while-up"}
+    )
     assert up.status_code == 201, up.get_data(as_text=True)
     assert up.get_json()["payment"]["url"] and available(outlet_id, product_id) == UNITS - 1
 
     private_stripe_mock.stop()
 
     for attempt in range(3):  # retried, as a buyer would: each answer is the same, and nothing piles up
-        down = client.post("/api/v1/orders", json=order_body(outlet_id, product_id, "stripe", qty=2),
-                           headers={"Idempotency-Key": f"card-while-down-{attempt}"})
+        down = client.post(
+            "/api/v1/orders",
+            json=order_body(outlet_id, product_id, "stripe", qty=2),
+            headers={"Idempotency-Key": f"card-while-down-{attempt}"},
+        )
         assert down.status_code == 503, down.get_data(as_text=True)
         assert down.get_json()["error"] == "payment_unavailable" and down.get_json()["message"]
     assert client.post("/api/v1/orders", json=order_body(outlet_id, product_id, "stripe")).status_code == 503
@@ -174,8 +225,11 @@ def test_with_stripe_stopped_card_orders_are_503_with_nothing_held_and_other_way
 
     assert {"vietqr", "cash"} <= set(payment_methods().available())
     for method in ("vietqr", "cash"):
-        placed = client.post("/api/v1/orders", json=order_body(outlet_id, product_id, method),
-                             headers={"Idempotency-Key": f"{method}-while-down"})
+        placed = client.post(
+            "/api/v1/orders",
+            json=order_body(outlet_id, product_id, method),
+            headers={"Idempotency-Key": f"{method}-while-down"},
+        )
         assert placed.status_code == 201, placed.get_data(as_text=True)
         assert placed.get_json()["payment"]["method"] == method
     assert available(outlet_id, product_id) == UNITS - 3
@@ -197,8 +251,11 @@ def test_with_stripe_stopped_card_orders_are_503_with_nothing_held_and_other_way
 
     private_stripe_mock.start()
 
-    again = client.post("/api/v1/orders", json=order_body(outlet_id, product_id, "stripe"),
-                        headers={"Idempotency-Key": "card-after-restart"})
+    again = client.post(
+        "/api/v1/orders",
+        json=order_body(outlet_id, product_id, "stripe"),
+        headers={"Idempotency-Key": "card-after-restart"},
+    )
     assert again.status_code == 201, again.get_data(as_text=True)
     assert again.get_json()["payment"]["url"] and available(outlet_id, product_id) == 0
     assert drift(db.session) == {}

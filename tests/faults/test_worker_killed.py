@@ -1,4 +1,5 @@
 """A Celery worker is killed in the middle of a task: the task goes to another worker and completes once."""
+
 import email
 import email.policy
 import json
@@ -30,11 +31,34 @@ class Worker:
         self.log = folder / f"{name}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "make_celery", "worker", "--pool", pool, "--concurrency", "1",
-                 "--hostname", f"{name}@%h", "--include", "tests.faults.slow_tasks", "--loglevel", "INFO",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "make_celery",
+                    "worker",
+                    "--pool",
+                    pool,
+                    "--concurrency",
+                    "1",
+                    "--hostname",
+                    f"{name}@%h",
+                    "--include",
+                    "tests.faults.slow_tasks",
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=REPO,
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.pid = self.process.pid
 
     def kill(self) -> None:
@@ -51,13 +75,24 @@ class Worker:
 @pytest.fixture
 def worker_setup(private_redis, tmp_path, monkeypatch):
     """The environment a worker and the shop share, and a shop app that sends tasks to the private Redis."""
-    environment = {**os.environ, "CELERY_BROKER_URL": private_redis.url,
-                   "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "DATABASE_URL": "sqlite://",
-                   "SECRET_KEY": "faults-test", "MAIL_OUTBOX": str(tmp_path / "outbox")}
+    environment = {
+        **os.environ,
+        "CELERY_BROKER_URL": private_redis.url,
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "DATABASE_URL": "sqlite://",
+        "SECRET_KEY": "faults-test",
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+    }
     for name in ("CELERY_BROKER_URL", "CELERY_VISIBILITY_TIMEOUT"):
         monkeypatch.setenv(name, environment[name])
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "faults-test", "TODAY": TODAY,
-                      "MAIL_OUTBOX": str(tmp_path / "outbox")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "faults-test",
+            "TODAY": TODAY,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        }
+    )
     workers: list[Worker] = []
 
     def start_worker(name: str, pool: str = "solo") -> Worker:
@@ -73,8 +108,9 @@ def worker_setup(private_redis, tmp_path, monkeypatch):
 
 
 def runs_of(folder: Path, task_id: str) -> list[dict]:
-    return sorted((json.loads(path.read_text()) for path in folder.glob(f"run-{task_id}-*.json")),
-                  key=lambda run: run["started"])
+    return sorted(
+        (json.loads(path.read_text()) for path in folder.glob(f"run-{task_id}-*.json")), key=lambda run: run["started"]
+    )
 
 
 def test_a_task_whose_worker_is_killed_is_redelivered_to_another_worker_and_completes_once(worker_setup, tmp_path):
@@ -86,8 +122,12 @@ def test_a_task_whose_worker_is_killed_is_redelivered_to_another_worker_and_comp
     with app.app_context():
         first = start_worker("first")
         result = slow_idempotent_task.apply_async(args=(str(folder), TASK_SECONDS))
-        boot = wait_until(lambda: runs_of(folder, result.id) or first.process.poll() is not None, timeout=90,
-                          what="the first worker starting the task", interval=0.05)
+        boot = wait_until(
+            lambda: runs_of(folder, result.id) or first.process.poll() is not None,
+            timeout=90,
+            what="the first worker starting the task",
+            interval=0.05,
+        )
         assert first.process.poll() is None, first.log_tail()
         first.kill()
         killed = time.time()
@@ -102,8 +142,10 @@ def test_a_task_whose_worker_is_killed_is_redelivered_to_another_worker_and_comp
 
     runs = runs_of(folder, result.id)
     redelivered_after = runs[-1]["started"] - killed
-    print(f"first worker took {boot:.1f} s to start the task; redelivered {redelivered_after:.1f} s after the "
-          f"kill; completed {completed - killed:.1f} s after it")
+    print(
+        f"first worker took {boot:.1f} s to start the task; redelivered {redelivered_after:.1f} s after the "
+        f"kill; completed {completed - killed:.1f} s after it"
+    )
     assert [run["pid"] for run in runs] == [first.pid, second.pid], runs
     assert runs[1]["redelivered"], runs
     assert [path.name for path in folder.glob("done-*")] == [f"done-{result.id}"]
@@ -120,8 +162,12 @@ def test_a_task_whose_pool_process_is_killed_runs_again_at_once_and_completes_on
     with app.app_context():
         worker = start_worker("prefork", pool="prefork")
         result = slow_idempotent_task.apply_async(args=(str(folder), TASK_SECONDS))
-        wait_until(lambda: runs_of(folder, result.id) or worker.process.poll() is not None, timeout=90,
-                   what="the worker starting the task", interval=0.05)
+        wait_until(
+            lambda: runs_of(folder, result.id) or worker.process.poll() is not None,
+            timeout=90,
+            what="the worker starting the task",
+            interval=0.05,
+        )
         [first_run] = runs_of(folder, result.id)
         os.kill(first_run["pid"], signal.SIGKILL)
         killed = time.time()
@@ -148,8 +194,9 @@ def test_a_mail_task_delivered_twice_sends_one_message(worker_setup, tmp_path):
     mailer = start_worker("mailer")
     with app.app_context():
         for _ in range(2):
-            send_mail_task.apply_async(args=("khach@example.com", "Đặt lại mật khẩu OCOP Mart", "Liên kết: …"),
-                                       task_id="reset-mail-1")
+            send_mail_task.apply_async(
+                args=("khach@example.com", "Đặt lại mật khẩu OCOP Mart", "Liên kết: …"), task_id="reset-mail-1"
+            )
         # One task at a time, in order: when this one is done, both copies of the mail task have run.
         slow_idempotent_task.apply_async(args=(str(tmp_path), 0)).get(timeout=90)
         filename = send_mail_task.AsyncResult("reset-mail-1").get(timeout=10)

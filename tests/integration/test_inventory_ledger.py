@@ -1,7 +1,8 @@
 """The stock ledger (issue 7): movements are the only way stock changes, levels always equal the ledger's sum,
 sales go first-expired-first-out, holds expire at read time, and nobody takes more than there is."""
+
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from core.db import db
 from core.errors import Conflict
+from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock, Move, drift
 from inventory.models import StockLevel
 from inventory.reservations import confirm, extend, release, release_expired, reserve
-from inventory.availability import available_by_outlet
 from inventory.stock import receive, sell
 from tests.factories import make_outlet, make_product
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 _keys = iter(range(10**9))
 
 
@@ -28,8 +29,12 @@ def move(outlet, product, kind="receive") -> Move:
 
 def levels(session, outlet, product) -> dict[str, tuple[int, int]]:
     session.expire_all()
-    return {level.batch.lot_code: (level.on_hand, level.reserved) for level in session.scalars(
-        select(StockLevel).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id))}
+    return {
+        level.batch.lot_code: (level.on_hand, level.reserved)
+        for level in session.scalars(
+            select(StockLevel).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id)
+        )
+    }
 
 
 @pytest.fixture
@@ -65,8 +70,14 @@ def test_selling_more_than_there_is_changes_nothing(session, shelf):
 
 def test_a_hold_is_sold_on_confirm_and_returned_on_release(session, shelf):
     outlet, product = shelf
-    paid = reserve(session, key="order-1", outlet_id=outlet.id, lines=[(product.id, 4)], now=NOW,
-                   expires_at=NOW + timedelta(minutes=15))
+    paid = reserve(
+        session,
+        key="order-1",
+        outlet_id=outlet.id,
+        lines=[(product.id, 4)],
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
     session.commit()
     assert levels(session, outlet, product)["L2"] == (3, 3) and levels(session, outlet, product)["L1"] == (5, 1)
     assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 6}}
@@ -74,8 +85,14 @@ def test_a_hold_is_sold_on_confirm_and_returned_on_release(session, shelf):
     session.commit()
     assert levels(session, outlet, product) == {"L1": (4, 0), "L2": (0, 0), "L3": (2, 0)}
 
-    cancelled = reserve(session, key="order-2", outlet_id=outlet.id, lines=[(product.id, 2)], now=NOW,
-                        expires_at=NOW + timedelta(minutes=15))
+    cancelled = reserve(
+        session,
+        key="order-2",
+        outlet_id=outlet.id,
+        lines=[(product.id, 2)],
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
     release(session, cancelled, NOW)
     session.commit()
     assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 6}}
@@ -87,8 +104,14 @@ def test_a_hold_is_sold_on_confirm_and_returned_on_release(session, shelf):
 
 def test_an_expired_hold_counts_as_available_before_any_job_and_is_released_by_the_next_reservation(session, shelf):
     outlet, product = shelf
-    hold = reserve(session, key="order-3", outlet_id=outlet.id, lines=[(product.id, 10)], now=NOW,
-                   expires_at=NOW + timedelta(minutes=15))
+    hold = reserve(
+        session,
+        key="order-3",
+        outlet_id=outlet.id,
+        lines=[(product.id, 10)],
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
     session.commit()
     assert available_by_outlet(session, [product.id], NOW) == {}
     later = NOW + timedelta(minutes=16)
@@ -96,8 +119,14 @@ def test_an_expired_hold_counts_as_available_before_any_job_and_is_released_by_t
     with pytest.raises(Conflict):
         extend(session, hold, later + timedelta(minutes=15), later)  # too late to extend
     session.rollback()
-    reserve(session, key="order-4", outlet_id=outlet.id, lines=[(product.id, 10)], now=later,
-            expires_at=later + timedelta(minutes=15))
+    reserve(
+        session,
+        key="order-4",
+        outlet_id=outlet.id,
+        lines=[(product.id, 10)],
+        now=later,
+        expires_at=later + timedelta(minutes=15),
+    )
     session.commit()
     session.refresh(hold)
     assert hold.status == "expired" and drift(session) == {}
@@ -106,8 +135,9 @@ def test_an_expired_hold_counts_as_available_before_any_job_and_is_released_by_t
 def test_reserving_again_under_one_key_holds_once_and_other_lines_under_it_are_refused(session, shelf):
     outlet, product = shelf
     first = reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 2)], now=NOW, expires_at=None)
-    again = reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 1), (product.id, 1)], now=NOW,
-                    expires_at=None)
+    again = reserve(
+        session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 1), (product.id, 1)], now=NOW, expires_at=None
+    )
     assert again.id == first.id
     with pytest.raises(Conflict) as refused:
         reserve(session, key="order-5", outlet_id=outlet.id, lines=[(product.id, 3)], now=NOW, expires_at=None)
@@ -125,8 +155,12 @@ def test_reconcile_reports_a_level_that_was_changed_outside_the_ledger(session, 
     assert list(drift(session).values()) == [{"level": (level.on_hand, 0), "ledger": (level.on_hand - 7, 0)}]
 
 
-OPERATIONS = st.lists(st.tuples(st.sampled_from(["receive", "sell", "reserve", "release", "confirm"]),
-                                st.integers(min_value=1, max_value=6)), max_size=25)
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["receive", "sell", "reserve", "release", "confirm"]), st.integers(min_value=1, max_value=6)
+    ),
+    max_size=25,
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -138,13 +172,27 @@ def test_any_sequence_of_operations_leaves_levels_equal_to_the_ledger_and_never_
     for step, (operation, qty) in enumerate(operations):
         try:
             if operation == "receive":
-                receive(session, move(outlet, product), f"L{step % 3}", qty,
-                        produced_on=date(2026, 1, 1 + step % 3), best_before=date(2027, 1, 1 + step % 3))
+                receive(
+                    session,
+                    move(outlet, product),
+                    f"L{step % 3}",
+                    qty,
+                    produced_on=date(2026, 1, 1 + step % 3),
+                    best_before=date(2027, 1, 1 + step % 3),
+                )
             elif operation == "sell":
                 sell(session, move(outlet, product, "sale"), qty)
             elif operation == "reserve":
-                holds.append(reserve(session, key=f"p-{next(_keys)}", outlet_id=outlet.id,
-                                     lines=[(product.id, qty)], now=NOW, expires_at=None))
+                holds.append(
+                    reserve(
+                        session,
+                        key=f"p-{next(_keys)}",
+                        outlet_id=outlet.id,
+                        lines=[(product.id, qty)],
+                        now=NOW,
+                        expires_at=None,
+                    )
+                )
             elif holds:
                 hold = holds.pop(qty % len(holds))
                 (release if operation == "release" else confirm)(session, hold, NOW)
@@ -152,8 +200,9 @@ def test_any_sequence_of_operations_leaves_levels_equal_to_the_ledger_and_never_
         except InsufficientStock:
             session.rollback()
         assert drift(session) == {}
-        assert all(on_hand - reserved >= 0 and reserved >= 0
-                   for on_hand, reserved in levels(session, outlet, product).values())
+        assert all(
+            on_hand - reserved >= 0 and reserved >= 0 for on_hand, reserved in levels(session, outlet, product).values()
+        )
 
 
 @pytest.mark.concurrency
@@ -170,8 +219,14 @@ def test_buyers_racing_for_the_last_units_get_exactly_what_there_is(app, session
         with app.app_context(), Session(db.engine) as own:
             start.wait()
             try:
-                reserve(own, key=f"race-{n}", outlet_id=outlet.id, lines=[(product.id, 1)], now=NOW,
-                        expires_at=NOW + timedelta(minutes=15))
+                reserve(
+                    own,
+                    key=f"race-{n}",
+                    outlet_id=outlet.id,
+                    lines=[(product.id, 1)],
+                    now=NOW,
+                    expires_at=NOW + timedelta(minutes=15),
+                )
                 own.commit()
                 outcome = "held"
             except InsufficientStock:

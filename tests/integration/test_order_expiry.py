@@ -6,8 +6,9 @@ orders.tasks), so the task test patches that one name — `orders.tasks.utcnow` 
 the tests' app does without a broker; its mail goes through orders.tasks.send_order_mail_task into the file
 outbox (MAIL_OUTBOX) after the task commits.
 """
+
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,7 +34,7 @@ SECOND = timedelta(seconds=1)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -46,9 +47,15 @@ def shelf(session):
 
 def buy(session, shelf, method: str, at: datetime, payments=None, qty: int = UNITS) -> Order:
     outlet, product = shelf
-    request = OrderRequest(lines=((product.id, qty),), fulfilment="pickup", outlet_id=outlet.id,
-                           payment_method=method, name="Nguyễn Thị Bình", phone="0912 345 678",
-                           email="binh@example.com")
+    request = OrderRequest(
+        lines=((product.id, qty),),
+        fulfilment="pickup",
+        outlet_id=outlet.id,
+        payment_method=method,
+        name="Nguyễn Thị Bình",
+        phone="0912 345 678",
+        email="binh@example.com",
+    )
     # One guest order holds the whole shelf here: these tests are about time; how much of a shelf guests may hold
     # is tested in tests/web/test_hold_limits.py.
     whole_shelf = replace(checkout_rules(), limits=HoldLimits(guest_share=1.0))
@@ -87,8 +94,7 @@ def test_the_hold_times_are_the_configured_ones(app):
 
 
 @pytest.mark.parametrize(("method", "hold"), [("vietqr", timedelta(minutes=15)), ("cash", timedelta(hours=24))])
-def test_an_unpaid_order_holds_its_stock_for_its_time_then_expires_and_releases_it(app, session, shelf, method,
-                                                                                     hold):
+def test_an_unpaid_order_holds_its_stock_for_its_time_then_expires_and_releases_it(app, session, shelf, method, hold):
     placed = now()
     order = buy(session, shelf, method, placed)
     assert as_utc(order.pay_by) == placed + hold
@@ -132,8 +138,7 @@ def test_a_card_order_is_held_while_its_checkout_session_is_open(session, shelf)
     assert available(session, shelf, placed + timedelta(minutes=30) + SECOND) == UNITS
 
 
-def test_the_expiry_task_expires_what_is_due_by_its_own_clock_and_mails_the_buyer(app, session, shelf,
-                                                                                    monkeypatch):
+def test_the_expiry_task_expires_what_is_due_by_its_own_clock_and_mails_the_buyer(app, session, shelf, monkeypatch):
     placed = now()
     due = buy(session, shelf, "vietqr", placed, qty=2)
     waiting = buy(session, shelf, "cash", placed, qty=3)
@@ -171,7 +176,8 @@ def test_an_order_whose_lapsed_hold_the_inventory_already_released_still_expires
 
 @pytest.mark.parametrize("stock_taken", [False, True])
 def test_a_payment_after_the_hold_lapsed_but_before_the_expiry_job_is_sold_if_the_stock_is_there_else_refunded(
-        session, shelf, stock_taken):
+    session, shelf, stock_taken
+):
     from orders.payments.settlement import confirm_transfer
 
     lapsed = buy(session, shelf, "vietqr", now() - timedelta(minutes=16), qty=2)

@@ -1,11 +1,13 @@
 """Placing and moving orders (issue 9), in the domain: stock held at creation and sold at payment or handover,
 prices frozen, one order per key, unpaid orders expire, late payments re-hold or are refunded."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from catalog.services import revoke_certificate
+from core.errors import InvalidInput
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock
 from inventory.models import StockMovement
@@ -16,7 +18,6 @@ from orders.models import Order
 from orders.payments.methods import PaymentMethods, VietQRAccount
 from orders.payments.settlement import confirm_transfer, import_statement
 from orders.vietqr import parse
-from core.errors import InvalidInput
 from tests.conftest import PINNED_TODAY
 from tests.factories import make_outlet, make_product, receive_stock
 
@@ -28,7 +29,7 @@ PAYMENTS = PaymentMethods(vietqr_account=VietQRAccount("970415", "113366668888",
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -43,8 +44,16 @@ def shop(session):
 
 
 def request(outlet, *lines, method="cash", key=None, phone="0912 345 678", **extra) -> OrderRequest:
-    return OrderRequest(lines=tuple(lines), fulfilment="pickup", outlet_id=outlet.id, payment_method=method,
-                        name="Nguyễn Văn An", phone=phone, key=key, **extra)
+    return OrderRequest(
+        lines=tuple(lines),
+        fulfilment="pickup",
+        outlet_id=outlet.id,
+        payment_method=method,
+        name="Nguyễn Văn An",
+        phone=phone,
+        key=key,
+        **extra,
+    )
 
 
 def available(session, outlet, product) -> int:
@@ -53,8 +62,7 @@ def available(session, outlet, product) -> int:
 
 def test_an_order_holds_its_stock_freezes_its_prices_and_sells_at_payment(session, shop):
     outlet, fish, _ = shop
-    order = place_order(session, request(outlet, (fish.id, 2), method="vietqr"), RULES, PAYMENTS, now(),
-                        PINNED_TODAY)
+    order = place_order(session, request(outlet, (fish.id, 2), method="vietqr"), RULES, PAYMENTS, now(), PINNED_TODAY)
     session.commit()
     assert order.status == "pending_payment" and order.total_vnd == 300_000 and len(order.code) == 10
     assert available(session, outlet, fish) == 3
@@ -67,8 +75,11 @@ def test_an_order_holds_its_stock_freezes_its_prices_and_sells_at_payment(sessio
     assert confirm_transfer(session, order, PAYMENTS, now(), actor_id=None) == "paid"
     session.commit()
     assert order.status == "paid" and available(session, outlet, fish) == 3
-    sold = session.scalar(select(func.sum(StockMovement.on_hand_change))
-                          .where(StockMovement.product_id == fish.id, StockMovement.kind == "order"))
+    sold = session.scalar(
+        select(func.sum(StockMovement.on_hand_change)).where(
+            StockMovement.product_id == fish.id, StockMovement.kind == "order"
+        )
+    )
     assert sold == -2
 
 
@@ -111,8 +122,12 @@ def test_what_cannot_be_ordered_is_refused_and_nothing_is_written(session, shop)
         place_order(session, request(outlet, (wine.id, 1)), RULES, PAYMENTS, now(), PINNED_TODAY)
     assert adult.value.code == "adult_confirmation_required"
     session.rollback()
-    assert place_order(session, request(outlet, (wine.id, 1), confirm_adult=True), RULES, PAYMENTS, now(),
-                       PINNED_TODAY).status == "pending_payment"
+    assert (
+        place_order(
+            session, request(outlet, (wine.id, 1), confirm_adult=True), RULES, PAYMENTS, now(), PINNED_TODAY
+        ).status
+        == "pending_payment"
+    )
     session.rollback()
     revoke_certificate(session, fish.current_certificate, reason="Vi phạm")
     session.commit()
@@ -120,8 +135,14 @@ def test_what_cannot_be_ordered_is_refused_and_nothing_is_written(session, shop)
         place_order(session, request(outlet, (fish.id, 1), (10**6, 1)), RULES, PAYMENTS, now(), PINNED_TODAY)
     session.rollback()
     with pytest.raises(InvalidInput):
-        place_order(session, request(outlet, (wine.id, 1), confirm_adult=True, phone="12345"), RULES, PAYMENTS,
-                    now(), PINNED_TODAY)
+        place_order(
+            session,
+            request(outlet, (wine.id, 1), confirm_adult=True, phone="12345"),
+            RULES,
+            PAYMENTS,
+            now(),
+            PINNED_TODAY,
+        )
     session.rollback()
     assert session.scalar(select(func.count(Order.id))) == 0
     assert available(session, outlet, wine) == 5
@@ -129,8 +150,9 @@ def test_what_cannot_be_ordered_is_refused_and_nothing_is_written(session, shop)
 
 def test_an_unpaid_order_expires_and_a_late_payment_holds_again_or_is_refunded(session, shop):
     outlet, fish, _ = shop
-    order = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(),
-                        PINNED_TODAY)
+    order = place_order(
+        session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(), PINNED_TODAY
+    )
     session.commit()
     assert available(session, outlet, fish) == 0
     later = now() + RULES.vietqr_hold + timedelta(seconds=1)
@@ -149,8 +171,9 @@ def test_an_unpaid_order_expires_and_a_late_payment_holds_again_or_is_refunded(s
 
 def test_a_payment_after_expiry_whose_stock_is_gone_is_refunded(session, shop):
     outlet, fish, _ = shop
-    late = place_order(session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(),
-                       PINNED_TODAY)
+    late = place_order(
+        session, request(outlet, (fish.id, 5), method="vietqr"), WHOLE_SHELF, PAYMENTS, now(), PINNED_TODAY
+    )
     session.commit()
     later = now() + RULES.vietqr_hold + timedelta(seconds=1)
     expire_unpaid(session, later)
@@ -164,13 +187,14 @@ def test_a_payment_after_expiry_whose_stock_is_gone_is_refunded(session, shop):
 
 def test_a_bank_statement_pays_by_code_and_exact_amount(session, shop):
     outlet, fish, _ = shop
-    order = place_order(session, request(outlet, (fish.id, 1), method="vietqr"), RULES, PAYMENTS, now(),
-                        PINNED_TODAY)
+    order = place_order(session, request(outlet, (fish.id, 1), method="vietqr"), RULES, PAYMENTS, now(), PINNED_TODAY)
     session.commit()
-    statement = ("date,amount,description\n"
-                 f"2026-11-29,100000,CK {order.code} thieu tien\n"
-                 f"2026-11-29,150.000,IBFT {order.code.lower()} Nguyen Van An\n"
-                 "2026-11-29,150000,OCOPZZZZZZ khong co\n")
+    statement = (
+        "date,amount,description\n"
+        f"2026-11-29,100000,CK {order.code} thieu tien\n"
+        f"2026-11-29,150.000,IBFT {order.code.lower()} Nguyen Van An\n"
+        "2026-11-29,150000,OCOPZZZZZZ khong co\n"
+    )
     outcomes = [(m.line, m.outcome) for m in import_statement(session, statement, PAYMENTS, now())]
     session.commit()
     assert outcomes == [(2, "amount_mismatch"), (3, "paid"), (4, "unknown_order")]

@@ -1,12 +1,13 @@
 """The built-in index follows every commit, whoever makes it (search.indexing): a shopper never sees a product
 the database no longer sells, nor misses one it does, and nothing waits for a job."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from itertools import count
 
 from sqlalchemy import select
 
-from core.models import utcnow
 from catalog.services import revoke_certificate
+from core.models import utcnow
 from inventory.ledger import Move
 from inventory.stock import receive, sell
 from search.builtin import BuiltinBackend
@@ -25,8 +26,13 @@ def found(session, q: str = "", **query) -> list[int]:
 
 
 def move(outlet, product, kind: str) -> Move:
-    return Move(key=f"search-indexing-{next(_keys)}", kind=kind, outlet_id=outlet.id, product_id=product.id,
-                occurred_at=datetime.now(timezone.utc))
+    return Move(
+        key=f"search-indexing-{next(_keys)}",
+        kind=kind,
+        outlet_id=outlet.id,
+        product_id=product.id,
+        occurred_at=datetime.now(UTC),
+    )
 
 
 def test_a_committed_product_is_found_at_once_and_a_revoked_one_is_gone_at_once(session):
@@ -110,8 +116,12 @@ def test_the_index_kept_by_commits_equals_one_rebuilt_from_the_database(session)
 
     def snapshot():
         documents = session.scalars(select(SearchDocument).order_by(SearchDocument.product_id)).all()
-        terms = {term: n for term, n in session.execute(
-            select(SearchTerm.term, SearchTerm.documents).where(SearchTerm.documents > 0))}
+        terms = {
+            term: n
+            for term, n in session.execute(
+                select(SearchTerm.term, SearchTerm.documents).where(SearchTerm.documents > 0)
+            )
+        }
         return [(d.product_id, d.name_words, d.body_words, d.in_stock, d.stars) for d in documents], terms
 
     incremental = snapshot()

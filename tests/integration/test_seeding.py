@@ -7,12 +7,12 @@ from accounts.seeding import create_demo_accounts
 from catalog.certification import sellability
 from catalog.groups import SERVICE_GROUP
 from catalog.models import Batch, Certificate, Product
+from catalog.seeding import load_demo_batches, load_generated_products, load_real_products
 from core.models import utcnow
 from search.indexing import reindex
 from search.listing import catalogue_page
 from search.query import SearchQuery
 from search.service import Search
-from catalog.seeding import load_demo_batches, load_generated_products, load_real_products
 from stores.models import Outlet
 from stores.seeding import load_outlets
 from tests.conftest import PINNED_TODAY
@@ -72,6 +72,7 @@ def test_generated_products_are_marked_and_certified_by_an_allowed_level(session
     certificates = session.scalars(select(Certificate)).all()
     assert len(certificates) == 300
     from catalog.certification import may_certify
+
     assert all(may_certify(c.level, c.stars, c.issued_on) for c in certificates)
     # Written in bulk, past the per-change hooks: the seed command reindexes once, as here.
     reindex(session, None, utcnow())
@@ -101,8 +102,9 @@ def test_services_get_no_demo_lots(session):
     load_real_products(session, PINNED_TODAY)
     load_demo_batches(session, PINNED_TODAY)
     session.commit()
-    certified_services = session.scalars(select(Product).where(Product.group == SERVICE_GROUP,
-                                                               Product.current_certificate_id.is_not(None))).all()
+    certified_services = session.scalars(
+        select(Product).where(Product.group == SERVICE_GROUP, Product.current_certificate_id.is_not(None))
+    ).all()
     assert certified_services
     assert all(product.batches == [] for product in certified_services)
 
@@ -120,8 +122,15 @@ def test_demo_stock_goes_in_as_receive_movements_at_the_district_shops_only(sess
     assert set(session.scalars(select(StockMovement.kind).distinct())) == {"receive"}
     stocked = set(session.scalars(select(Outlet.kind).join(StockLevel, StockLevel.outlet_id == Outlet.id)))
     assert stocked == {"shop"}  # the fair stand is stocked by transfer
-    assert not session.scalar(select(func.count(StockLevel.id)).join(Product, Product.id == StockLevel.product_id)
-                              .where(Product.group == SERVICE_GROUP))
-    assert 3 <= session.scalar(select(func.min(StockLevel.on_hand))) <= session.scalar(
-        select(func.max(StockLevel.on_hand))) <= 32
+    assert not session.scalar(
+        select(func.count(StockLevel.id))
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(Product.group == SERVICE_GROUP)
+    )
+    assert (
+        3
+        <= session.scalar(select(func.min(StockLevel.on_hand)))
+        <= session.scalar(select(func.max(StockLevel.on_hand)))
+        <= 32
+    )
     assert drift(session) == {}

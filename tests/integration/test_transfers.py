@@ -1,8 +1,9 @@
 """Transfers between outlets (issue 7): stock leaves the source at dispatch, lot by lot, and arrives in the same
 lots at the destination; a short receipt is a discrepancy; each step happens once however many staff click."""
+
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -17,21 +18,24 @@ from inventory.models import Discrepancy, StockLevel, StockMovement, Transfer
 from inventory.stock import receive
 from tests.factories import make_outlet, make_product
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 _keys = iter(range(10**9))
 
 
 def stock_in(session, outlet, product, lot, qty, best_before=None):
-    move = Move(key=f"test-{next(_keys)}", kind="receive", outlet_id=outlet.id, product_id=product.id,
-                occurred_at=NOW)
+    move = Move(key=f"test-{next(_keys)}", kind="receive", outlet_id=outlet.id, product_id=product.id, occurred_at=NOW)
     receive(session, move, lot, qty, produced_on=date(2026, 1, 1), best_before=best_before)
 
 
 def levels(session, outlet, product) -> dict[str, int]:
     """On hand per lot code (lots that never reached the outlet are absent)."""
     session.expire_all()
-    return {level.batch.lot_code: level.on_hand for level in session.scalars(
-        select(StockLevel).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id))}
+    return {
+        level.batch.lot_code: level.on_hand
+        for level in session.scalars(
+            select(StockLevel).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id)
+        )
+    }
 
 
 @pytest.fixture
@@ -49,8 +53,13 @@ def shops(session):
 
 def requested(session, shops, sauce_qty=6, vase_qty=2) -> Transfer:
     shop, fair, sauce, vase = shops
-    transfer = transfers.request(session, from_outlet_id=shop.id, to_outlet_id=fair.id,
-                                 lines=[(sauce.id, sauce_qty), (vase.id, vase_qty)], now=NOW)
+    transfer = transfers.request(
+        session,
+        from_outlet_id=shop.id,
+        to_outlet_id=fair.id,
+        lines=[(sauce.id, sauce_qty), (vase.id, vase_qty)],
+        now=NOW,
+    )
     session.commit()
     return transfer
 
@@ -112,11 +121,14 @@ def test_receiving_more_than_was_sent_is_refused_and_changes_nothing(session, sh
     assert levels(session, fair, sauce) == {}
 
 
-@pytest.mark.parametrize("lines, code", [
-    (lambda sauce, vase: [(sauce.id, 6)], "line_missing"),
-    (lambda sauce, vase: [(sauce.id, 6), (vase.id, -1)], "invalid_quantity"),
-    (lambda sauce, vase: [(sauce.id, 6), (vase.id, 2), (999999, 1)], "not_in_transfer"),
-])
+@pytest.mark.parametrize(
+    "lines, code",
+    [
+        (lambda sauce, vase: [(sauce.id, 6)], "line_missing"),
+        (lambda sauce, vase: [(sauce.id, 6), (vase.id, -1)], "invalid_quantity"),
+        (lambda sauce, vase: [(sauce.id, 6), (vase.id, 2), (999999, 1)], "not_in_transfer"),
+    ],
+)
 def test_a_receipt_must_account_for_every_line_and_only_those(session, shops, lines, code):
     shop, fair, sauce, vase = shops
     transfer = dispatched(session, shops)
@@ -143,8 +155,12 @@ def test_a_quantity_must_be_positive(session, shops, qty):
 def test_unknown_products_services_unknown_outlets_and_empty_requests_are_refused(session, shops):
     shop, fair, sauce, vase = shops
     tour = make_product(session, "Du lịch làng nghề", group=6)
-    cases = {"unknown_product": dict(lines=[(999999, 1)]), "not_stocked": dict(lines=[(tour.id, 1)]),
-             "unknown_outlet": dict(lines=[(sauce.id, 1)], to_outlet_id=999999), "no_lines": dict(lines=[])}
+    cases = {
+        "unknown_product": dict(lines=[(999999, 1)]),
+        "not_stocked": dict(lines=[(tour.id, 1)]),
+        "unknown_outlet": dict(lines=[(sauce.id, 1)], to_outlet_id=999999),
+        "no_lines": dict(lines=[]),
+    }
     for code, arguments in cases.items():
         arguments = {"from_outlet_id": shop.id, "to_outlet_id": fair.id, **arguments}
         with pytest.raises(InvalidInput) as refused:

@@ -3,6 +3,7 @@
 `app` is redefined here so each backend gets the database it runs on (the cluster's documents are built from
 SQLite); `backend` is the backend under test, on an index of its own.
 """
+
 import pytest
 
 from core.db import db
@@ -10,8 +11,11 @@ from search.builtin import BuiltinBackend
 from tests.conftest import app_in_transaction, unique_name
 from tests.services.conftest import search_url  # noqa: F401 - the fixture, shared with the services tests
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
-            pytest.param("opensearch", marks=pytest.mark.services)]
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+    pytest.param("opensearch", marks=pytest.mark.services),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -29,6 +33,7 @@ def app(backend_kind, request, tmp_path):
 def cluster(search_url):  # noqa: F811 - search_url is the imported fixture
     """An OpenSearch backend on an alias no other test uses, dropped with its indices afterwards."""
     from search.opensearch import OpenSearchBackend, client_for
+
     backend = OpenSearchBackend(client_for(search_url, timeout=30), alias=unique_name("ocop-test"))
     yield backend
     backend.drop()

@@ -2,9 +2,10 @@
 
 Every test builds the same small catalogue, indexes it with backend.rebuild() and asks what a shopper would.
 """
+
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -23,7 +24,7 @@ from tests.conftest import PINNED_TODAY
 from tests.factories import make_outlet, make_producer, make_product
 
 TODAY = PINNED_TODAY
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 _keys = count(1)
 
 
@@ -45,14 +46,34 @@ class Catalogue:
 
     @property
     def sellable(self) -> list[Product]:
-        return [self.mam, self.tom, self.banh, self.ruou, self.tra, self.gao, self.duong_phen, self.cay_duong,
-                self.chieu]
+        return [
+            self.mam,
+            self.tom,
+            self.banh,
+            self.ruou,
+            self.tra,
+            self.gao,
+            self.duong_phen,
+            self.cay_duong,
+            self.chieu,
+        ]
 
 
 def stock(session, outlet_id: int, product: Product, qty: int = 5) -> None:
-    receive(session, Move(key=f"search-test-{next(_keys)}", kind="receive", outlet_id=outlet_id,
-                          product_id=product.id, occurred_at=NOW - timedelta(days=1)),
-            "L1", qty, produced_on=date(2026, 10, 1), best_before=date(2027, 10, 1))
+    receive(
+        session,
+        Move(
+            key=f"search-test-{next(_keys)}",
+            kind="receive",
+            outlet_id=outlet_id,
+            product_id=product.id,
+            occurred_at=NOW - timedelta(days=1),
+        ),
+        "L1",
+        qty,
+        produced_on=date(2026, 10, 1),
+        best_before=date(2027, 10, 1),
+    )
 
 
 @pytest.fixture
@@ -60,27 +81,57 @@ def catalogue(session, backend) -> Catalogue:
     product = lambda name, **fields: make_product(session, name, **fields)  # noqa: E731
     hoang_long = make_producer(session, "HTX Nông sản Hoàng Long")
     c = Catalogue(
-        mam=product("Nước mắm cốt Cát Hải", stars=3, price_vnd=150_000, subgroup="Nước mắm",
-                    issued_on=date(2025, 5, 1)),
-        tom=product("Mắm tôm Cát Bà", stars=5, price_vnd=60_000, district_slug="cat-hai", subgroup="Mắm",
-                    issued_on=date(2024, 1, 10)),
+        mam=product(
+            "Nước mắm cốt Cát Hải", stars=3, price_vnd=150_000, subgroup="Nước mắm", issued_on=date(2025, 5, 1)
+        ),
+        tom=product(
+            "Mắm tôm Cát Bà",
+            stars=5,
+            price_vnd=60_000,
+            district_slug="cat-hai",
+            subgroup="Mắm",
+            issued_on=date(2024, 1, 10),
+        ),
         banh=product("Bánh gai", price_vnd=40_000, district_slug="do-son", issued_on=date(2025, 8, 1)),
-        ruou=product("Rượu nếp cẩm", group=2, subgroup="Đồ uống có cồn", price_vnd=200_000,
-                     district_slug="thuy-nguyen", issued_on=date(2024, 6, 1)),
-        tra=product("Trà xanh túi lọc", group=2, stars=3, subgroup="Đồ uống không cồn", price_vnd=90_000,
-                    district_slug="an-lao", issued_on=date(2025, 1, 1)),
-        gao=product("Gạo nếp cái hoa vàng", stars=5, producer=hoang_long, price_vnd=35_000,
-                    district_slug="tien-lang", issued_on=date(2024, 9, 1)),
-        duong_phen=product("Đường phèn", stars=3, price_vnd=50_000, district_slug="vinh-bao",
-                           issued_on=date(2025, 2, 1)),
-        cay_duong=product("Cây dương cảnh", group=5, stars=5, price_vnd=500_000, district_slug="hai-an",
-                          issued_on=date(2025, 10, 1)),
+        ruou=product(
+            "Rượu nếp cẩm",
+            group=2,
+            subgroup="Đồ uống có cồn",
+            price_vnd=200_000,
+            district_slug="thuy-nguyen",
+            issued_on=date(2024, 6, 1),
+        ),
+        tra=product(
+            "Trà xanh túi lọc",
+            group=2,
+            stars=3,
+            subgroup="Đồ uống không cồn",
+            price_vnd=90_000,
+            district_slug="an-lao",
+            issued_on=date(2025, 1, 1),
+        ),
+        gao=product(
+            "Gạo nếp cái hoa vàng",
+            stars=5,
+            producer=hoang_long,
+            price_vnd=35_000,
+            district_slug="tien-lang",
+            issued_on=date(2024, 9, 1),
+        ),
+        duong_phen=product(
+            "Đường phèn", stars=3, price_vnd=50_000, district_slug="vinh-bao", issued_on=date(2025, 2, 1)
+        ),
+        cay_duong=product(
+            "Cây dương cảnh", group=5, stars=5, price_vnd=500_000, district_slug="hai-an", issued_on=date(2025, 10, 1)
+        ),
         chieu=product("Chiếu cói", group=4, price_vnd=300_000, issued_on=date(2024, 3, 1)),
         # Ran out on 2026-06-01: still indexed (until a sweep), kept out by the query-time check alone.
         expired=product("Nước mắm hết hạn", issued_on=date(2023, 6, 1)),
         # Signed for a day still to come: indexed, not yet for sale.
         not_yet=product("Nước mắm sắp bán", issued_on=date(2026, 12, 10)),
-        shop_a=make_outlet(session).id, shop_b=make_outlet(session).id)
+        shop_a=make_outlet(session).id,
+        shop_b=make_outlet(session).id,
+    )
     stock(session, c.shop_a, c.mam)
     stock(session, c.shop_a, c.ruou)
     stock(session, c.shop_b, c.ruou)
@@ -95,6 +146,7 @@ def ids_for(backend, q: str = "", **choices) -> list[int]:
 
 
 # --- finding what a shopper means ---------------------------------------------------------------------------
+
 
 def test_unaccented_words_find_the_accented_name(backend, catalogue):
     assert ids_for(backend, "nuoc mam") == [catalogue.mam.id]
@@ -115,14 +167,17 @@ def test_a_producer_name_finds_its_products(backend, catalogue):
     assert ids_for(backend, "hoang long") == [catalogue.gao.id]
 
 
-@pytest.mark.parametrize("typed, meant, product", [
-    ("nuoc mamm", "nuoc mam", "mam"),      # a letter too many
-    ("ruuou", "ruou", "ruou"),             # a letter too many, inside
-    ("thuy nguyn", "thuy nguyen", "ruou"),  # a letter missing
-    ("chiwu coi", "chieu coi", "chieu"),   # a letter wrong
-    ("hoagn long", "hoang long", "gao"),   # two neighbours swapped
-    ("bqnh gai", "banh gai", "banh"),
-])
+@pytest.mark.parametrize(
+    "typed, meant, product",
+    [
+        ("nuoc mamm", "nuoc mam", "mam"),  # a letter too many
+        ("ruuou", "ruou", "ruou"),  # a letter too many, inside
+        ("thuy nguyn", "thuy nguyen", "ruou"),  # a letter missing
+        ("chiwu coi", "chieu coi", "chieu"),  # a letter wrong
+        ("hoagn long", "hoang long", "gao"),  # two neighbours swapped
+        ("bqnh gai", "banh gai", "banh"),
+    ],
+)
 def test_a_one_letter_typo_finds_what_was_meant_and_says_so(backend, catalogue, typed, meant, product):
     result = backend.search(SearchQuery(q=typed), TODAY)
     assert result.ids == [getattr(catalogue, product).id]
@@ -173,11 +228,21 @@ def test_a_query_without_letters_or_digits_finds_nothing(backend, catalogue, q):
     assert all(counts == {} for counts in result.facets.values())
 
 
-@pytest.mark.parametrize("q, words", [
-    ("nuoc*", "nuoc"), ('"nuoc mam"', "nuoc mam"), ("(nuoc", "nuoc"), ("nuoc~", "nuoc"), ("nuoc~1 mam", "nuoc 1 mam"),
-    ("nuoc AND mam", "nuoc and mam"), ("nuoc OR ruou", "nuoc or ruou"), ("mam:nuoc", "mam nuoc"),
-    ("nuoc\\", "nuoc"), ("nuoc/mam/", "nuoc mam"),
-])
+@pytest.mark.parametrize(
+    "q, words",
+    [
+        ("nuoc*", "nuoc"),
+        ('"nuoc mam"', "nuoc mam"),
+        ("(nuoc", "nuoc"),
+        ("nuoc~", "nuoc"),
+        ("nuoc~1 mam", "nuoc 1 mam"),
+        ("nuoc AND mam", "nuoc and mam"),
+        ("nuoc OR ruou", "nuoc or ruou"),
+        ("mam:nuoc", "mam nuoc"),
+        ("nuoc\\", "nuoc"),
+        ("nuoc/mam/", "nuoc mam"),
+    ],
+)
 def test_engine_syntax_is_searched_as_plain_words(backend, catalogue, q, words):
     assert ids_for(backend, q) == ids_for(backend, words)
 
@@ -200,6 +265,7 @@ def test_a_certificate_not_valid_today_never_shows_although_indexed(backend, cat
 
 # --- filters and facets agree with SQL over sellable products ---------------------------------------------
 
+
 def sql_products(session, query: SearchQuery, skip: str = "") -> list[Product]:
     """Sellable products passing the query's choices (all but the `skip` facet's), in SQL."""
     statement = sellable_products(TODAY)
@@ -212,8 +278,9 @@ def sql_products(session, query: SearchQuery, skip: str = "") -> list[Product]:
     if query.stars and skip != "stars":
         statement = statement.where(CurrentCertificate.stars.in_(query.stars))
     if query.districts and skip != "district":
-        statement = statement.where(Product.origin_district_id.in_(
-            select(Area.id).where(Area.slug.in_(query.districts))))
+        statement = statement.where(
+            Product.origin_district_id.in_(select(Area.id).where(Area.slug.in_(query.districts)))
+        )
     if query.in_stock and skip != "outlet":
         available = available_quantities(NOW, outlet_id=query.outlet_id).subquery()
         statement = statement.where(Product.id.in_(select(available.c.product_id)))
@@ -228,18 +295,34 @@ def sql_facets(session, query: SearchQuery) -> dict[str, dict[str, int]]:
             where = available_by_outlet(session, [p.id for p in products], NOW)
             counts = Counter(str(outlet) for outlets in where.values() for outlet in outlets)
         else:
-            counts = Counter(str(key) for key in (
-                p.group if facet == "group" else p.current_certificate.stars if facet == "stars"
-                else p.origin_district.slug for p in products))
+            counts = Counter(
+                str(key)
+                for key in (
+                    p.group
+                    if facet == "group"
+                    else p.current_certificate.stars
+                    if facet == "stars"
+                    else p.origin_district.slug
+                    for p in products
+                )
+            )
         facets[facet] = dict(sorted(counts.items()))
     return facets
 
 
 def choices(c: Catalogue) -> list[dict]:
     return [
-        {}, {"groups": (2,)}, {"groups": (1, 4)}, {"stars": (5,)}, {"stars": (3, 4)},
-        {"districts": ("cat-hai", "do-son")}, {"min_price": 50_000}, {"max_price": 90_000},
-        {"min_price": 50_000, "max_price": 200_000}, {"in_stock": True}, {"in_stock": True, "outlet_id": c.shop_a},
+        {},
+        {"groups": (2,)},
+        {"groups": (1, 4)},
+        {"stars": (5,)},
+        {"stars": (3, 4)},
+        {"districts": ("cat-hai", "do-son")},
+        {"min_price": 50_000},
+        {"max_price": 90_000},
+        {"min_price": 50_000, "max_price": 200_000},
+        {"in_stock": True},
+        {"in_stock": True, "outlet_id": c.shop_a},
         {"in_stock": True, "outlet_id": c.shop_b, "groups": (1,)},
         {"outlet_id": c.shop_a},  # without in_stock an outlet filters nothing
         {"groups": (1,), "stars": (4, 5), "districts": ("kien-thuy", "tien-lang", "cat-hai"), "in_stock": True},
@@ -282,13 +365,17 @@ def test_the_page_says_which_products_some_outlet_has(backend, catalogue):
 
 # --- order and pages -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sort, key", [
-    ("price_asc", lambda p: (p.price_vnd,)),
-    ("price_desc", lambda p: (-p.price_vnd,)),
-    ("stars", lambda p: (-p.current_certificate.stars,)),
-    ("newest", lambda p: (-p.current_certificate.issued_on.toordinal(),)),
-    ("relevance", lambda p: (-p.current_certificate.stars,)),  # no words: more stars first
-])
+
+@pytest.mark.parametrize(
+    "sort, key",
+    [
+        ("price_asc", lambda p: (p.price_vnd,)),
+        ("price_desc", lambda p: (-p.price_vnd,)),
+        ("stars", lambda p: (-p.current_certificate.stars,)),
+        ("newest", lambda p: (-p.current_certificate.issued_on.toordinal(),)),
+        ("relevance", lambda p: (-p.current_certificate.stars,)),  # no words: more stars first
+    ],
+)
 def test_sorts_order_every_product_then_by_name(backend, catalogue, sort, key):
     expected = sorted(catalogue.sellable, key=lambda p: (*key(p), fold_words(p.name), p.id))
     assert ids_for(backend, sort=sort, per_page=100) == [p.id for p in expected]
@@ -303,6 +390,7 @@ def test_page_two_continues_page_one(backend, catalogue):
 
 
 # --- suggestions ---------------------------------------------------------------------------------------
+
 
 def test_three_letters_suggest_whole_names(backend, catalogue):
     assert backend.suggest("nuo", TODAY) == ["Nước mắm cốt Cát Hải"]
@@ -325,6 +413,7 @@ def test_nothing_is_suggested_under_three_letters(backend, catalogue):
 
 
 # --- writing -------------------------------------------------------------------------------------------
+
 
 def test_delete_removes_and_absent_ids_are_no_error(backend, catalogue):
     backend.delete([catalogue.mam.id, 999_999])
@@ -354,8 +443,7 @@ def test_index_alone_makes_documents_searchable(backend, session):
 
 def test_rebuild_replaces_everything_and_reports_progress(backend, catalogue, session):
     seen = []
-    only_drinks = [[d for batch in build_documents(session, [catalogue.ruou.id, catalogue.tra.id], NOW)
-                    for d in batch]]
+    only_drinks = [[d for batch in build_documents(session, [catalogue.ruou.id, catalogue.tra.id], NOW) for d in batch]]
     assert backend.rebuild(only_drinks, progress=seen.append) == 2
     assert seen == [2]
     assert backend.document_ids() == {catalogue.ruou.id, catalogue.tra.id}

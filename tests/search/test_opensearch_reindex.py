@@ -1,4 +1,5 @@
 """Reindexing the cluster without downtime: shoppers keep getting whole answers while a new index fills."""
+
 import threading
 import time
 from datetime import date
@@ -13,10 +14,22 @@ pytestmark = pytest.mark.services
 
 
 def documents(first_id: int, how_many: int, name: str) -> list[Document]:
-    return [Document(product_id=i, name=f"{name} {i}", group=1, stars=4, price_vnd=100_000, district="do-son",
-                     issued_on=date(2025, 1, 1), expires_on=date(2028, 1, 1), outlets=(), name_text=f"{name} {i}",
-                     body_parts=("HTX Đồ Sơn", "quận Đồ Sơn", "thành phố Hải Phòng"))
-            for i in range(first_id, first_id + how_many)]
+    return [
+        Document(
+            product_id=i,
+            name=f"{name} {i}",
+            group=1,
+            stars=4,
+            price_vnd=100_000,
+            district="do-son",
+            issued_on=date(2025, 1, 1),
+            expires_on=date(2028, 1, 1),
+            outlets=(),
+            name_text=f"{name} {i}",
+            body_parts=("HTX Đồ Sơn", "quận Đồ Sơn", "thành phố Hải Phòng"),
+        )
+        for i in range(first_id, first_id + how_many)
+    ]
 
 
 def batches(docs: list[Document], size: int, searches: list = None):
@@ -27,7 +40,7 @@ def batches(docs: list[Document], size: int, searches: list = None):
             seen, deadline = len(searches), time.monotonic() + 10
             while len(searches) == seen and time.monotonic() < deadline:
                 time.sleep(0.01)
-        yield docs[start:start + size]
+        yield docs[start : start + size]
 
 
 def indices_of(cluster) -> set[str]:

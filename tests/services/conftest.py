@@ -1,4 +1,5 @@
 """Real services for the marked tests: each URL comes from the environment, and CI requires them all."""
+
 import os
 
 import pytest
@@ -16,6 +17,7 @@ def _service_url(variable: str, what: str) -> str:
 @pytest.fixture(scope="session")
 def redis_url():
     import redis
+
     url = _service_url("TEST_REDIS_URL", "Redis")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
@@ -27,7 +29,9 @@ def redis_url():
 @pytest.fixture(scope="session")
 def search_url():
     from opensearchpy.exceptions import OpenSearchException
+
     from search.opensearch import client_for
+
     url = _service_url("TEST_SEARCH_URL", "OpenSearch")
     try:
         client_for(url, timeout=15).cluster.health(wait_for_status="yellow")

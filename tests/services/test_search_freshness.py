@@ -5,10 +5,11 @@ nothing behind once the sweep has run.
 The shop (this process) and the worker (`celery -A make_celery worker`, a process of its own, as production runs
 it) share one SQLite file, a Redis database of their own and an OpenSearch alias of their own.
 """
+
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -37,6 +38,7 @@ NEW_PRICE = 123_457
 @pytest.fixture
 def broker_url(redis_url):
     import redis
+
     # The broker of the shop and its worker: this xdist worker's own Redis database (emptied before and after).
     url = redis_url
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
@@ -68,22 +70,42 @@ def shop(tmp_path, broker_url, search_url, monkeypatch):
     database_url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
     _migrate(database_url)
     alias = unique_name("ocop-freshness")
-    environment = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url,
-                   "SEARCH_URL": search_url, "SEARCH_INDEX": alias, "SECRET_KEY": "freshness-test",
-                   "MAIL_OUTBOX": str(tmp_path / "outbox")}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "SEARCH_URL": search_url,
+        "SEARCH_INDEX": alias,
+        "SECRET_KEY": "freshness-test",
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+    }
     environment.pop("CELERY_VISIBILITY_TIMEOUT", None)
     monkeypatch.setenv("CELERY_BROKER_URL", broker_url)  # read by the app's configuration
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "freshness-test",
-                      "TODAY": PINNED_TODAY, "WTF_CSRF_ENABLED": False, "MAIL_OUTBOX": str(tmp_path / "outbox"),
-                      "RATELIMIT_STORAGE_URI": "memory://", "SEARCH_URL": search_url, "SEARCH_INDEX": alias})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "freshness-test",
+            "TODAY": PINNED_TODAY,
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SEARCH_URL": search_url,
+            "SEARCH_INDEX": alias,
+        }
+    )
     cluster = OpenSearchBackend(client_for(search_url, timeout=30), alias=alias)
     workers: list[Worker] = []
 
     def start_worker(name: str) -> Worker:
         worker = Worker(name, tmp_path, environment)
         workers.append(worker)
-        wait_until(lambda: "ready." in worker.log.read_text(errors="replace") or worker.process.poll() is not None,
-                   timeout=90, what=f"worker {name} starting", interval=0.1)
+        wait_until(
+            lambda: "ready." in worker.log.read_text(errors="replace") or worker.process.poll() is not None,
+            timeout=90,
+            what=f"worker {name} starting",
+            interval=0.1,
+        )
         assert worker.process.poll() is None, worker.log_tail()
         return worker
 
@@ -109,28 +131,43 @@ def test_a_certificate_revoked_through_the_api_leaves_the_cluster_within_5_secon
     token = client.post("/api/v1/auth/token", json={"email": admin.email, "password": PASSWORD}).get_json()["token"]
     shop.start_worker("indexer")
 
-    revoked, kept = (make_product(session, "Nước mắm cốt Cát Hải", stars=5),
-                     make_product(session, "Nước mắm nhĩ Vạn Ninh", stars=4))
+    revoked, kept = (
+        make_product(session, "Nước mắm cốt Cát Hải", stars=5),
+        make_product(session, "Nước mắm nhĩ Vạn Ninh", stars=4),
+    )
     session.flush()
     certificate_id, revoked, kept = revoked.current_certificate_id, revoked.id, kept.id
     session.commit()
-    listed = wait_until(lambda: sorted(shop.cluster_finds("nuoc mam")) == sorted([revoked, kept]),
-                        timeout=30, what="new products reaching the cluster", interval=0.02)
+    listed = wait_until(
+        lambda: sorted(shop.cluster_finds("nuoc mam")) == sorted([revoked, kept]),
+        timeout=30,
+        what="new products reaching the cluster",
+        interval=0.02,
+    )
 
     started = time.monotonic()
-    response = client.post(f"/api/v1/certificates/{certificate_id}/revoke",
-                           headers={"Authorization": f"Bearer {token}"}, json={"reason": "Vi phạm an toàn thực phẩm"})
+    response = client.post(
+        f"/api/v1/certificates/{certificate_id}/revoke",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"reason": "Vi phạm an toàn thực phẩm"},
+    )
     answered = time.monotonic() - started
     assert response.status_code == 200, response.get_data(as_text=True)
     session.remove()
     assert shop.builtin_finds("nuoc mam") == [kept]
     assert [item["id"] for item in client.get("/api/v1/products?q=nuoc+mam").get_json()["items"]] == [kept]
 
-    wait_until(lambda: shop.cluster_finds("nuoc mam") == [kept], timeout=30,
-               what="the revoked product leaving the cluster", interval=0.02)
+    wait_until(
+        lambda: shop.cluster_finds("nuoc mam") == [kept],
+        timeout=30,
+        what="the revoked product leaving the cluster",
+        interval=0.02,
+    )
     gone = time.monotonic() - started
-    print(f"\nnew products in the cluster {listed:.2f} s after their commit; revoke answered in {answered:.2f} s, "
-          f"gone from the cluster {gone:.2f} s after the request, from the built-in index at the commit")
+    print(
+        f"\nnew products in the cluster {listed:.2f} s after their commit; revoke answered in {answered:.2f} s, "
+        f"gone from the cluster {gone:.2f} s after the request, from the built-in index at the commit"
+    )
     assert gone < 5, f"the revoked product stayed in the cluster's results for {gone:.1f} s"
     assert unsent(session) == 0, "the worker left outbox rows unsent"
 
@@ -165,8 +202,10 @@ def test_a_worker_killed_mid_indexing_leaves_nothing_behind_once_the_sweep_has_r
     session.remove()
     left_in_outbox = unsent(session)
     mid_task = 0 < seen < len(on_sale) and left_in_outbox > 0
-    print(f"\nkilled the worker with {seen} of {len(on_sale)} changed documents in the cluster "
-          f"({'mid-task' if mid_task else 'NOT mid-task'}); {left_in_outbox} products left in the outbox")
+    print(
+        f"\nkilled the worker with {seen} of {len(on_sale)} changed documents in the cluster "
+        f"({'mid-task' if mid_task else 'NOT mid-task'}); {left_in_outbox} products left in the outbox"
+    )
     assert mid_task, f"the kill did not land mid-task (seen {seen}):\n{worker.log_tail()}"
 
     started = time.monotonic()
@@ -190,5 +229,8 @@ def changed_in_cluster(cluster) -> int:
 
 def cluster_prices(cluster) -> dict[int, int]:
     from opensearchpy import helpers
-    return {int(hit["_id"]): hit["_source"]["price_vnd"] for hit in helpers.scan(
-        cluster.client, index=cluster.alias, query={"_source": ["price_vnd"]}, size=5000)}
+
+    return {
+        int(hit["_id"]): hit["_source"]["price_vnd"]
+        for hit in helpers.scan(cluster.client, index=cluster.alias, query={"_source": ["price_vnd"]}, size=5000)
+    }

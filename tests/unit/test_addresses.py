@@ -1,4 +1,5 @@
 """Delivery addresses of the two-level units of 1 July 2025, checked against the `vietnam-provinces` package."""
+
 import csv
 from pathlib import Path
 
@@ -13,8 +14,7 @@ KIEN_THUY_COMMUNE = "11680"  # Xã Kiến Thụy
 
 
 def address(**fields):
-    return {"line": "Số 12 đường Lạch Tray", "commune": "Phường Lê Chân", "province": "Thành phố Hải Phòng",
-            **fields}
+    return {"line": "Số 12 đường Lạch Tray", "commune": "Phường Lê Chân", "province": "Thành phố Hải Phòng", **fields}
 
 
 def refusal(data) -> InvalidInput:
@@ -42,14 +42,21 @@ def test_hai_phong_has_its_114_units_of_july_2025():
     kinds = [unit.kind for unit in units]
     assert (kinds.count("phường"), kinds.count("xã"), kinds.count("đặc khu")) == (45, 67, 2)
     assert {"Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ", "Xã Kiến Thụy", "Phường Hải Dương"} <= {
-        unit.name for unit in units}
+        unit.name for unit in units
+    }
 
 
 def test_dropdowns_read_in_vietnamese_name_order_whatever_the_prefix():
     names = [unit.name for unit in provinces()]
     assert names.index("An Giang") < names.index("Thành phố Cần Thơ") < names.index("Cao Bằng")
-    assert names[names.index("Thành phố Hà Nội"):names.index("Hưng Yên") + 1] == [
-        "Thành phố Hà Nội", "Hà Tĩnh", "Thành phố Hải Phòng", "Thành phố Hồ Chí Minh", "Thành phố Huế", "Hưng Yên"]
+    assert names[names.index("Thành phố Hà Nội") : names.index("Hưng Yên") + 1] == [
+        "Thành phố Hà Nội",
+        "Hà Tĩnh",
+        "Thành phố Hải Phòng",
+        "Thành phố Hồ Chí Minh",
+        "Thành phố Huế",
+        "Hưng Yên",
+    ]
     hai_phong = [unit.name for unit in communes(31)]
     assert hai_phong.index("Phường An Biên") < hai_phong.index("Xã An Hưng") < hai_phong.index("Phường Đồ Sơn")
 
@@ -60,26 +67,33 @@ def test_communes_of_an_unknown_province_are_refused():
     assert caught.value.field == "address.province"
 
 
-@pytest.mark.parametrize("province", ["Thành phố Hải Phòng", "hai phong", "HẢI PHÒNG", "TP. Hải Phòng",
-                                      "thanh pho hai phong", 31, "31", " 31 "])
+@pytest.mark.parametrize(
+    "province",
+    ["Thành phố Hải Phòng", "hai phong", "HẢI PHÒNG", "TP. Hải Phòng", "thanh pho hai phong", 31, "31", " 31 "],
+)
 def test_hai_phong_resolves_by_name_or_code(province):
     result = validate_address(address(province=province))
     assert (result.province_code, result.province_name) == ("31", "Thành phố Hải Phòng")
 
 
-@pytest.mark.parametrize("province, code", [("Tỉnh Cao Bằng", "04"), ("cao bang", "04"), ("4", "04"),
-                                            ("Hà Nội", "01")])
+@pytest.mark.parametrize("province, code", [("Tỉnh Cao Bằng", "04"), ("cao bang", "04"), ("4", "04"), ("Hà Nội", "01")])
 def test_a_province_is_found_with_its_tinh_prefix_too_and_codes_are_zero_padded(province, code):
     data = {"line": "Số 1", "commune": communes(code)[0].code, "province": province}
     assert validate_address(data).province_code == code
 
 
-@pytest.mark.parametrize("commune", ["Xã Kiến Thụy", "kien thuy", "KIẾN THỤY", "xa kien thuy", KIEN_THUY_COMMUNE,
-                                     int(KIEN_THUY_COMMUNE)])
+@pytest.mark.parametrize(
+    "commune", ["Xã Kiến Thụy", "kien thuy", "KIẾN THỤY", "xa kien thuy", KIEN_THUY_COMMUNE, int(KIEN_THUY_COMMUNE)]
+)
 def test_a_hai_phong_commune_resolves_by_name_or_code(commune):
     result = validate_address(address(commune=commune))
-    assert result == Address(line="Số 12 đường Lạch Tray", commune_code="11680", commune_name="Xã Kiến Thụy",
-                             province_code="31", province_name="Thành phố Hải Phòng")
+    assert result == Address(
+        line="Số 12 đường Lạch Tray",
+        commune_code="11680",
+        commune_name="Xã Kiến Thụy",
+        province_code="31",
+        province_name="Thành phố Hải Phòng",
+    )
 
 
 def test_old_and_new_tone_placement_find_the_same_ward():
@@ -119,16 +133,19 @@ def test_a_province_that_is_not_one_of_the_34_is_refused(province):
     assert error.field == "address.province"
 
 
-@pytest.mark.parametrize("field, data", [
-    ("address.province", address(province="")),
-    ("address.province", address(province=None)),
-    ("address.commune", address(commune="  ")),
-    ("address.line", address(line="")),
-    ("address.line", address(line=" \n\t ")),
-    ("address.line", address(line=None)),
-    ("address.line", address(line="x" * 201)),
-    ("address", "12 Lạch Tray, Lê Chân, Hải Phòng"),
-])
+@pytest.mark.parametrize(
+    "field, data",
+    [
+        ("address.province", address(province="")),
+        ("address.province", address(province=None)),
+        ("address.commune", address(commune="  ")),
+        ("address.line", address(line="")),
+        ("address.line", address(line=" \n\t ")),
+        ("address.line", address(line=None)),
+        ("address.line", address(line="x" * 201)),
+        ("address", "12 Lạch Tray, Lê Chân, Hải Phòng"),
+    ],
+)
 def test_missing_or_oversized_parts_are_refused_with_their_field(field, data):
     assert refusal(data).field == field
 
@@ -142,17 +159,25 @@ def test_a_long_unknown_name_is_not_repeated_whole_in_the_message():
     assert len(refusal(address(commune="Phường " + "x" * 5000)).message) < 300
 
 
-@pytest.mark.parametrize("commune, district", [
-    ("Xã Kiến Thụy", "kien-thuy"), ("Kiến Hưng", "kien-thuy"), ("Xã Nghi Dương", "kien-thuy"),
-    ("Phường Thuỷ Nguyên", "thuy-nguyen"), ("Phường An Dương", "an-duong"), ("Đặc khu Bạch Long Vĩ", "bach-long-vi"),
-])
+@pytest.mark.parametrize(
+    "commune, district",
+    [
+        ("Xã Kiến Thụy", "kien-thuy"),
+        ("Kiến Hưng", "kien-thuy"),
+        ("Xã Nghi Dương", "kien-thuy"),
+        ("Phường Thuỷ Nguyên", "thuy-nguyen"),
+        ("Phường An Dương", "an-duong"),
+        ("Đặc khu Bạch Long Vĩ", "bach-long-vi"),
+    ],
+)
 def test_a_hai_phong_commune_maps_to_the_former_district_it_was_formed_from(commune, district):
     assert former_district_of(commune, areas_rows()) == district
 
 
 def test_every_commune_the_package_names_maps_through_its_official_name():
-    kien_thuy_formed = {unit.name for unit in communes(HAI_PHONG)
-                        if former_district_of(unit.name, areas_rows()) == "kien-thuy"}
+    kien_thuy_formed = {
+        unit.name for unit in communes(HAI_PHONG) if former_district_of(unit.name, areas_rows()) == "kien-thuy"
+    }
     assert kien_thuy_formed == {"Xã Kiến Thụy", "Xã Kiến Minh", "Xã Kiến Hải", "Xã Kiến Hưng", "Xã Nghi Dương"}
 
 
@@ -195,5 +220,6 @@ def test_every_wrong_part_of_an_address_is_named_at_once():
     address, problems = check_address({"province": "Không có tỉnh này", "commune": "Kiến Thụy", "line": ""})
     assert [p.field for p in problems] == ["address.province", "address.line"]
     address, problems = check_address({"province": HAI_PHONG, "commune": KIEN_THUY_COMMUNE, "line": "Số 1"})
-    assert problems == [] and address == validate_address({"province": HAI_PHONG, "commune": KIEN_THUY_COMMUNE,
-                                                           "line": "Số 1"})
+    assert problems == [] and address == validate_address(
+        {"province": HAI_PHONG, "commune": KIEN_THUY_COMMUNE, "line": "Số 1"}
+    )

@@ -8,14 +8,17 @@ from core.money import format_vnd
 from core.text import fold, slugify
 
 
-@pytest.mark.parametrize("amount, shown", [(120_000, "120.000 ₫"), (0, "0 ₫"), (1_250_000, "1.250.000 ₫"),
-                                           (999, "999 ₫")])
+@pytest.mark.parametrize(
+    "amount, shown", [(120_000, "120.000 ₫"), (0, "0 ₫"), (1_250_000, "1.250.000 ₫"), (999, "999 ₫")]
+)
 def test_prices_are_shown_in_vietnamese_dong(amount, shown):
     assert format_vnd(amount) == shown
 
 
-@pytest.mark.parametrize("text, folded", [("Nước mắm", "nuoc mam"), ("đặc sản", "dac san"),
-                                          ("ĐỒ SƠN", "do son"), ("Bạch Long Vĩ", "bach long vi")])
+@pytest.mark.parametrize(
+    "text, folded",
+    [("Nước mắm", "nuoc mam"), ("đặc sản", "dac san"), ("ĐỒ SƠN", "do son"), ("Bạch Long Vĩ", "bach long vi")],
+)
 def test_folding_removes_case_and_diacritics_and_maps_d_with_stroke(text, folded):
     assert fold(text) == folded
 
@@ -44,6 +47,7 @@ def test_a_year_only_certificate_is_dated_the_first_of_january_and_marked_approx
 
 def test_a_look_up_masks_email_and_street_but_keeps_enough_to_recognise_them():
     from orders.masking import mask_address_line, mask_email
+
     assert mask_email("nguyen.binh@gmail.com") == "ng***@gmail.com"
     assert mask_email("an@example.com") == "a***@example.com"
     assert mask_address_line("Số 12 đường Đại Hà") == "Số 12 ***"

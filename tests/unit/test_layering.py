@@ -1,4 +1,5 @@
 """Domain packages stay free of the web layer (DESIGN §2): only entrypoints (tasks.py) may use Flask."""
+
 import ast
 from pathlib import Path
 
@@ -33,6 +34,5 @@ def test_the_check_sees_a_web_import():
 
 @pytest.mark.parametrize("module", list(domain_modules()))
 def test_domain_modules_do_not_import_the_web_layer(module):
-    web = [name for name in imported_modules(ROOT / module)
-           if name == "flask" or name.startswith(WEB_MODULES)]
+    web = [name for name in imported_modules(ROOT / module) if name == "flask" or name.startswith(WEB_MODULES)]
     assert web == [], f"{module} imports {web}"

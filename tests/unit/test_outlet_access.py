@@ -1,4 +1,5 @@
 """stores.access.can_manage_outlet: the one rule for who may manage an outlet."""
+
 from types import SimpleNamespace
 
 import pytest

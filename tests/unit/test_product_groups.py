@@ -1,4 +1,5 @@
 """catalog.groups.has_best_before: which lots carry a best-before date (DESIGN §3)."""
+
 import pytest
 
 from catalog.groups import GROUPS, has_best_before
@@ -15,8 +16,14 @@ def test_crafts_ornamental_animals_and_plants_and_services_have_none(group):
 
 
 def test_every_group_has_an_answer():
-    assert {group: has_best_before(group) for group in GROUPS} == {1: True, 2: True, 3: True,
-                                                                   4: False, 5: False, 6: False}
+    assert {group: has_best_before(group) for group in GROUPS} == {
+        1: True,
+        2: True,
+        3: True,
+        4: False,
+        5: False,
+        6: False,
+    }
 
 
 @pytest.mark.parametrize("group", [0, 7, None])

@@ -1,5 +1,6 @@
 """Data words shown to shoppers (catalog.vocabulary): units split into words and amount, every data word in the
 translation catalogue."""
+
 import pytest
 
 from catalog.generated import KINDS, SIZES
@@ -7,11 +8,18 @@ from catalog.seeding import UNITS_BY_GROUP, UNITS_BY_SUBGROUP
 from catalog.vocabulary import SUBGROUPS, UNIT_WORDS, unit_parts
 
 
-@pytest.mark.parametrize("unit, parts", [
-    ("chai 500ml", ("chai", "500", "ml")), ("bình 2 lít", ("bình", "2", "lít")), ("hộp quà 1kg", ("hộp quà", "1", "kg")),
-    ("loại 1", ("loại", "1", "")), ("hộp", ("hộp", "", "")), ("2 ngày 1 đêm", ("2 ngày 1 đêm", "", "")),
-    ("", ("", "", "")),
-])
+@pytest.mark.parametrize(
+    "unit, parts",
+    [
+        ("chai 500ml", ("chai", "500", "ml")),
+        ("bình 2 lít", ("bình", "2", "lít")),
+        ("hộp quà 1kg", ("hộp quà", "1", "kg")),
+        ("loại 1", ("loại", "1", "")),
+        ("hộp", ("hộp", "", "")),
+        ("2 ngày 1 đêm", ("2 ngày 1 đêm", "", "")),
+        ("", ("", "", "")),
+    ],
+)
 def test_a_unit_is_its_words_and_its_amount(unit, parts):
     assert unit_parts(unit) == parts
 

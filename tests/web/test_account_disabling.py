@@ -1,4 +1,5 @@
 """An admin can stop an account: it cannot log in, and its open sessions and API tokens stop at once."""
+
 import re
 
 import pytest
@@ -68,8 +69,7 @@ def test_disabling_stops_the_accounts_api_tokens_at_once(client, session, admin_
     assert refused.get_json()["error"] == "account_disabled" and "khoá" in refused.get_json()["message"]
 
 
-def test_enabling_again_lets_the_owner_log_in_but_revives_no_old_session_or_token(app, client, session,
-                                                                                   admin_client):
+def test_enabling_again_lets_the_owner_log_in_but_revives_no_old_session_or_token(app, client, session, admin_client):
     user = make_user(session, role="admin")
     session.commit()
     browser = app.test_client()
@@ -119,7 +119,7 @@ def test_disabling_asks_for_confirmation_first(session, admin_client):
     page = confirm.get_data(as_text=True)
     assert "xac-nhan@example.com" in page and re.search(r'<form method="post" action="' + confirm_url, page)
     session.expire_all()
-    assert session.get(User, user.id).is_active          # looking at the question changes nothing
+    assert session.get(User, user.id).is_active  # looking at the question changes nothing
 
     disable(admin_client, user)
     session.expire_all()
@@ -133,8 +133,12 @@ def test_the_status_change_needs_a_csrf_token(app, session, admin_client):
     assert disable(admin_client, user).status_code == 400
     page = admin_client.get(f"/admin/tai-khoan/{user.id}/trang-thai").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert admin_client.post(f"/admin/tai-khoan/{user.id}/trang-thai",
-                             data={"active": "0", "csrf_token": token}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/tai-khoan/{user.id}/trang-thai", data={"active": "0", "csrf_token": token}
+        ).status_code
+        == 302
+    )
     session.expire_all()
     assert not session.get(User, user.id).is_active
 

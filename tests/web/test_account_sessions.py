@@ -1,5 +1,6 @@
 """Sessions end on the server: a cookie or token kept from before a logout, a password reset or a disabling
 no longer opens the account."""
+
 import email
 import email.policy
 import re
@@ -34,7 +35,7 @@ def test_a_session_cookie_saved_before_logout_no_longer_opens_the_account(app, c
     session.commit()
     assert login(client, user.email).status_code == 302
     saved = client.get_cookie("session").value
-    assert replay(app, saved).get("/tai-khoan").status_code == 200   # the copy works while logged in
+    assert replay(app, saved).get("/tai-khoan").status_code == 200  # the copy works while logged in
 
     client.post("/dang-xuat")
 
@@ -83,8 +84,10 @@ def test_a_password_reset_ends_every_session_and_api_token_issued_before_it(app,
     assert token_opens_the_api(client, token)
 
     client.post("/quen-mat-khau", data={"email": admin.email})
-    assert client.post(_reset_link(app), data={"password": "mat-khau-moi-1",
-                                               "confirm": "mat-khau-moi-1"}).status_code == 302
+    assert (
+        client.post(_reset_link(app), data={"password": "mat-khau-moi-1", "confirm": "mat-khau-moi-1"}).status_code
+        == 302
+    )
 
     assert browser.get("/admin/").headers["Location"].startswith("/dang-nhap")
     assert not token_opens_the_api(client, token)
@@ -99,8 +102,16 @@ def test_a_forged_or_malformed_session_id_is_anonymous(app, client, session):
     login(client, user.email)
     assert client.get("/tai-khoan").status_code == 200
     from accounts.services import user_for_session
+
     good = user.get_id()
-    for forged in (good.replace(":0:", ":1:"), good.rsplit(":", 1)[0], f"{user.id}:{user.credential_fingerprint}",
-                   f"{user.id}:x:{user.credential_fingerprint}", "", ":::", f"{user.id}:0:{'0' * 16}"):
+    for forged in (
+        good.replace(":0:", ":1:"),
+        good.rsplit(":", 1)[0],
+        f"{user.id}:{user.credential_fingerprint}",
+        f"{user.id}:x:{user.credential_fingerprint}",
+        "",
+        ":::",
+        f"{user.id}:0:{'0' * 16}",
+    ):
         assert user_for_session(session, forged) is None, forged
     assert user_for_session(session, good) == user

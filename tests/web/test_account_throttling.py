@@ -1,4 +1,5 @@
 """Login throttling: failures count per (account, address) and, more loosely, per address; successes never."""
+
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from storefront import create_app
 from storefront.extensions import limiter
 from tests.factories import PASSWORD, make_outlet, make_user
 
-SHOP = {"REMOTE_ADDR": "203.0.113.10"}        # the shop's one public address
+SHOP = {"REMOTE_ADDR": "203.0.113.10"}  # the shop's one public address
 ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
 
 
@@ -20,8 +21,7 @@ def login(client, email_address, password=PASSWORD, address=SHOP):
 
 
 def ask_token(client, email_address, password=PASSWORD, address=SHOP):
-    return client.post("/api/v1/auth/token", json={"email": email_address, "password": password},
-                       environ_base=address)
+    return client.post("/api/v1/auth/token", json={"email": email_address, "password": password}, environ_base=address)
 
 
 def test_six_staff_of_one_shop_all_log_in_from_one_address_within_a_minute(app, session):
@@ -91,8 +91,7 @@ def test_many_failures_over_different_accounts_throttle_the_address(app, client,
     victim = make_user(session)
     session.commit()
     # Four guesses each at eight accounts: never over the per-account limit, but 32 failures from one address.
-    statuses = [login(client, f"nguoi{n}@example.com", f"doan-{k}").status_code
-                for n in range(8) for k in range(4)]
+    statuses = [login(client, f"nguoi{n}@example.com", f"doan-{k}").status_code for n in range(8) for k in range(4)]
     assert statuses[:30] == [200] * 30 and statuses[30:] == [429] * 2, statuses
     assert login(app.test_client(), victim.email).status_code == 429
     assert login(app.test_client(), victim.email, address=ELSEWHERE).status_code == 302
@@ -126,8 +125,12 @@ def test_a_new_app_starts_with_empty_login_counters(app, client, session):
     assert login(client, user.email).status_code == 429
     assert isinstance(limiter.storage, MemoryStorage) and limiter.storage.storage
 
-    fresh = create_app({key: app.config[key] for key in ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY",
-                                                          "TODAY", "WTF_CSRF_ENABLED", "MAIL_OUTBOX")})
+    fresh = create_app(
+        {
+            key: app.config[key]
+            for key in ("TESTING", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TODAY", "WTF_CSRF_ENABLED", "MAIL_OUTBOX")
+        }
+    )
     try:
         assert isinstance(limiter.storage, MemoryStorage) and not limiter.storage.storage
         assert login(fresh.test_client(), user.email).status_code == 302

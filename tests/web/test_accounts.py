@@ -14,8 +14,10 @@ def login(client, email, password=PASSWORD):
 
 
 def test_register_logs_the_new_customer_in_with_a_hashed_password(client, session):
-    response = client.post("/dang-ky", data={"name": "Lan", "email": "Lan@Example.com", "password": "mat-khau-dai",
-                                             "confirm": "mat-khau-dai"})
+    response = client.post(
+        "/dang-ky",
+        data={"name": "Lan", "email": "Lan@Example.com", "password": "mat-khau-dai", "confirm": "mat-khau-dai"},
+    )
     assert response.status_code == 302
     user = authenticate(session, "lan@example.com", "mat-khau-dai")
     assert user is not None and user.role == "consumer"
@@ -23,11 +25,14 @@ def test_register_logs_the_new_customer_in_with_a_hashed_password(client, sessio
     assert client.get("/tai-khoan").status_code == 200
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"name": "A", "email": "not-an-email", "password": "mat-khau-dai", "confirm": "mat-khau-dai"}, "email"),
-    ({"name": "A", "email": "a@example.com", "password": "ngan", "confirm": "ngan"}, "8"),
-    ({"name": "A", "email": "a@example.com", "password": "mat-khau-dai", "confirm": "khac-han"}, "không khớp"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"name": "A", "email": "not-an-email", "password": "mat-khau-dai", "confirm": "mat-khau-dai"}, "email"),
+        ({"name": "A", "email": "a@example.com", "password": "ngan", "confirm": "ngan"}, "8"),
+        ({"name": "A", "email": "a@example.com", "password": "mat-khau-dai", "confirm": "khac-han"}, "không khớp"),
+    ],
+)
 def test_bad_registrations_are_form_errors(client, session, data, message):
     response = client.post("/dang-ky", data=data)
     assert response.status_code == 200
@@ -37,8 +42,10 @@ def test_bad_registrations_are_form_errors(client, session, data, message):
 def test_an_address_can_register_only_once(client, session):
     make_user(session, email="taken@example.com")
     session.commit()
-    response = client.post("/dang-ky", data={"name": "B", "email": "taken@example.com", "password": "mat-khau-dai",
-                                             "confirm": "mat-khau-dai"})
+    response = client.post(
+        "/dang-ky",
+        data={"name": "B", "email": "taken@example.com", "password": "mat-khau-dai", "confirm": "mat-khau-dai"},
+    )
     assert response.status_code == 200 and "đã được đăng ký" in response.get_data(as_text=True)
 
 
@@ -98,8 +105,10 @@ def test_forms_without_a_csrf_token_are_refused(app, client, session):
     assert response.status_code == 400
     page = client.get("/dang-nhap").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    assert client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD, "csrf_token": token}).status_code
+        == 302
+    )
 
 
 def test_admin_pages_are_for_admins_only(client, session):
@@ -107,7 +116,7 @@ def test_admin_pages_are_for_admins_only(client, session):
     staff = make_user(session, role="staff", outlet_id=outlet.id)
     admin = make_user(session, role="admin")
     session.commit()
-    assert client.get("/admin/").status_code == 302          # anonymous → login page
+    assert client.get("/admin/").status_code == 302  # anonymous → login page
     login(client, staff.email)
     assert client.get("/admin/").status_code == 403
     client.post("/dang-xuat")
@@ -135,6 +144,7 @@ def test_a_password_change_ends_sessions_opened_before_it(client, session):
     login(client, user.email)
     assert client.get("/tai-khoan").status_code == 200
     from accounts.services import set_password
+
     set_password(user, "mat-khau-moi-99")
     session.commit()
     assert client.get("/tai-khoan").status_code == 302

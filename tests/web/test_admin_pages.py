@@ -26,8 +26,10 @@ def test_an_admin_revokes_and_reissues_a_certificate_from_the_product_page(clien
     assert client.get(f"/san-pham/{product.slug}").status_code == 200
     assert "Cá mòi kho" not in client.get("/san-pham").get_data(as_text=True)
 
-    response = client.post(f"/admin/san-pham/{product.id}", data={"stars": "4", "score": "80", "level": "province",
-                                                                  "decision": "QĐ 9/2026", "issued_on": "2026-11-20"})
+    response = client.post(
+        f"/admin/san-pham/{product.id}",
+        data={"stars": "4", "score": "80", "level": "province", "decision": "QĐ 9/2026", "issued_on": "2026-11-20"},
+    )
     assert response.status_code == 302
     assert "Cá mòi kho" in client.get("/san-pham").get_data(as_text=True)
     events = session.scalars(select(CertificateEvent).order_by(CertificateEvent.id)).all()
@@ -40,8 +42,9 @@ def test_a_certificate_against_the_rules_is_a_form_error(client, session):
     login_admin(client, session)
     product = make_product(session, stars=None)
     session.commit()
-    response = client.post(f"/admin/san-pham/{product.id}", data={"stars": "5", "level": "province",
-                                                                  "issued_on": "2026-01-10"})
+    response = client.post(
+        f"/admin/san-pham/{product.id}", data={"stars": "5", "level": "province", "issued_on": "2026-01-10"}
+    )
     assert response.status_code == 200
     assert "1489/QĐ-TTg" in response.get_data(as_text=True)  # 5★ is for the national council
     assert product.current_certificate is None
@@ -58,20 +61,32 @@ def test_the_expiring_list_shows_certificates_ending_within_90_days(client, sess
 
 def test_an_admin_opens_and_edits_an_outlet(client, session):
     login_admin(client, session)
-    response = client.post("/admin/cua-hang/moi", data={"code": "Hội chợ Xuân", "name": "Gian hàng Tết",
-                                                        "kind": "fair", "area_id": "0", "address": "Quảng trường"})
+    response = client.post(
+        "/admin/cua-hang/moi",
+        data={
+            "code": "Hội chợ Xuân",
+            "name": "Gian hàng Tết",
+            "kind": "fair",
+            "area_id": "0",
+            "address": "Quảng trường",
+        },
+    )
     assert response.status_code == 302
     outlet = session.scalar(select(Outlet).where(Outlet.code == "hoi-cho-xuan"))
     assert outlet.kind == "fair"
-    client.post(f"/admin/cua-hang/{outlet.id}", data={"code": "hoi-cho-xuan", "name": "Gian hàng Xuân 2027",
-                                                      "kind": "fair", "area_id": "0", "address": ""})
+    client.post(
+        f"/admin/cua-hang/{outlet.id}",
+        data={"code": "hoi-cho-xuan", "name": "Gian hàng Xuân 2027", "kind": "fair", "area_id": "0", "address": ""},
+    )
     session.refresh(outlet)
     assert outlet.name == "Gian hàng Xuân 2027"
-    clash = client.post("/admin/cua-hang/moi", data={"code": "hoi-cho-xuan", "name": "Trùng", "kind": "fair",
-                                                     "area_id": "0"})
+    clash = client.post(
+        "/admin/cua-hang/moi", data={"code": "hoi-cho-xuan", "name": "Trùng", "kind": "fair", "area_id": "0"}
+    )
     assert clash.status_code == 200 and "đã được dùng" in clash.get_data(as_text=True)
-    no_district = client.post("/admin/cua-hang/moi", data={"code": "moi", "name": "Cửa hàng", "kind": "shop",
-                                                           "area_id": "0"})
+    no_district = client.post(
+        "/admin/cua-hang/moi", data={"code": "moi", "name": "Cửa hàng", "kind": "shop", "area_id": "0"}
+    )
     assert "cần gắn với một huyện" in no_district.get_data(as_text=True)
 
 
@@ -94,6 +109,7 @@ def test_producer_accounts_cannot_be_made_outlet_staff(client, session):
     login_admin(client, session)
     outlet = make_outlet(session, "an-lao")
     from tests.factories import make_producer
+
     producer_user = make_user(session, role="producer", producer_id=make_producer(session).id)
     session.commit()
     client.post("/admin/nhan-vien", data={"user_id": str(producer_user.id), "outlet_id": str(outlet.id)})
@@ -105,7 +121,9 @@ def test_admin_pages_answer_huge_or_odd_numbers_without_crashing(client, session
     login_admin(client, session)
     assert client.get("/admin/san-pham/99999999999999999999").status_code == 404
     assert client.get("/admin/san-pham?page=%C2%B2").status_code == 200
-    assert client.post("/admin/nhan-vien", data={"user_id": "99999999999999999999", "outlet_id": "0"}).status_code == 302
+    assert (
+        client.post("/admin/nhan-vien", data={"user_id": "99999999999999999999", "outlet_id": "0"}).status_code == 302
+    )
 
 
 def test_revoking_asks_for_confirmation_and_says_what_will_happen(client, session):
@@ -145,8 +163,9 @@ def test_the_public_page_says_when_a_certificate_was_revoked_but_not_why(client,
     login_admin(client, session)
     product = make_product(session, "Nước mắm Vạn Phần", stars=4, issued_on=date(2025, 3, 1))
     session.commit()
-    client.post(f"/admin/chung-nhan/{product.current_certificate.id}/thu-hoi",
-                data={"reason": "Ghi chú nội bộ: hồ sơ giả"})
+    client.post(
+        f"/admin/chung-nhan/{product.current_certificate.id}/thu-hoi", data={"reason": "Ghi chú nội bộ: hồ sơ giả"}
+    )
     public = client.get(f"/san-pham/{product.slug}").get_data(as_text=True)
     assert "đã bị thu hồi" in public
     assert "Ghi chú nội bộ" not in public
@@ -167,23 +186,28 @@ def test_each_certificate_error_is_shown_under_its_own_field_in_the_visitors_lan
     login_admin(client, session)
     product = make_product(session, stars=None)
     session.commit()
-    wrong_level = client.post(f"/admin/san-pham/{product.id}",
-                              data={"stars": "3", "level": "district", "issued_on": "2026-01-10"})
+    wrong_level = client.post(
+        f"/admin/san-pham/{product.id}", data={"stars": "3", "level": "district", "issued_on": "2026-01-10"}
+    )
     page = wrong_level.get_data(as_text=True)
     assert 'id="level-errors"' in page and 'id="issued_on-errors"' not in page
     assert "cấp huyện không được công nhận 3 sao" in page and "(district)" not in page
 
-    wrong_score = client.post(f"/admin/san-pham/{product.id}",
-                              data={"stars": "4", "score": "95", "level": "province", "issued_on": "2026-01-10"})
+    wrong_score = client.post(
+        f"/admin/san-pham/{product.id}",
+        data={"stars": "4", "score": "95", "level": "province", "issued_on": "2026-01-10"},
+    )
     assert 'id="score-errors"' in wrong_score.get_data(as_text=True)
 
-    future = client.post(f"/admin/san-pham/{product.id}",
-                         data={"stars": "4", "level": "province", "issued_on": "2026-12-10"})
+    future = client.post(
+        f"/admin/san-pham/{product.id}", data={"stars": "4", "level": "province", "issued_on": "2026-12-10"}
+    )
     assert 'id="issued_on-errors"' in future.get_data(as_text=True)
 
     client.get("/ngon-ngu/en")
-    english = client.post(f"/admin/san-pham/{product.id}",
-                          data={"stars": "3", "level": "district", "issued_on": "2026-01-10"}).get_data(as_text=True)
+    english = client.post(
+        f"/admin/san-pham/{product.id}", data={"stars": "3", "level": "district", "issued_on": "2026-01-10"}
+    ).get_data(as_text=True)
     assert "may not award 3 stars" in english and "district level" in english and "cấp huyện" not in english
     assert product.current_certificate is None
 
@@ -219,10 +243,19 @@ def test_a_second_certificate_signed_the_same_day_asks_first_and_says_which_beco
 def test_a_same_day_certificate_behind_a_later_one_is_said_to_stay_in_history(client, session):
     login_admin(client, session)
     product = make_product(session, "Nước mắm Vạn Hương", stars=3, issued_on=date(2026, 11, 1), level="province")
-    issue_certificate(session, product, stars=4, score=None, level="province", decision="QĐ mới",
-                      issued_on=date(2026, 11, 20), today=date(2026, 11, 29))
+    issue_certificate(
+        session,
+        product,
+        stars=4,
+        score=None,
+        level="province",
+        decision="QĐ mới",
+        issued_on=date(2026, 11, 20),
+        today=date(2026, 11, 29),
+    )
     session.commit()
-    page = client.post(f"/admin/san-pham/{product.id}", data={
-        "stars": "3", "score": "", "level": "province", "decision": "QĐ lại", "issued_on": "2026-11-01"}
+    page = client.post(
+        f"/admin/san-pham/{product.id}",
+        data={"stars": "3", "score": "", "level": "province", "decision": "QĐ lại", "issued_on": "2026-11-01"},
     ).get_data(as_text=True)
     assert f"Giấy #{product.current_certificate.id} (ký ngày 20/11/2026) vẫn là giấy hiện hành" in page

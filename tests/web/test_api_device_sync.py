@@ -1,9 +1,10 @@
 """Device sync (DESIGN §3 "Stock"): counters and kiosks push movements made offline and out of order; replays
 change nothing, reordering changes no final level, a sale the counts did not know of is recorded and raised for
 staff, and devices pull the outlet's changes since a cursor."""
+
 import random
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -22,10 +23,17 @@ def assert_error(response, status: int, code: str):
     assert response.get_json()["error"] == code and response.get_json()["message"]
 
 
-def movement(kind: str, product, qty: int, batch=None, note: str = "", occurred_at: str = OCCURRED,
-             movement_id=None) -> dict:
-    body = {"id": movement_id or str(uuid.uuid4()), "kind": kind, "product_id": product.id, "qty": qty,
-            "occurred_at": occurred_at, "note": note}
+def movement(
+    kind: str, product, qty: int, batch=None, note: str = "", occurred_at: str = OCCURRED, movement_id=None
+) -> dict:
+    body = {
+        "id": movement_id or str(uuid.uuid4()),
+        "kind": kind,
+        "product_id": product.id,
+        "qty": qty,
+        "occurred_at": occurred_at,
+        "note": note,
+    }
     if batch is not None:
         body["batch"] = batch
     return body
@@ -46,10 +54,17 @@ def shop(client, session):
     other_staff = make_user(session, role="staff", outlet_id=other.id)
     session.commit()
     staff_headers, other_staff_headers = bearer(token_for(client, staff)), bearer(token_for(client, other_staff))
-    return {"outlet": mine, "other": other, "sauce": sauce, "wine": wine, "staff_user": staff,
-            "staff": staff_headers, "other_staff": other_staff_headers,
-            "device": device_for(client, mine, staff_headers),
-            "other_device": device_for(client, other, other_staff_headers)}
+    return {
+        "outlet": mine,
+        "other": other,
+        "sauce": sauce,
+        "wine": wine,
+        "staff_user": staff,
+        "staff": staff_headers,
+        "other_staff": other_staff_headers,
+        "device": device_for(client, mine, staff_headers),
+        "other_device": device_for(client, other, other_staff_headers),
+    }
 
 
 def push(client, outlet, headers, movements):
@@ -67,11 +82,17 @@ def levels(client, outlet, headers) -> dict[tuple[int, str], int]:
 def day_at_the_counter(shop) -> list[dict]:
     """A day's movements, every one naming its lot: receipts, sales, a return, a count that found one more."""
     sauce, wine = shop["sauce"], shop["wine"]
-    return [movement("receive", sauce, 10, "NM-01"), movement("receive", wine, 6, "RK-01"),
-            movement("sale", sauce, 3, "NM-01"), movement("sale", wine, 2, "RK-01"),
-            movement("receive", sauce, 4, "NM-02"), movement("return", sauce, 1, "NM-01"),
-            movement("sale", sauce, 4, "NM-02"), movement("adjust", wine, 1, "RK-01", note="Kiểm kê thấy thừa 1"),
-            movement("write_off", sauce, 2, "NM-01")]
+    return [
+        movement("receive", sauce, 10, "NM-01"),
+        movement("receive", wine, 6, "RK-01"),
+        movement("sale", sauce, 3, "NM-01"),
+        movement("sale", wine, 2, "RK-01"),
+        movement("receive", sauce, 4, "NM-02"),
+        movement("return", sauce, 1, "NM-01"),
+        movement("sale", sauce, 4, "NM-02"),
+        movement("adjust", wine, 1, "RK-01", note="Kiểm kê thấy thừa 1"),
+        movement("write_off", sauce, 2, "NM-01"),
+    ]
 
 
 EXPECTED_DAY = {("sauce", "NM-01"): 6, ("wine", "RK-01"): 5, ("sauce", "NM-02"): 0}
@@ -83,6 +104,7 @@ def named(shop, found: dict) -> dict:
 
 
 # Pushing.
+
 
 def test_a_batch_applies_once_and_pushed_again_is_all_duplicates(client, session, shop):
     day = day_at_the_counter(shop)
@@ -99,8 +121,7 @@ def test_a_batch_applies_once_and_pushed_again_is_all_duplicates(client, session
     assert drift(session) == {}
 
 
-def test_a_batch_split_in_two_and_pushed_in_reverse_or_one_by_one_shuffled_gives_the_same_levels(
-        client, session, shop):
+def test_a_batch_split_in_two_and_pushed_in_reverse_or_one_by_one_shuffled_gives_the_same_levels(client, session, shop):
     once = day_at_the_counter(shop)
     push(client, shop["outlet"], shop["device"], once)
     expected = named(shop, levels(client, shop["outlet"], shop["staff"]))
@@ -151,7 +172,8 @@ def test_an_id_reused_for_other_content_is_rejected_and_the_rest_still_applies(c
 
 
 def test_an_offline_sale_before_its_receive_is_recorded_and_levels_are_right_once_the_receive_arrives(
-        client, session, shop):
+    client, session, shop
+):
     sauce = shop["sauce"]
     sale = movement("sale", sauce, 2, "NM-NEW", occurred_at="2026-11-29T10:00:00+07:00")
     result = push(client, shop["outlet"], shop["device"], [sale])
@@ -159,11 +181,16 @@ def test_an_offline_sale_before_its_receive_is_recorded_and_levels_are_right_onc
     assert levels(client, shop["outlet"], shop["staff"]) == {(sauce.id, "NM-NEW"): -2}
     assert session.scalar(select(Batch.lot_code).where(Batch.product_id == sauce.id)) == "NM-NEW"
     raised = session.scalars(select(Discrepancy)).all()
-    assert [(d.kind, d.product_id, d.qty, d.movement_key, d.outlet_id) for d in raised] == \
-        [("oversold", sauce.id, 2, sale["id"], shop["outlet"].id)]
+    assert [(d.kind, d.product_id, d.qty, d.movement_key, d.outlet_id) for d in raised] == [
+        ("oversold", sauce.id, 2, sale["id"], shop["outlet"].id)
+    ]
 
-    push(client, shop["outlet"], shop["device"],
-         [movement("receive", sauce, 10, "NM-NEW", occurred_at="2026-11-29T08:00:00+07:00")])
+    push(
+        client,
+        shop["outlet"],
+        shop["device"],
+        [movement("receive", sauce, 10, "NM-NEW", occurred_at="2026-11-29T08:00:00+07:00")],
+    )
     assert levels(client, shop["outlet"], shop["staff"]) == {(sauce.id, "NM-NEW"): 8}
     assert drift(session) == {}
 
@@ -185,9 +212,20 @@ def test_a_sale_without_a_lot_goes_first_expired_first_out_and_the_rest_onto_the
     outlet = shop["outlet"]
     # NM-LATE came with the latest delivery, though it keeps longer.
     for lot_code, qty, best_before in [("NM-SOON", 1, date(2027, 3, 1)), ("NM-LATE", 2, date(2027, 6, 1))]:
-        receive(session, Move(key=f"seed-{lot_code}", kind="receive", outlet_id=outlet.id, product_id=sauce.id,
-                              occurred_at=datetime.now(timezone.utc)),
-                lot_code, qty, produced_on=date(2026, 3, 1), best_before=best_before)
+        receive(
+            session,
+            Move(
+                key=f"seed-{lot_code}",
+                kind="receive",
+                outlet_id=outlet.id,
+                product_id=sauce.id,
+                occurred_at=datetime.now(UTC),
+            ),
+            lot_code,
+            qty,
+            produced_on=date(2026, 3, 1),
+            best_before=best_before,
+        )
     session.commit()
     in_stock = movement("sale", sauce, 2)
     push(client, outlet, shop["device"], [in_stock])
@@ -198,8 +236,11 @@ def test_a_sale_without_a_lot_goes_first_expired_first_out_and_the_rest_onto_the
     assert push(client, outlet, shop["device"], [beyond])["applied"] == [beyond["id"]]
     assert levels(client, outlet, shop["staff"]) == {(sauce.id, "NM-SOON"): 0, (sauce.id, "NM-LATE"): -3}
     assert [(d.qty, d.movement_key) for d in session.scalars(select(Discrepancy))] == [(3, beyond["id"])]
-    parts = session.execute(select(StockMovement.part, StockMovement.on_hand_change)
-                            .where(StockMovement.key == beyond["id"]).order_by(StockMovement.part)).all()
+    parts = session.execute(
+        select(StockMovement.part, StockMovement.on_hand_change)
+        .where(StockMovement.key == beyond["id"])
+        .order_by(StockMovement.part)
+    ).all()
     assert [tuple(part) for part in parts] == [(0, -1), (1, -3)]
     assert drift(session) == {}
 
@@ -217,15 +258,34 @@ def test_each_movement_applies_whole_or_not_at_all_on_its_own(client, session, s
     write_off_unknown_lot = movement("write_off", sauce, 1, "NM-GHOST")
     count_below_stock = movement("adjust", sauce, -9, "NM-01", note="Kiểm kê thiếu")
     also_good = movement("adjust", sauce, -2, "NM-01", note="Vỡ 2 chai")
-    result = push(client, shop["outlet"], shop["device"],
-                  [good, unknown_product, zero, negative_sale, adjust_without_reason, adjust_by_nothing,
-                   receive_without_lot, write_off_unknown_lot, count_below_stock, also_good])
+    result = push(
+        client,
+        shop["outlet"],
+        shop["device"],
+        [
+            good,
+            unknown_product,
+            zero,
+            negative_sale,
+            adjust_without_reason,
+            adjust_by_nothing,
+            receive_without_lot,
+            write_off_unknown_lot,
+            count_below_stock,
+            also_good,
+        ],
+    )
     assert result["applied"] == [good["id"], also_good["id"]] and result["duplicates"] == []
     assert [(r["id"], r["error"]) for r in result["rejected"]] == [
-        (unknown_product["id"], "unknown_product"), (zero["id"], "invalid_quantity"),
-        (negative_sale["id"], "invalid_quantity"), (adjust_without_reason["id"], "reason_required"),
-        (adjust_by_nothing["id"], "invalid_quantity"), (receive_without_lot["id"], "lot_required"),
-        (write_off_unknown_lot["id"], "insufficient_stock"), (count_below_stock["id"], "insufficient_stock")]
+        (unknown_product["id"], "unknown_product"),
+        (zero["id"], "invalid_quantity"),
+        (negative_sale["id"], "invalid_quantity"),
+        (adjust_without_reason["id"], "reason_required"),
+        (adjust_by_nothing["id"], "invalid_quantity"),
+        (receive_without_lot["id"], "lot_required"),
+        (write_off_unknown_lot["id"], "insufficient_stock"),
+        (count_below_stock["id"], "insufficient_stock"),
+    ]
     assert all(r["message"] for r in result["rejected"])
     assert levels(client, shop["outlet"], shop["staff"]) == {(sauce.id, "NM-01"): 3}
     assert session.scalar(select(Batch).where(Batch.lot_code == "NM-GHOST")) is None
@@ -238,8 +298,12 @@ def test_each_movement_applies_whole_or_not_at_all_on_its_own(client, session, s
 
 def test_a_level_beyond_what_the_database_holds_rejects_the_movement_not_the_request(client, session, shop):
     sauce, outlet = shop["sauce"], shop["outlet"]
-    receive(session, Move(key="seed", kind="receive", outlet_id=outlet.id, product_id=sauce.id,
-                          occurred_at=datetime.now(timezone.utc)), "NM-01", 2**31 - 10)
+    receive(
+        session,
+        Move(key="seed", kind="receive", outlet_id=outlet.id, product_id=sauce.id, occurred_at=datetime.now(UTC)),
+        "NM-01",
+        2**31 - 10,
+    )
     session.commit()
     too_much, fine = movement("receive", sauce, 1_000_000, "NM-01"), movement("receive", sauce, 5, "NM-02")
     result = push(client, outlet, shop["device"], [too_much, fine])
@@ -262,26 +326,44 @@ def test_who_pushed_is_recorded_the_device_or_the_staff_member(client, session, 
     assert recorded[by_device["id"]].note == "" and recorded[by_device["id"]].kind == "receive"
 
 
-@pytest.mark.parametrize("body", [
-    None, [], {}, {"movements": "x"}, {"movements": [7]}, {"movements": [{"kind": "sale"}]},
-    {"movements": [], "extra": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        {},
+        {"movements": "x"},
+        {"movements": [7]},
+        {"movements": [{"kind": "sale"}]},
+        {"movements": [], "extra": 1},
+    ],
+)
 def test_a_malformed_body_is_400(client, session, shop, body):
     response = client.post(f"/api/v1/outlets/{shop['outlet'].id}/movements", json=body, headers=shop["device"])
     assert_error(response, 400, "invalid")
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"id": "not-a-uuid"}, "id"), ({"kind": "steal"}, "kind"), ({"occurred_at": "2026-11-29T09:30:00"}, "occurred_at"),
-    ({"occurred_at": "hôm qua"}, "occurred_at"), ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at"),
-    ({"qty": "3"}, "qty"), ({"qty": 1.5}, "qty"), ({"qty": 1_000_001}, "qty"),
-    ({"product_id": 0}, "product_id"), ({"batch": "x" * 61}, "batch"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"id": "not-a-uuid"}, "id"),
+        ({"kind": "steal"}, "kind"),
+        ({"occurred_at": "2026-11-29T09:30:00"}, "occurred_at"),
+        ({"occurred_at": "hôm qua"}, "occurred_at"),
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at"),
+        ({"qty": "3"}, "qty"),
+        ({"qty": 1.5}, "qty"),
+        ({"qty": 1_000_001}, "qty"),
+        ({"product_id": 0}, "product_id"),
+        ({"batch": "x" * 61}, "batch"),
+    ],
+)
 def test_a_movement_the_schema_refuses_fails_the_request_whole(client, session, shop, change, field):
     good = movement("receive", shop["sauce"], 5, "NM-01")
     bad = {**movement("receive", shop["sauce"], 1, "NM-01"), **change}
-    response = client.post(f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": [good, bad]},
-                           headers=shop["device"])
+    response = client.post(
+        f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": [good, bad]}, headers=shop["device"]
+    )
     assert_error(response, 400, "invalid")
     assert field in response.get_json()["message"]
     assert levels(client, shop["outlet"], shop["staff"]) == {}
@@ -289,8 +371,9 @@ def test_a_movement_the_schema_refuses_fails_the_request_whole(client, session, 
 
 def test_more_than_1000_movements_is_400_and_applies_nothing(client, session, shop):
     too_many = [movement("receive", shop["sauce"], 1, "NM-01") for _ in range(1001)]
-    response = client.post(f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": too_many},
-                           headers=shop["device"])
+    response = client.post(
+        f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": too_many}, headers=shop["device"]
+    )
     assert_error(response, 400, "invalid")
     assert session.scalars(select(StockMovement)).all() == []
 
@@ -309,6 +392,7 @@ def test_who_may_push(client, session, shop):
 
 
 # Pulling changes.
+
 
 def test_changes_page_by_1000_from_the_cursor_until_empty(client, session, shop):
     sauce, outlet = shop["sauce"], shop["outlet"]
@@ -329,7 +413,9 @@ def test_changes_page_by_1000_from_the_cursor_until_empty(client, session, shop)
 
     rest = client.get(url, query_string={"since": page["cursor"]}, headers=shop["device"]).get_json()
     assert [(c["movement_id"], c["kind"], c["product_id"], c["batch"], c["qty"]) for c in rest["changes"]] == [
-        (more[0]["id"], "receive", sauce.id, "NM-02", 2), (more[1]["id"], "sale", sauce.id, "NM-01", -3)]
+        (more[0]["id"], "receive", sauce.id, "NM-02", 2),
+        (more[1]["id"], "sale", sauce.id, "NM-01", -3),
+    ]
     assert rest["cursor"] == cursor_after == rest["changes"][-1]["seq"]
     assert datetime.fromisoformat(rest["changes"][0]["occurred_at"]) == datetime.fromisoformat(OCCURRED)
 
@@ -339,21 +425,29 @@ def test_changes_page_by_1000_from_the_cursor_until_empty(client, session, shop)
 
 def test_changes_show_a_sale_split_over_lots_as_one_movement_id(client, session, shop):
     sauce = shop["sauce"]
-    push(client, shop["outlet"], shop["device"], [movement("receive", sauce, 1, "NM-01"),
-                                                  movement("receive", sauce, 1, "NM-02")])
+    push(
+        client,
+        shop["outlet"],
+        shop["device"],
+        [movement("receive", sauce, 1, "NM-01"), movement("receive", sauce, 1, "NM-02")],
+    )
     sale = movement("sale", sauce, 2)
     cursor = push(client, shop["outlet"], shop["device"], [])["cursor"]
     push(client, shop["outlet"], shop["staff"], [sale])
-    changes = client.get(f"/api/v1/outlets/{shop['outlet'].id}/changes", query_string={"since": cursor},
-                         headers=shop["staff"]).get_json()["changes"]
-    assert sorted((c["movement_id"], c["batch"], c["qty"]) for c in changes) == \
-        [(sale["id"], "NM-01", -1), (sale["id"], "NM-02", -1)]
+    changes = client.get(
+        f"/api/v1/outlets/{shop['outlet'].id}/changes", query_string={"since": cursor}, headers=shop["staff"]
+    ).get_json()["changes"]
+    assert sorted((c["movement_id"], c["batch"], c["qty"]) for c in changes) == [
+        (sale["id"], "NM-01", -1),
+        (sale["id"], "NM-02", -1),
+    ]
 
 
 @pytest.mark.parametrize("since", ["abc", "-1", "1.5", "", str(2**31)])
 def test_a_malformed_cursor_is_400(client, session, shop, since):
-    response = client.get(f"/api/v1/outlets/{shop['outlet'].id}/changes", query_string={"since": since},
-                          headers=shop["device"])
+    response = client.get(
+        f"/api/v1/outlets/{shop['outlet'].id}/changes", query_string={"since": since}, headers=shop["device"]
+    )
     assert_error(response, 400, "invalid")
 
 

@@ -1,9 +1,10 @@
 """The orders API (DESIGN §3 "Orders"): guests and signed-in buyers order for pickup or delivery, pay by cash or
 VietQR, replay safely with an Idempotency-Key, read their order back, and get a clear 4xx for every bad order."""
+
 import hmac
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from hashlib import sha256
 
 import pytest
@@ -23,7 +24,7 @@ PHONE = "0912 345 678"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -43,10 +44,12 @@ def available(session, outlet, product) -> int:
 
 
 def order_body(outlet=None, *lines, method="cash", phone=PHONE, **extra) -> dict:
-    body = {"lines": [{"product_id": product.id, "qty": qty} for product, qty in lines],
-            "fulfilment": {"type": "pickup", "outlet_id": outlet.id} if outlet else None,
-            "payment_method": method,
-            "customer": {"name": "Nguyễn Văn An", "phone": phone, "email": "an@example.com"}}
+    body = {
+        "lines": [{"product_id": product.id, "qty": qty} for product, qty in lines],
+        "fulfilment": {"type": "pickup", "outlet_id": outlet.id} if outlet else None,
+        "payment_method": method,
+        "customer": {"name": "Nguyễn Văn An", "phone": phone, "email": "an@example.com"},
+    }
     body.update(extra)
     return body
 
@@ -72,8 +75,15 @@ def test_a_guest_orders_for_pickup_and_pays_cash_at_the_shop(client, session, sh
     order = response.get_json()
     assert order["status"] == "pending_payment" and len(order["code"]) == 10
     assert (order["subtotal_vnd"], order["delivery_fee_vnd"], order["total_vnd"]) == (300_000, 0, 300_000)
-    assert order["lines"] == [{"product_id": shop["fish"].id, "name": "Nước mắm cốt Cát Hải", "qty": 2,
-                               "unit_price_vnd": 150_000, "total_vnd": 300_000}]
+    assert order["lines"] == [
+        {
+            "product_id": shop["fish"].id,
+            "name": "Nước mắm cốt Cát Hải",
+            "qty": 2,
+            "unit_price_vnd": 150_000,
+            "total_vnd": 300_000,
+        }
+    ]
     assert order["fulfilment"]["type"] == "pickup" and order["fulfilment"]["outlet_id"] == shop["kien_thuy"].id
     assert order["payment"] == {"method": "cash", "status": "pending", "amount_vnd": 300_000}
     assert order["customer"]["phone"] == "0912345678"
@@ -82,8 +92,9 @@ def test_a_guest_orders_for_pickup_and_pays_cash_at_the_shop(client, session, sh
 
 
 def test_a_vietqr_order_asks_for_its_total_with_its_code_and_serves_the_qr_image(client, session, shop):
-    order = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1),
-                                                          method="vietqr")).get_json()
+    order = client.post(
+        "/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1), method="vietqr")
+    ).get_json()
     payment = order["payment"]
     payload = parse(payment["payload"])
     assert payload["amount_vnd"] == order["total_vnd"] == 150_000 and payload["note"] == order["code"]
@@ -100,15 +111,21 @@ def test_a_vietqr_order_asks_for_its_total_with_its_code_and_serves_the_qr_image
 def test_a_delivery_to_a_hai_phong_commune_pays_the_fee_and_is_filled_by_its_home_shop(client, session, shop):
     commune = next(unit for unit in communes("31") if unit.name == "Xã Kiến Thụy")
     body = order_body(None, (shop["fish"], 2))
-    body["fulfilment"] = {"type": "delivery", "address": {"line": "Số 12 thôn Đông", "commune": commune.code,
-                                                          "province": "Hải Phòng"}}
+    body["fulfilment"] = {
+        "type": "delivery",
+        "address": {"line": "Số 12 thôn Đông", "commune": commune.code, "province": "Hải Phòng"},
+    }
     response = client.post("/api/v1/orders", json=body)
     assert response.status_code == 201
     order = response.get_json()
     assert (order["subtotal_vnd"], order["delivery_fee_vnd"], order["total_vnd"]) == (300_000, 25_000, 325_000)
-    assert order["fulfilment"]["address"] == {"line": "Số 12 thôn Đông", "commune_code": "11680",
-                                              "commune": "Xã Kiến Thụy", "province_code": "31",
-                                              "province": "Thành phố Hải Phòng"}
+    assert order["fulfilment"]["address"] == {
+        "line": "Số 12 thôn Đông",
+        "commune_code": "11680",
+        "commune": "Xã Kiến Thụy",
+        "province_code": "31",
+        "province": "Thành phố Hải Phòng",
+    }
     # Hồng Bàng has more fish, but Kiến Thụy commune was formed from Kiến Thụy district, whose shop holds it all.
     assert order["fulfilment"]["outlet_id"] == shop["kien_thuy"].id
 
@@ -163,29 +180,42 @@ def test_an_alcoholic_drink_needs_the_buyer_to_confirm_being_an_adult(client, se
     assert client.post("/api/v1/orders", json={**body, "confirm_adult": True}).status_code == 201
 
 
-@pytest.mark.parametrize("change, status, error, named", [
-    (lambda body, shop: body.update(lines=[]), 400, "empty_cart", None),
-    (lambda body, shop: body["lines"][0].update(qty=0), 400, "invalid_quantity", None),
-    (lambda body, shop: body["lines"][0].update(qty=100), 400, "invalid_quantity", None),
-    (lambda body, shop: body["lines"][0].update(product_id=999_999), 404, "unknown_product", None),
-    (lambda body, shop: body["lines"][0].update(product_id=shop["tour"].id), 400, "service_not_sold", None),
-    (lambda body, shop: body.update(payment_method="bitcoin"), 400, "invalid", "payment_method"),
-    (lambda body, shop: body["customer"].pop("phone"), 400, "invalid", "phone"),
-    (lambda body, shop: body["fulfilment"].update(outlet_id="một"), 400, "invalid", "outlet_id"),
-    (lambda body, shop: body["customer"].update(phone="12345"), 400, "invalid", "12345"),
-    (lambda body, shop: body["customer"].update(email="not-an-email"), 400, "invalid", "email"),
-    (lambda body, shop: body.update(fulfilment={"type": "pickup"}), 400, "invalid", "cửa hàng"),
-    (lambda body, shop: body.update(fulfilment={"type": "delivery", "address": {
-        "line": "Số 1", "commune": "Xã Không Có", "province": "31"}}), 400, "invalid", "Xã Không Có"),
-    (lambda body, shop: body.update(payment_method="stripe"), 400, "payment_method_unavailable", "stripe"),
-])
-def test_a_wrong_order_is_a_clear_4xx_naming_what_is_wrong(client, session, shop, change, status, error, named,
-                                                           monkeypatch):
+@pytest.mark.parametrize(
+    "change, status, error, named",
+    [
+        (lambda body, shop: body.update(lines=[]), 400, "empty_cart", None),
+        (lambda body, shop: body["lines"][0].update(qty=0), 400, "invalid_quantity", None),
+        (lambda body, shop: body["lines"][0].update(qty=100), 400, "invalid_quantity", None),
+        (lambda body, shop: body["lines"][0].update(product_id=999_999), 404, "unknown_product", None),
+        (lambda body, shop: body["lines"][0].update(product_id=shop["tour"].id), 400, "service_not_sold", None),
+        (lambda body, shop: body.update(payment_method="bitcoin"), 400, "invalid", "payment_method"),
+        (lambda body, shop: body["customer"].pop("phone"), 400, "invalid", "phone"),
+        (lambda body, shop: body["fulfilment"].update(outlet_id="một"), 400, "invalid", "outlet_id"),
+        (lambda body, shop: body["customer"].update(phone="12345"), 400, "invalid", "12345"),
+        (lambda body, shop: body["customer"].update(email="not-an-email"), 400, "invalid", "email"),
+        (lambda body, shop: body.update(fulfilment={"type": "pickup"}), 400, "invalid", "cửa hàng"),
+        (
+            lambda body, shop: body.update(
+                fulfilment={"type": "delivery", "address": {"line": "Số 1", "commune": "Xã Không Có", "province": "31"}}
+            ),
+            400,
+            "invalid",
+            "Xã Không Có",
+        ),
+        (lambda body, shop: body.update(payment_method="stripe"), 400, "payment_method_unavailable", "stripe"),
+    ],
+)
+def test_a_wrong_order_is_a_clear_4xx_naming_what_is_wrong(
+    client, session, shop, change, status, error, named, monkeypatch
+):
     shop["tour"] = make_product(session, "Tour trải nghiệm làng nghề", group=6)
     session.commit()
     # Cash and VietQR only, whatever this machine's environment configures.
-    monkeypatch.setitem(client.application.extensions, "payments",
-                        PaymentMethods(vietqr_account=VietQRAccount("970415", "113366668888", "OCOP MART")))
+    monkeypatch.setitem(
+        client.application.extensions,
+        "payments",
+        PaymentMethods(vietqr_account=VietQRAccount("970415", "113366668888", "OCOP MART")),
+    )
     body = order_body(shop["kien_thuy"], (shop["fish"], 1))
     change(body, shop)
     response = client.post("/api/v1/orders", json=body)
@@ -195,21 +225,40 @@ def test_a_wrong_order_is_a_clear_4xx_naming_what_is_wrong(client, session, shop
     assert session.scalar(select(func.count(Order.id))) == 0
 
 
-@pytest.mark.parametrize("body", [None, [], "đơn", {"lines": "all"}, {"lines": [{"product_id": 1, "qty": "2"}]},
-                                  {"lines": [{"product_id": 10**40, "qty": 1}]}, {"lines": [[]]},
-                                  {"lines": [{"product_id": 1, "qty": 10**40}], "fulfilment": {"type": "pickup",
-                                   "outlet_id": 1}, "payment_method": "cash",
-                                   "customer": {"name": "A", "phone": PHONE}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        "đơn",
+        {"lines": "all"},
+        {"lines": [{"product_id": 1, "qty": "2"}]},
+        {"lines": [{"product_id": 10**40, "qty": 1}]},
+        {"lines": [[]]},
+        {
+            "lines": [{"product_id": 1, "qty": 10**40}],
+            "fulfilment": {"type": "pickup", "outlet_id": 1},
+            "payment_method": "cash",
+            "customer": {"name": "A", "phone": PHONE},
+        },
+    ],
+)
 def test_malformed_bodies_are_400_never_500(client, session, shop, body):
     response = client.post("/api/v1/orders", json=body)
-    assert response.status_code == 400 and response.get_json()["error"] in ("invalid", "invalid_quantity",
-                                                                            "bad_request")
+    assert response.status_code == 400 and response.get_json()["error"] in (
+        "invalid",
+        "invalid_quantity",
+        "bad_request",
+    )
 
 
 def test_an_unreachable_card_provider_is_503_and_nothing_is_ordered_or_held(client, session, shop, monkeypatch):
     nowhere = make_stripe_client("sk_test_123", "http://127.0.0.1:9", timeout=2)
-    monkeypatch.setitem(client.application.extensions, "payments",
-                        PaymentMethods(stripe=StripeCheckout(nowhere, "http://127.0.0.1:5000")))
+    monkeypatch.setitem(
+        client.application.extensions,
+        "payments",
+        PaymentMethods(stripe=StripeCheckout(nowhere, "http://127.0.0.1:5000")),
+    )
     response = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 2), method="stripe"))
     assert response.status_code == 503 and error_of(response) == "payment_unavailable"
     assert session.scalar(select(func.count(Order.id))) == 0
@@ -222,8 +271,9 @@ def test_an_order_is_shown_to_its_buyer_its_shop_and_admins_and_to_nobody_else(c
     other_staff = make_user(session, role="staff", outlet_id=shop["hong_bang"].id)
     admin = make_user(session, role="admin")
     session.commit()
-    created = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1)),
-                          headers=token_headers(client, buyer)).get_json()
+    created = client.post(
+        "/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1)), headers=token_headers(client, buyer)
+    ).get_json()
     url = f"/api/v1/orders/{created['id']}"
 
     for who in (buyer, own_staff, admin):
@@ -233,8 +283,12 @@ def test_an_order_is_shown_to_its_buyer_its_shop_and_admins_and_to_nobody_else(c
         response = client.get(url, headers=token_headers(client, who))
         assert response.status_code == 404 and error_of(response) == "not_found"
     assert client.get(url).status_code == 404
-    assert client.get(url.upper().replace("/API/V1/ORDERS/", "/api/v1/orders/"),
-                      headers=token_headers(client, buyer)).status_code == 200  # a UUID in capitals is the same id
+    assert (
+        client.get(
+            url.upper().replace("/API/V1/ORDERS/", "/api/v1/orders/"), headers=token_headers(client, buyer)
+        ).status_code
+        == 200
+    )  # a UUID in capitals is the same id
 
     admin_headers = token_headers(client, admin)
     assert client.get(f"/api/v1/orders/{uuid.uuid4()}", headers=admin_headers).status_code == 404
@@ -251,15 +305,19 @@ def test_a_kiosk_orders_for_its_own_outlet_only_and_sees_its_orders(client, sess
     placed = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1)), headers=headers)
     assert placed.status_code == 201
     assert client.get(f"/api/v1/orders/{placed.get_json()['id']}", headers=headers).status_code == 200
-    elsewhere = client.post("/api/v1/orders", json=order_body(shop["hong_bang"], (shop["fish"], 1)),
-                            headers={**headers, "Idempotency-Key": "kiosk-2"})
+    elsewhere = client.post(
+        "/api/v1/orders",
+        json=order_body(shop["hong_bang"], (shop["fish"], 1)),
+        headers={**headers, "Idempotency-Key": "kiosk-2"},
+    )
     assert elsewhere.status_code == 403
 
 
 def test_a_guest_finds_their_order_by_code_and_phone_and_nothing_else_does(client, session, shop):
     created = client.post("/api/v1/orders", json=order_body(shop["kien_thuy"], (shop["fish"], 1))).get_json()
-    found = client.get("/api/v1/orders/lookup", query_string={"code": created["code"].lower(),
-                                                              "phone": "+84 912.345.678"})
+    found = client.get(
+        "/api/v1/orders/lookup", query_string={"code": created["code"].lower(), "phone": "+84 912.345.678"}
+    )
     # Found, with the buyer's e-mail masked: the full receipt is for the account or the e-mailed link.
     assert found.status_code == 200
     assert found.get_json() == {**created, "customer": {**created["customer"], "email": "a***@example.com"}}
@@ -272,36 +330,51 @@ def test_a_guest_finds_their_order_by_code_and_phone_and_nothing_else_does(clien
 
 def test_the_stripe_webhook_refuses_what_it_cannot_verify(client, session, shop):
     client.application.config["STRIPE_WEBHOOK_SECRET"] = ""
-    unconfigured = client.post("/api/v1/payments/stripe/webhook", data=b'{"id": "evt_1"}',
-                               headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
+    unconfigured = client.post(
+        "/api/v1/payments/stripe/webhook",
+        data=b'{"id": "evt_1"}',
+        headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"},
+    )
     assert unconfigured.status_code == 400 and error_of(unconfigured) == "webhook_not_configured"
 
     client.application.config["STRIPE_WEBHOOK_SECRET"] = "whsec_test"
-    for body, headers in ((b'{"id": "evt_1"}', {}),
-                          (b'{"id": "evt_1"}', {"Stripe-Signature": "t=1,v1=00"}),
-                          (b'\xff\xfe not text', {"Stripe-Signature": "t=1,v1=00"}),
-                          (b'[' * 100_000, {"Stripe-Signature": "garbage"})):
-        response = client.post("/api/v1/payments/stripe/webhook", data=body,
-                               headers={**headers, "Content-Type": "application/json"})
+    for body, headers in (
+        (b'{"id": "evt_1"}', {}),
+        (b'{"id": "evt_1"}', {"Stripe-Signature": "t=1,v1=00"}),
+        (b"\xff\xfe not text", {"Stripe-Signature": "t=1,v1=00"}),
+        (b"[" * 100_000, {"Stripe-Signature": "garbage"}),
+    ):
+        response = client.post(
+            "/api/v1/payments/stripe/webhook", data=body, headers={**headers, "Content-Type": "application/json"}
+        )
         assert response.status_code == 400 and error_of(response) == "invalid_signature"
     for signed_but_no_event in ("[]", '{"id": "evt_1", "data": "x"}', "not json"):
         at = int(time.time())
         signature = hmac.new(b"whsec_test", f"{at}.{signed_but_no_event}".encode(), sha256).hexdigest()
-        response = client.post("/api/v1/payments/stripe/webhook", data=signed_but_no_event,
-                               headers={"Stripe-Signature": f"t={at},v1={signature}",
-                                        "Content-Type": "application/json"})
+        response = client.post(
+            "/api/v1/payments/stripe/webhook",
+            data=signed_but_no_event,
+            headers={"Stripe-Signature": f"t={at},v1={signature}", "Content-Type": "application/json"},
+        )
         assert response.status_code == 400 and error_of(response) == "invalid_event"
 
 
 def test_every_wrong_buyer_input_comes_in_one_answer(client, shop):
-    body = order_body(None, (shop["wine"], 1), phone="12345",
-                      customer={"name": " ", "phone": "12345", "email": "not-an-address"})
+    body = order_body(
+        None, (shop["wine"], 1), phone="12345", customer={"name": " ", "phone": "12345", "email": "not-an-address"}
+    )
     body["fulfilment"] = {"type": "delivery", "address": {"line": "", "commune": "Không có xã này", "province": "31"}}
     response = client.post("/api/v1/orders", json=body)
     answer = response.get_json()
     assert response.status_code == 400 and answer["error"] == "adult_confirmation_required"
-    assert set(answer["fields"]) == {"confirm_adult", "address.commune", "address.line", "customer.name",
-                                     "customer.phone", "customer.email"}
+    assert set(answer["fields"]) == {
+        "confirm_adult",
+        "address.commune",
+        "address.line",
+        "customer.name",
+        "customer.phone",
+        "customer.email",
+    }
     assert [problem["error"] for problem in answer["errors"]][0] == "adult_confirmation_required"
     for message in answer["fields"].values():
         assert message in answer["message"]

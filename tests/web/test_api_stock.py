@@ -1,7 +1,8 @@
 """An outlet's stock over the API, and device tokens (DESIGN §3 "Stock"): staff of the outlet, an admin or a
 device of the outlet read it; a device token is named, scoped to one outlet, shown once and valid until revoked."""
+
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from inventory.reservations import reserve
 from inventory.stock import receive
 from tests.factories import bearer, make_outlet, make_product, make_user, token_for
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 _keys = iter(range(10**9))
 
 
@@ -22,8 +23,9 @@ def assert_error(response, status: int, code: str):
 
 
 def received(session, outlet, product, lot_code: str, qty: int, best_before=None):
-    move = Move(key=f"receive-{next(_keys)}", kind="receive", outlet_id=outlet.id, product_id=product.id,
-                occurred_at=NOW)
+    move = Move(
+        key=f"receive-{next(_keys)}", kind="receive", outlet_id=outlet.id, product_id=product.id, occurred_at=NOW
+    )
     receive(session, move, lot_code, qty, produced_on=date(2026, 6, 1), best_before=best_before)
 
 
@@ -37,13 +39,19 @@ def shop(client, session):
     staff = make_user(session, role="staff", outlet_id=mine.id)
     other_staff = make_user(session, role="staff", outlet_id=other.id)
     session.commit()
-    return {"outlet": mine, "other": other, "product": product,
-            "staff": bearer(token_for(client, staff)), "other_staff": bearer(token_for(client, other_staff))}
+    return {
+        "outlet": mine,
+        "other": other,
+        "product": product,
+        "staff": bearer(token_for(client, staff)),
+        "other_staff": bearer(token_for(client, other_staff)),
+    }
 
 
 def new_device(client, shop, name="Quầy 1", headers=None) -> tuple[int, dict]:
-    response = client.post(f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": name},
-                           headers=headers or shop["staff"])
+    response = client.post(
+        f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": name}, headers=headers or shop["staff"]
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     return body["device_id"], bearer(body["token"])
@@ -51,26 +59,43 @@ def new_device(client, shop, name="Quầy 1", headers=None) -> tuple[int, dict]:
 
 # The stock list.
 
+
 def test_staff_see_each_lot_soonest_best_before_first_with_what_is_held(client, session, shop):
-    reserve(session, key="order-1", outlet_id=shop["outlet"].id, lines=[(shop["product"].id, 2)], now=NOW,
-            expires_at=NOW + timedelta(minutes=15))
+    reserve(
+        session,
+        key="order-1",
+        outlet_id=shop["outlet"].id,
+        lines=[(shop["product"].id, 2)],
+        now=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+    )
     session.commit()
     response = client.get(f"/api/v1/outlets/{shop['outlet'].id}/stock", headers=shop["staff"])
     assert response.status_code == 200
     product_id = shop["product"].id
-    assert response.get_json() == {"items": [
-        {"product_id": product_id, "batch": "L-SOON", "on_hand": 3, "reserved": 2, "available": 1},
-        {"product_id": product_id, "batch": "L-LATE", "on_hand": 5, "reserved": 0, "available": 5},
-    ]}
+    assert response.get_json() == {
+        "items": [
+            {"product_id": product_id, "batch": "L-SOON", "on_hand": 3, "reserved": 2, "available": 1},
+            {"product_id": product_id, "batch": "L-LATE", "on_hand": 5, "reserved": 0, "available": 5},
+        ]
+    }
 
 
 def test_a_hold_that_has_expired_no_longer_counts_as_reserved(client, session, shop):
-    reserve(session, key="order-1", outlet_id=shop["outlet"].id, lines=[(shop["product"].id, 2)],
-            now=NOW - timedelta(hours=1), expires_at=NOW - timedelta(minutes=1))
+    reserve(
+        session,
+        key="order-1",
+        outlet_id=shop["outlet"].id,
+        lines=[(shop["product"].id, 2)],
+        now=NOW - timedelta(hours=1),
+        expires_at=NOW - timedelta(minutes=1),
+    )
     session.commit()
     items = client.get(f"/api/v1/outlets/{shop['outlet'].id}/stock", headers=shop["staff"]).get_json()["items"]
-    assert [(item["batch"], item["reserved"], item["available"]) for item in items] == \
-        [("L-SOON", 0, 3), ("L-LATE", 0, 5)]
+    assert [(item["batch"], item["reserved"], item["available"]) for item in items] == [
+        ("L-SOON", 0, 3),
+        ("L-LATE", 0, 5),
+    ]
 
 
 def test_an_admin_reads_any_outlet_and_an_unknown_one_is_404(client, session, shop):
@@ -94,11 +119,15 @@ def test_staff_of_another_outlet_get_403_and_anonymous_401(client, session, shop
 def test_other_roles_get_403(client, session, shop, role):
     user = make_user(session, role=role)
     session.commit()
-    assert_error(client.get(f"/api/v1/outlets/{shop['outlet'].id}/stock", headers=bearer(token_for(client, user))),
-                 403, "forbidden")
+    assert_error(
+        client.get(f"/api/v1/outlets/{shop['outlet'].id}/stock", headers=bearer(token_for(client, user))),
+        403,
+        "forbidden",
+    )
 
 
 # Device tokens.
+
 
 def test_a_device_token_is_shown_once_and_only_its_digest_is_stored(client, session, shop):
     device_id, headers = new_device(client, shop, name="  Quầy thu ngân 1 ")
@@ -121,11 +150,17 @@ def test_a_device_acts_for_its_outlet_only(client, session, shop):
 def test_a_device_token_gets_403_on_admin_and_device_endpoints(client, session, shop):
     device_id, device = new_device(client, shop)
     certificate = {"stars": 4, "level": "province", "issued_on": "2026-10-01"}
-    assert_error(client.post(f"/api/v1/products/{shop['product'].id}/certificates", json=certificate,
-                             headers=device), 403, "forbidden")
+    assert_error(
+        client.post(f"/api/v1/products/{shop['product'].id}/certificates", json=certificate, headers=device),
+        403,
+        "forbidden",
+    )
     # A device may not make itself more devices, nor revoke any.
-    assert_error(client.post(f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": "x"}, headers=device),
-                 403, "forbidden")
+    assert_error(
+        client.post(f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": "x"}, headers=device),
+        403,
+        "forbidden",
+    )
     assert_error(client.delete(f"/api/v1/devices/{device_id}", headers=device), 403, "forbidden")
 
 
@@ -137,8 +172,11 @@ def test_a_revoked_device_token_is_refused_with_401_at_once(client, session, sho
     response = client.delete(f"/api/v1/devices/{device_id}", headers=shop["staff"])
     assert response.status_code == 204 and response.get_data() == b""
     assert_error(client.get(url, headers=device), 401, "unauthorized")
-    assert_error(client.post(f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": []},
-                             headers=device), 401, "unauthorized")
+    assert_error(
+        client.post(f"/api/v1/outlets/{shop['outlet'].id}/movements", json={"movements": []}, headers=device),
+        401,
+        "unauthorized",
+    )
     assert client.get(url, headers=other_device).status_code == 200  # the other device keeps working
     revoked_at = session.get(Device, device_id).revoked_at
     assert revoked_at is not None
@@ -149,8 +187,11 @@ def test_a_revoked_device_token_is_refused_with_401_at_once(client, session, sho
 
 def test_only_staff_of_the_devices_outlet_or_an_admin_manage_its_devices(client, session, shop):
     device_id, device = new_device(client, shop)
-    assert_error(client.post(f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": "x"},
-                             headers=shop["other_staff"]), 403, "forbidden")
+    assert_error(
+        client.post(f"/api/v1/outlets/{shop['outlet'].id}/devices", json={"name": "x"}, headers=shop["other_staff"]),
+        403,
+        "forbidden",
+    )
     assert_error(client.delete(f"/api/v1/devices/{device_id}", headers=shop["other_staff"]), 403, "forbidden")
     assert_error(client.delete(f"/api/v1/devices/{device_id}"), 401, "unauthorized")
     assert client.get(f"/api/v1/outlets/{shop['outlet'].id}/stock", headers=device).status_code == 200
@@ -163,8 +204,9 @@ def test_only_staff_of_the_devices_outlet_or_an_admin_manage_its_devices(client,
     assert client.delete(f"/api/v1/devices/{device_id}", headers=admin_headers).status_code == 204
     assert_error(client.delete("/api/v1/devices/999999", headers=admin_headers), 404, "not_found")
     assert_error(client.delete("/api/v1/devices/0", headers=admin_headers), 400, "invalid_id")
-    assert_error(client.post("/api/v1/outlets/999999/devices", json={"name": "x"}, headers=admin_headers),
-                 404, "not_found")
+    assert_error(
+        client.post("/api/v1/outlets/999999/devices", json={"name": "x"}, headers=admin_headers), 404, "not_found"
+    )
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "   "}, {"name": "x" * 121}, {"name": 7}])

@@ -1,17 +1,17 @@
 """Availability (issue 7): what the product page, the product API and the catalogue say about stock per outlet,
 read from the ledger, with holds counted while they last and never for products that are not on sale."""
+
 import html
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 import pytest
 from sqlalchemy import event
 
 from core.db import db
-from inventory.availability import availability
+from inventory.availability import availability, available_by_outlet
 from inventory.ledger import Move
 from inventory.reservations import reserve
-from inventory.availability import available_by_outlet
 from inventory.stock import receive, sell
 from tests.factories import make_outlet, make_product
 
@@ -20,23 +20,36 @@ _keys = count(1)
 
 def now() -> datetime:
     # The pages read holds against the real clock (TODAY pins only the date of certificates).
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def move(outlet, product, kind: str) -> Move:
-    return Move(key=f"availability-test-{next(_keys)}", kind=kind, outlet_id=outlet.id, product_id=product.id,
-                occurred_at=now())
+    return Move(
+        key=f"availability-test-{next(_keys)}", kind=kind, outlet_id=outlet.id, product_id=product.id, occurred_at=now()
+    )
 
 
 def stock_up(session, outlet, product, qty: int, lot: str = "L1"):
-    receive(session, move(outlet, product, "receive"), lot, qty, produced_on=date(2026, 10, 1),
-            best_before=date(2027, 10, 1))
+    receive(
+        session,
+        move(outlet, product, "receive"),
+        lot,
+        qty,
+        produced_on=date(2026, 10, 1),
+        best_before=date(2027, 10, 1),
+    )
 
 
 def hold(session, outlet, product, qty: int, *, expires_in: timedelta):
     """A checkout's hold that ends `expires_in` from now (negative: it has already expired, untidied)."""
-    reserve(session, key=f"order-{next(_keys)}", outlet_id=outlet.id, lines=[(product.id, qty)],
-            now=now() + min(expires_in, timedelta(0)) - timedelta(minutes=1), expires_at=now() + expires_in)
+    reserve(
+        session,
+        key=f"order-{next(_keys)}",
+        outlet_id=outlet.id,
+        lines=[(product.id, qty)],
+        now=now() + min(expires_in, timedelta(0)) - timedelta(minutes=1),
+        expires_at=now() + expires_in,
+    )
 
 
 def named_outlet(session, code: str, name: str):
@@ -48,8 +61,10 @@ def named_outlet(session, code: str, name: str):
 
 @pytest.fixture
 def shops(session):
-    return {"kien_thuy": named_outlet(session, "kien-thuy", "OCOP Mart Kiến Thụy"),
-            "do_son": named_outlet(session, "do-son", "OCOP Mart Đồ Sơn")}
+    return {
+        "kien_thuy": named_outlet(session, "kien-thuy", "OCOP Mart Kiến Thụy"),
+        "do_son": named_outlet(session, "do-son", "OCOP Mart Đồ Sơn"),
+    }
 
 
 @pytest.fixture
@@ -152,7 +167,10 @@ def test_list_items_say_whether_some_outlet_has_them(client, listing):
     body = client.get("/api/v1/products").get_json()
     assert body["total"] == 3
     assert {item["name"]: item["in_stock"] for item in body["items"]} == {
-        "Nước mắm Cát Hải": True, "Rượu nếp cái hoa vàng": True, "Bánh đa Kinh Giao": False}
+        "Nước mắm Cát Hải": True,
+        "Rượu nếp cái hoa vàng": True,
+        "Bánh đa Kinh Giao": False,
+    }
 
 
 def test_in_stock_keeps_products_available_anywhere_or_at_the_chosen_outlet(client, shops, listing):

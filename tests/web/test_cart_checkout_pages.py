@@ -1,9 +1,10 @@
 """The buying pages (issue 9): a shopper fills a cart, checks out for pickup or delivery with each way to pay,
 sees the receipt; a double submit places one order, mistakes are shown under their fields with what was typed
 kept, and a receipt is shown only to its buyer, the outlet's staff or an admin."""
+
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ KIEN_THUY = "11680"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -57,14 +58,33 @@ def checkout_token(client) -> str:
 
 
 def pickup(outlet, **fields) -> dict:
-    return {"fulfilment": "pickup", "outlet_id": str(outlet.id), "name": "Nguyễn Văn An", "phone": "0912 345 678",
-            "email": "", "payment_method": "cash", "province": HAI_PHONG, "commune": "", "line": "", **fields}
+    return {
+        "fulfilment": "pickup",
+        "outlet_id": str(outlet.id),
+        "name": "Nguyễn Văn An",
+        "phone": "0912 345 678",
+        "email": "",
+        "payment_method": "cash",
+        "province": HAI_PHONG,
+        "commune": "",
+        "line": "",
+        **fields,
+    }
 
 
 def delivery(**fields) -> dict:
-    return {"fulfilment": "delivery", "outlet_id": "", "name": "Trần Thị Bình", "phone": "0987654321",
-            "email": "binh@example.com", "payment_method": "cash", "province": HAI_PHONG, "commune": KIEN_THUY,
-            "line": "Số 12 đường Đại Hà", **fields}
+    return {
+        "fulfilment": "delivery",
+        "outlet_id": "",
+        "name": "Trần Thị Bình",
+        "phone": "0987654321",
+        "email": "binh@example.com",
+        "payment_method": "cash",
+        "province": HAI_PHONG,
+        "commune": KIEN_THUY,
+        "line": "Số 12 đường Đại Hà",
+        **fields,
+    }
 
 
 def place(client, data: dict):
@@ -100,7 +120,7 @@ def test_a_guest_adds_to_the_cart_and_sees_the_lines_subtotal_and_header_count(c
     page = text_of(client.get("/gio-hang"))
     assert "Nước mắm cốt Cát Hải" in page and "Rượu nếp cái hoa vàng" in page
     assert "450.000 ₫" in page and "750.000 ₫" in page  # 3 × 150.000, and the subtotal with the wine
-    assert "Giỏ hàng <span class=\"cart-count\">(4)</span>" in page
+    assert 'Giỏ hàng <span class="cart-count">(4)</span>' in page
 
 
 def test_quantities_change_and_lines_go(client, shop):
@@ -136,8 +156,9 @@ def test_services_are_booked_with_the_producer_not_put_in_the_cart(client, sessi
     session.commit()
     page = text_of(client.get(f"/san-pham/{tour.slug}"))
     assert "Thêm vào giỏ" not in page and "hãy liên hệ" in page
-    follow = text_of(client.post("/gio-hang/them", data={"product_id": str(tour.id), "qty": "1"},
-                                 follow_redirects=True))
+    follow = text_of(
+        client.post("/gio-hang/them", data={"product_id": str(tour.id), "qty": "1"}, follow_redirects=True)
+    )
     assert "là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp." in follow
     assert "Giỏ hàng của bạn đang trống." in follow
 
@@ -159,8 +180,12 @@ def test_checkout_lists_only_outlets_that_hold_every_line(client, shop):
 def test_without_scripts_the_update_button_lists_the_new_provinces_communes(client, session, shop):
     _, _, fish, _ = shop
     add(client, fish, 1)
-    page = text_of(client.post("/thanh-toan", data={**delivery(province="01", commune=KIEN_THUY), "refresh": "1",
-                                                    "token": checkout_token(client)}))
+    page = text_of(
+        client.post(
+            "/thanh-toan",
+            data={**delivery(province="01", commune=KIEN_THUY), "refresh": "1", "token": checkout_token(client)},
+        )
+    )
     assert "Phường Ba Đình" in page and "Xã Kiến Thụy" not in page
     assert 'value="Trần Thị Bình"' in page and 'class="errors"' not in page
     assert session.scalar(select(func.count()).select_from(Order)) == 0
@@ -170,8 +195,12 @@ def test_a_guest_orders_for_pickup_paying_cash(client, session, shop):
     outlet, _, fish, _ = shop
     add(client, fish, 2)
     order = placed_order(session, place(client, pickup(outlet)))
-    assert (order.fulfilment, order.payment_method, order.total_vnd, order.outlet_id) == \
-        ("pickup", "cash", 300_000, outlet.id)
+    assert (order.fulfilment, order.payment_method, order.total_vnd, order.outlet_id) == (
+        "pickup",
+        "cash",
+        300_000,
+        outlet.id,
+    )
     assert held(session, outlet, fish) == 3
     receipt = text_of(client.get(f"/don-hang/{order.id}"))
     assert order.code in receipt and "150.000 ₫" in receipt and "300.000 ₫" in receipt
@@ -198,8 +227,9 @@ def test_mistakes_are_shown_under_their_fields_and_what_was_typed_is_kept(client
     token = checkout_token(client)
     page = text_of(client.post("/thanh-toan", data={**pickup(outlet), "token": token}))
     assert "cần xác nhận đã đủ 18 tuổi" in error_under(page, "confirm_adult")
-    page = text_of(client.post("/thanh-toan", data={**pickup(outlet, phone="12345", confirm_adult="y"),
-                                                    "token": token}))
+    page = text_of(
+        client.post("/thanh-toan", data={**pickup(outlet, phone="12345", confirm_adult="y"), "token": token})
+    )
     assert "không đúng: số di động có 10 chữ số" in error_under(page, "phone")
     assert 'value="Nguyễn Văn An"' in page and 'value="12345"' in page
     page = text_of(client.post("/thanh-toan", data={**delivery(commune="", confirm_adult="y"), "token": token}))
@@ -207,16 +237,17 @@ def test_mistakes_are_shown_under_their_fields_and_what_was_typed_is_kept(client
     assert 'value="Số 12 đường Đại Hà"' in page and 'value="binh@example.com"' in page
     page = text_of(client.post("/thanh-toan", data={**delivery(line="", confirm_adult="y"), "token": token}))
     assert "Hãy ghi số nhà, tên đường" in error_under(page, "line")
-    page = text_of(client.post("/thanh-toan", data={**pickup(outlet, outlet_id="", confirm_adult="y"),
-                                                    "token": token}))
+    page = text_of(client.post("/thanh-toan", data={**pickup(outlet, outlet_id="", confirm_adult="y"), "token": token}))
     assert "Hãy chọn cửa hàng nhận hàng." in error_under(page, "outlet_id")
-    page = text_of(client.post("/thanh-toan", data={**pickup(outlet, payment_method="stripe", confirm_adult="y"),
-                                                    "token": token}))
+    page = text_of(
+        client.post("/thanh-toan", data={**pickup(outlet, payment_method="stripe", confirm_adult="y"), "token": token})
+    )
     assert "chưa nhận thanh toán bằng" in error_under(page, "payment_method")
     assert session.scalar(select(func.count()).select_from(Order)) == 0
     assert held(session, outlet, fish) == 5
-    order = placed_order(session, client.post("/thanh-toan", data={**pickup(outlet, confirm_adult="y"),
-                                                                   "token": token}))
+    order = placed_order(
+        session, client.post("/thanh-toan", data={**pickup(outlet, confirm_adult="y"), "token": token})
+    )
     assert order.confirm_adult and order.total_vnd == 450_000
 
 
@@ -313,7 +344,8 @@ def stripe_app(app):
     previous = app.extensions["payments"]
     app.extensions["payments"] = PaymentMethods(
         stripe=StripeCheckout(make_stripe_client("sk_test_123", base), "http://shop.test"),
-        vietqr_account=previous.vietqr_account)
+        vietqr_account=previous.vietqr_account,
+    )
     yield app
     app.extensions["payments"] = previous
 

@@ -1,5 +1,6 @@
 """An outlet's devices (issue 15): staff and the API list them with who created each, when, when last seen and
 whether revoked; disabling a person offers to revoke the devices they created, and their tokens then stop."""
+
 import re
 import uuid
 
@@ -35,8 +36,10 @@ def test_the_api_lists_an_outlets_devices_with_creator_last_seen_and_revocation(
     assert by_name["Quầy 1"]["last_seen"] is not None and by_name["Quầy 2"]["last_seen"] is None
     assert by_name["Quầy 2"]["revoked_at"] is not None
     # Another outlet's staff and the devices themselves may not list them.
-    assert client.get(f"/api/v1/outlets/{outlet.id}/devices",
-                      headers=bearer(token_for(client, stranger))).status_code == 403
+    assert (
+        client.get(f"/api/v1/outlets/{outlet.id}/devices", headers=bearer(token_for(client, stranger))).status_code
+        == 403
+    )
     assert client.get(f"/api/v1/outlets/{outlet.id}/devices", headers=bearer(till["token"])).status_code == 403
 
 
@@ -78,10 +81,17 @@ def test_disabling_without_revoking_leaves_the_outlets_devices_working(client, s
     till = add_device(client, outlet, bearer(token_for(client, leaving)), "Quầy chung")
     login(client, admin)
     client.post(f"/admin/tai-khoan/{leaving.id}/trang-thai", data={"active": "0"})
-    movement = {"id": str(uuid.uuid4()), "kind": "receive", "product_id": 1, "qty": 1, "batch": "L1",
-                "occurred_at": "2026-11-29T09:00:00+07:00"}
-    answer = client.post(f"/api/v1/outlets/{outlet.id}/movements", json={"movements": [movement]},
-                         headers=bearer(till["token"]))
+    movement = {
+        "id": str(uuid.uuid4()),
+        "kind": "receive",
+        "product_id": 1,
+        "qty": 1,
+        "batch": "L1",
+        "occurred_at": "2026-11-29T09:00:00+07:00",
+    }
+    answer = client.post(
+        f"/api/v1/outlets/{outlet.id}/movements", json={"movements": [movement]}, headers=bearer(till["token"])
+    )
     assert answer.status_code == 200
 
 
@@ -90,9 +100,18 @@ def test_services_refuse_stock_movements(client, session):
     staff = make_user(session, role="staff", outlet_id=outlet.id)
     tour = make_product(session, "Du lịch cộng đồng Việt Hải", group=6)
     session.commit()
-    movement = {"id": str(uuid.uuid4()), "kind": "receive", "product_id": tour.id, "qty": 5, "batch": "L1",
-                "occurred_at": "2026-11-29T09:00:00+07:00"}
-    answer = client.post(f"/api/v1/outlets/{outlet.id}/movements", json={"movements": [movement]},
-                         headers=bearer(token_for(client, staff))).get_json()
+    movement = {
+        "id": str(uuid.uuid4()),
+        "kind": "receive",
+        "product_id": tour.id,
+        "qty": 5,
+        "batch": "L1",
+        "occurred_at": "2026-11-29T09:00:00+07:00",
+    }
+    answer = client.post(
+        f"/api/v1/outlets/{outlet.id}/movements",
+        json={"movements": [movement]},
+        headers=bearer(token_for(client, staff)),
+    ).get_json()
     assert answer["applied"] == [] and answer["rejected"][0]["error"] == "not_stocked"
     assert session.scalar(select(Device)) is None

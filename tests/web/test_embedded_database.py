@@ -1,5 +1,6 @@
 """SQLite as a real embedded database (issue 6): WAL, a busy timeout, foreign keys, and a request that meets
 a held write lock runs again instead of failing — never a 500, never a lost or doubled write."""
+
 import sqlite3
 import threading
 from datetime import date
@@ -39,13 +40,16 @@ def admin_headers(app) -> dict:
 
 
 def revocations() -> int:
-    return db.session.scalar(select(func.count()).select_from(CertificateEvent)
-                             .where(CertificateEvent.action == "revoked"))
+    return db.session.scalar(
+        select(func.count()).select_from(CertificateEvent).where(CertificateEvent.action == "revoked")
+    )
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(sqlite_app):
-    settings = {name: db.session.execute(text(f"PRAGMA {name}")).scalar()
-                for name in ("journal_mode", "busy_timeout", "foreign_keys")}
+    settings = {
+        name: db.session.execute(text(f"PRAGMA {name}")).scalar()
+        for name in ("journal_mode", "busy_timeout", "foreign_keys")
+    }
     assert settings == {"journal_mode": "wal", "busy_timeout": 100, "foreign_keys": 1}
 
 
@@ -54,8 +58,9 @@ def test_a_revoke_that_meets_a_held_write_lock_is_run_again_and_lands_once(sqlit
     db.session.commit()
     headers, certificate_id = admin_headers(sqlite_app), product.current_certificate.id
     holder = hold_write_lock(sqlite_url, 0.3)
-    response = sqlite_app.test_client().post(f"/api/v1/certificates/{certificate_id}/revoke", headers=headers,
-                                             json={"reason": "cấp nhầm"})
+    response = sqlite_app.test_client().post(
+        f"/api/v1/certificates/{certificate_id}/revoke", headers=headers, json={"reason": "cấp nhầm"}
+    )
     holder.join()
     assert response.status_code == 200, response.get_data(as_text=True)
     db.session.expire_all()
@@ -69,12 +74,10 @@ def test_a_lock_held_too_long_is_a_503_that_writes_nothing_and_can_be_retried(sq
     headers, certificate_id = admin_headers(sqlite_app), product.current_certificate.id
     client = sqlite_app.test_client()
     holder = hold_write_lock(sqlite_url, 3)
-    refused = client.post(f"/api/v1/certificates/{certificate_id}/revoke", headers=headers,
-                          json={"reason": "cấp nhầm"})
+    refused = client.post(f"/api/v1/certificates/{certificate_id}/revoke", headers=headers, json={"reason": "cấp nhầm"})
     holder.join()
     assert refused.status_code == 503 and refused.get_json()["error"] == "unavailable"
     db.session.expire_all()
     assert revocations() == 0
-    retried = client.post(f"/api/v1/certificates/{certificate_id}/revoke", headers=headers,
-                          json={"reason": "cấp nhầm"})
+    retried = client.post(f"/api/v1/certificates/{certificate_id}/revoke", headers=headers, json={"reason": "cấp nhầm"})
     assert retried.status_code == 200 and revocations() == 1

@@ -2,6 +2,7 @@
 and every query string: too large is 413, undecodable or unstorable text is 400 and nothing is stored, and the
 handlers see Vietnamese text NFC. Chunked framing here goes through the Flask test client; see
 test_input_guard_http.py for the same faults through a real server."""
+
 import io
 import json
 import re
@@ -28,23 +29,35 @@ NFC = unicodedata.normalize("NFC", NFD)
 
 def post_chunked(client, path, body: bytes, content_type="application/json", headers=None):
     """A POST framed as `Transfer-Encoding: chunked`, as a WSGI server that de-chunks (gunicorn, Werkzeug) passes it."""
-    return client.post(path, input_stream=io.BytesIO(body), content_type=content_type,
-                       headers={"Transfer-Encoding": "chunked", **(headers or {})},
-                       environ_overrides={"wsgi.input_terminated": True})
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        content_type=content_type,
+        headers={"Transfer-Encoding": "chunked", **(headers or {})},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
 
 
 def multipart(fields: dict[str, str | bytes]) -> tuple[bytes, str]:
     """A multipart/form-data body with the values exactly as given (bytes: invalid ones and all)."""
     boundary = "guard-test-boundary"
-    parts = [b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
-             % (boundary.encode(), name.encode(), value if isinstance(value, bytes) else value.encode())
-             for name, value in fields.items()]
+    parts = [
+        b'--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+        % (boundary.encode(), name.encode(), value if isinstance(value, bytes) else value.encode())
+        for name, value in fields.items()
+    ]
     return b"".join(parts) + b"--%s--\r\n" % boundary.encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def certificate_body(**changes) -> dict:
-    return {"stars": 4, "score": 78, "level": "province", "decision": "123/QĐ-UBND", "issued_on": "2026-10-01",
-            **changes}
+    return {
+        "stars": 4,
+        "score": 78,
+        "level": "province",
+        "decision": "123/QĐ-UBND",
+        "issued_on": "2026-10-01",
+        **changes,
+    }
 
 
 def certificate_count(session) -> int:
@@ -82,14 +95,15 @@ def assert_bad_request(response, reason: str = ""):
 
 # --- chunked JSON: the original fault -------------------------------------------------------------------------
 
+
 def test_a_chunked_json_nested_100000_deep_is_400_not_a_recursion_error(client):
     assert_bad_request(post_chunked(client, "/api/v1/auth/token", DEEP_JSON), "sâu")
 
 
-def test_a_chunked_deep_json_certificate_is_400_and_stores_nothing(client, session, admin_headers,
-                                                                   uncertified_product):
-    response = post_chunked(client, f"/api/v1/products/{uncertified_product.id}/certificates", DEEP_JSON,
-                            headers=admin_headers)
+def test_a_chunked_deep_json_certificate_is_400_and_stores_nothing(client, session, admin_headers, uncertified_product):
+    response = post_chunked(
+        client, f"/api/v1/products/{uncertified_product.id}/certificates", DEEP_JSON, headers=admin_headers
+    )
     assert_bad_request(response, "sâu")
     assert certificate_count(session) == 0
 
@@ -98,18 +112,19 @@ def test_a_chunked_lone_surrogate_is_400_not_an_encoding_error(client):
     assert_bad_request(post_chunked(client, "/api/v1/auth/token", LONE_SURROGATE_LOGIN), "Unicode")
 
 
-def test_a_chunked_certificate_decision_with_nul_is_400_and_not_stored(client, session, admin_headers,
-                                                                        uncertified_product):
+def test_a_chunked_certificate_decision_with_nul_is_400_and_not_stored(
+    client, session, admin_headers, uncertified_product
+):
     body = json.dumps(certificate_body(decision="123/QĐ\u0000-UBND")).encode()
-    response = post_chunked(client, f"/api/v1/products/{uncertified_product.id}/certificates", body,
-                            headers=admin_headers)
+    response = post_chunked(
+        client, f"/api/v1/products/{uncertified_product.id}/certificates", body, headers=admin_headers
+    )
     assert_bad_request(response, "NUL")
     assert certificate_count(session) == 0
 
 
 def test_a_chunked_body_that_is_not_utf8_is_400(client):
-    assert_bad_request(post_chunked(client, "/api/v1/auth/token", b'{"email": "a\xff@x.y", "password": "x"}'),
-                       "UTF-8")
+    assert_bad_request(post_chunked(client, "/api/v1/auth/token", b'{"email": "a\xff@x.y", "password": "x"}'), "UTF-8")
 
 
 def test_a_chunked_json_body_over_one_mebibyte_is_413(client):
@@ -120,12 +135,14 @@ def test_a_chunked_json_body_over_one_mebibyte_is_413(client):
 
 def test_a_chunked_form_over_one_mebibyte_is_413_not_cut_short(client, session):
     login_admin(client, session)
-    response = post_chunked(client, "/admin/cua-hang/moi", b"name=" + b"x" * MiB,
-                            content_type="application/x-www-form-urlencoded")
+    response = post_chunked(
+        client, "/admin/cua-hang/moi", b"name=" + b"x" * MiB, content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 413 and "quá lớn" in response.get_data(as_text=True)
 
 
 # --- JSON depth, counted without parsing ----------------------------------------------------------------------
+
 
 def test_json_nested_just_past_the_limit_is_400_and_at_the_limit_is_parsed(client):
     too_deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
@@ -144,6 +161,7 @@ def test_brackets_inside_strings_are_not_nesting(client, session):
 
 # --- multipart and urlencoded forms ---------------------------------------------------------------------------
 
+
 def test_a_multipart_outlet_name_with_nul_is_400_and_not_stored(client, session):
     login_admin(client, session)
     body, content_type = multipart(outlet_form(b"Gian h\xc3\xa0ng\x00 T\xe1\xba\xbft"))
@@ -153,8 +171,9 @@ def test_a_multipart_outlet_name_with_nul_is_400_and_not_stored(client, session)
 
 
 def test_a_multipart_user_name_with_nul_is_400_and_no_account_is_made(client, session):
-    body, content_type = multipart({"name": "Lan\x00", "email": "lan@example.com",
-                                    "password": "mat-khau-dai", "confirm": "mat-khau-dai"})
+    body, content_type = multipart(
+        {"name": "Lan\x00", "email": "lan@example.com", "password": "mat-khau-dai", "confirm": "mat-khau-dai"}
+    )
     response = client.post("/dang-ky", data=body, content_type=content_type)
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
     assert session.scalar(select(User).where(User.email == "lan@example.com")) is None
@@ -170,8 +189,11 @@ def test_a_multipart_field_that_is_not_utf8_is_400_not_stored_with_a_replacement
 
 def test_an_urlencoded_field_that_is_not_utf8_is_400_not_stored_percent_encoded(client, session):
     login_admin(client, session)
-    response = client.post("/admin/cua-hang/moi", data=b"code=gian-hang-thu&name=Gian+h%E0ng&kind=fair&area_id=0",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/admin/cua-hang/moi",
+        data=b"code=gian-hang-thu&name=Gian+h%E0ng&kind=fair&area_id=0",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True)
     assert stored_outlets(session) == []
 
@@ -189,8 +211,12 @@ def test_a_decomposed_vietnamese_outlet_name_is_stored_composed(client, session,
 
 
 def test_a_decomposed_certificate_decision_is_stored_composed(client, session, admin_headers, uncertified_product):
-    response = post_chunked(client, f"/api/v1/products/{uncertified_product.id}/certificates",
-                            json.dumps(certificate_body(decision=NFD)).encode(), headers=admin_headers)
+    response = post_chunked(
+        client,
+        f"/api/v1/products/{uncertified_product.id}/certificates",
+        json.dumps(certificate_body(decision=NFD)).encode(),
+        headers=admin_headers,
+    )
     assert response.status_code == 201 and response.get_json()["decision"] == NFC
     assert session.scalars(select(Certificate.decision)).all() == [NFC]
 
@@ -204,11 +230,11 @@ def test_json_posted_to_a_page_that_is_not_a_form_of_text_is_400_not_a_crash_in_
 
 # --- query strings, forms and JSON, as the handlers see them ------------------------------------------------
 
+
 def echo_route(app):
     @app.route("/api/_echo", methods=["GET", "POST"])
     def echo():
-        return jsonify(args=request.args.to_dict(), form=request.form.to_dict(),
-                       json=request.get_json(silent=True))
+        return jsonify(args=request.args.to_dict(), form=request.form.to_dict(), json=request.get_json(silent=True))
 
 
 @pytest.mark.fresh_app  # adds routes to the app
@@ -220,6 +246,7 @@ def test_handlers_see_query_form_and_json_text_composed(app, client):
 
 
 # --- per-route limits and raw bodies --------------------------------------------------------------------------
+
 
 @pytest.mark.fresh_app  # adds routes to the app
 def test_a_route_can_allow_a_larger_body_and_the_limit_is_exact_for_chunked_bodies(app, client):
@@ -251,6 +278,7 @@ def test_a_raw_body_route_gets_its_bytes_untouched_but_still_size_limited(app, c
 
 # --- with CSRF on, as in production: Flask-WTF reads the form in its own before_request hook -------------------
 
+
 def csrf_token(client, path: str) -> str:
     page = client.get(path).get_data(as_text=True)
     return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
@@ -270,7 +298,10 @@ def test_with_csrf_on_an_urlencoded_field_that_is_not_utf8_is_400(app, client, s
     login_admin(client, session)
     app.config["WTF_CSRF_ENABLED"] = True
     token = csrf_token(client, "/admin/cua-hang/moi")
-    response = client.post("/admin/cua-hang/moi", content_type="application/x-www-form-urlencoded",
-                           data=f"csrf_token={token}&code=gian-hang-thu&name=Gian+h%E0ng&kind=fair&area_id=0")
+    response = client.post(
+        "/admin/cua-hang/moi",
+        content_type="application/x-www-form-urlencoded",
+        data=f"csrf_token={token}&code=gian-hang-thu&name=Gian+h%E0ng&kind=fair&area_id=0",
+    )
     assert response.status_code == 400
     assert stored_outlets(session) == []

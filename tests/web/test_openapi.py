@@ -1,5 +1,6 @@
 """The OpenAPI document at /api/v1/openapi.json is what a client author codes against: it must say what the
 API does (ids, bodies, query parameters, every error status and its shape), and what it says must be true."""
+
 from datetime import date
 
 import pytest
@@ -90,6 +91,7 @@ def assert_error(response, status: int, code: str | None = None):
 
 # What the document says.
 
+
 def test_every_path_id_is_a_positive_database_integer_or_a_uuid(spec):
     documented = {}
     for _, path, operation in operations(spec):
@@ -97,24 +99,35 @@ def test_every_path_id_is_a_positive_database_integer_or_a_uuid(spec):
             if parameter["in"] == "path":
                 documented[(path, parameter["name"])] = parameter["schema"]
     assert documented, "no path parameters found"
-    assert all(schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-               for (_, name), schema in documented.items() if name not in UUID_IDS), documented
-    assert all(schema["type"] == "string" and schema["format"] == "uuid"
-               for (_, name), schema in documented.items() if name in UUID_IDS), documented
+    assert all(
+        schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        for (_, name), schema in documented.items()
+        if name not in UUID_IDS
+    ), documented
+    assert all(
+        schema["type"] == "string" and schema["format"] == "uuid"
+        for (_, name), schema in documented.items()
+        if name in UUID_IDS
+    ), documented
 
 
 def test_every_request_body_is_required(spec):
-    bodies = {(method, path): operation["requestBody"].get("required")
-              for method, path, operation in operations(spec) if "requestBody" in operation}
-    assert bodies == {("post", "/api/v1/auth/token"): True,
-                      ("post", "/api/v1/products/{product_id}/certificates"): True,
-                      ("post", "/api/v1/certificates/{certificate_id}/revoke"): True,
-                      ("post", "/api/v1/outlets/{outlet_id}/movements"): True,
-                      ("post", "/api/v1/outlets/{outlet_id}/devices"): True,
-                      ("post", "/api/v1/transfers"): True,
-                      ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
-                      ("post", "/api/v1/orders"): True,
-                      ("post", "/api/v1/payments/stripe/webhook"): True}
+    bodies = {
+        (method, path): operation["requestBody"].get("required")
+        for method, path, operation in operations(spec)
+        if "requestBody" in operation
+    }
+    assert bodies == {
+        ("post", "/api/v1/auth/token"): True,
+        ("post", "/api/v1/products/{product_id}/certificates"): True,
+        ("post", "/api/v1/certificates/{certificate_id}/revoke"): True,
+        ("post", "/api/v1/outlets/{outlet_id}/movements"): True,
+        ("post", "/api/v1/outlets/{outlet_id}/devices"): True,
+        ("post", "/api/v1/transfers"): True,
+        ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
+        ("post", "/api/v1/orders"): True,
+        ("post", "/api/v1/payments/stripe/webhook"): True,
+    }
 
 
 def test_suggest_documents_its_query_of_at_most_100_characters(spec):
@@ -124,19 +137,36 @@ def test_suggest_documents_its_query_of_at_most_100_characters(spec):
 
 
 def test_every_query_parameter_says_what_it_takes(spec):
-    untyped = [(path, p["name"]) for _, path, operation in operations(spec)
-               for p in operation["parameters"] if p["in"] == "query" and "type" not in p["schema"]]
+    untyped = [
+        (path, p["name"])
+        for _, path, operation in operations(spec)
+        for p in operation["parameters"]
+        if p["in"] == "query" and "type" not in p["schema"]
+    ]
     assert untyped == []
     listed = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/products"]["get"]["parameters"]}
-    assert set(listed) == {"q", "group", "stars", "district", "outlet_id", "in_stock", "min_price", "max_price",
-                           "sort", "page", "per_page"}
+    assert set(listed) == {
+        "q",
+        "group",
+        "stars",
+        "district",
+        "outlet_id",
+        "in_stock",
+        "min_price",
+        "max_price",
+        "sort",
+        "page",
+        "per_page",
+    }
     assert listed["stars"]["type"] == "string" and listed["stars"]["example"] == "4,5"
     assert listed["per_page"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 24}
 
 
 def test_every_endpoint_documents_each_error_status_it_can_answer(spec):
-    documented = {(method, path): {int(status) for status in operation["responses"] if status.startswith("4")}
-                  for method, path, operation in operations(spec)}
+    documented = {
+        (method, path): {int(status) for status in operation["responses"] if status.startswith("4")}
+        for method, path, operation in operations(spec)
+    }
     assert set(documented) == set(ERROR_STATUSES), "a new endpoint: list its error statuses in ERROR_STATUSES"
     assert documented == ERROR_STATUSES
 
@@ -155,39 +185,69 @@ def test_every_error_answer_is_documented_as_error_and_message(spec):
                 assert set(schema["required"]) == ERROR_KEYS, (method, path, status, schema)
                 types = {name: field["type"] for name, field in schema["properties"].items()}
                 # An order's 400 may add every problem of the checkout (errors, fields) to error and message.
-                extra = {"errors": "array", "fields": "object"} if (method, path, status) == \
-                    ("post", "/api/v1/orders", "400") else {}
+                extra = (
+                    {"errors": "array", "fields": "object"}
+                    if (method, path, status) == ("post", "/api/v1/orders", "400")
+                    else {}
+                )
                 assert types == {"error": "string", "message": "string", **extra}, (method, path, status)
 
 
 def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec):
-    secured = {(method, path): operation.get("security") for method, path, operation in operations(spec)
-               if operation.get("security")}
-    assert secured == {("post", "/api/v1/products/{product_id}/certificates"): [{"BearerAuth": ["admin"]}],
-                       ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
-                       **{(method, path): [{"BearerAuth": ["admin", "staff", "device"]}] for method, path in (
-                           ("get", "/api/v1/outlets/{outlet_id}/stock"),
-                           ("post", "/api/v1/outlets/{outlet_id}/movements"),
-                           ("get", "/api/v1/outlets/{outlet_id}/changes"))},
-                       **{(method, path): [{"BearerAuth": ["admin", "staff"]}] for method, path in (
-                           ("post", "/api/v1/outlets/{outlet_id}/devices"), ("get", "/api/v1/outlets/{outlet_id}/devices"),
-                           ("delete", "/api/v1/devices/{device_id}"),
-                           ("post", "/api/v1/transfers"), ("get", "/api/v1/transfers/{transfer_id}"),
-                           ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
-                           ("post", "/api/v1/transfers/{transfer_id}/receive"))},
-                       # Guests may order and read their order; a token, when sent, says whose it is.
-                       ("post", "/api/v1/orders"): [{"BearerAuth": []}],
-                       ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}]}
+    secured = {
+        (method, path): operation.get("security")
+        for method, path, operation in operations(spec)
+        if operation.get("security")
+    }
+    assert secured == {
+        ("post", "/api/v1/products/{product_id}/certificates"): [{"BearerAuth": ["admin"]}],
+        ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
+        **{
+            (method, path): [{"BearerAuth": ["admin", "staff", "device"]}]
+            for method, path in (
+                ("get", "/api/v1/outlets/{outlet_id}/stock"),
+                ("post", "/api/v1/outlets/{outlet_id}/movements"),
+                ("get", "/api/v1/outlets/{outlet_id}/changes"),
+            )
+        },
+        **{
+            (method, path): [{"BearerAuth": ["admin", "staff"]}]
+            for method, path in (
+                ("post", "/api/v1/outlets/{outlet_id}/devices"),
+                ("get", "/api/v1/outlets/{outlet_id}/devices"),
+                ("delete", "/api/v1/devices/{device_id}"),
+                ("post", "/api/v1/transfers"),
+                ("get", "/api/v1/transfers/{transfer_id}"),
+                ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
+                ("post", "/api/v1/transfers/{transfer_id}/receive"),
+            )
+        },
+        # Guests may order and read their order; a token, when sent, says whose it is.
+        ("post", "/api/v1/orders"): [{"BearerAuth": []}],
+        ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}],
+    }
     assert spec["components"]["securitySchemes"]["BearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/token"}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Token from POST /api/v1/auth/token",
+    }
 
 
 # What the API does.
 
-@pytest.mark.parametrize("raw_id, status, code", [
-    ("abc", 400, "invalid_id"), ("0", 400, "invalid_id"), ("-1", 400, "invalid_id"), ("1.5", 400, "invalid_id"),
-    (str(MAX_ID + 1), 404, "not_found"), ("9" * 40, 404, "not_found"), (str(MAX_ID), 404, "not_found"),
-])
+
+@pytest.mark.parametrize(
+    "raw_id, status, code",
+    [
+        ("abc", 400, "invalid_id"),
+        ("0", 400, "invalid_id"),
+        ("-1", 400, "invalid_id"),
+        ("1.5", 400, "invalid_id"),
+        (str(MAX_ID + 1), 404, "not_found"),
+        ("9" * 40, 404, "not_found"),
+        (str(MAX_ID), 404, "not_found"),
+    ],
+)
 def test_every_documented_id_is_checked_as_documented(client, session, spec, raw_id, status, code):
     headers = {"Authorization": f"Bearer {admin_token(client, session)}"}
     checked = set()
@@ -205,10 +265,14 @@ def test_suggest_refuses_a_query_longer_than_documented(client):
     assert_error(client.get("/api/v1/suggest", query_string={"q": "a" * 101}), 400, "invalid")
 
 
-@pytest.mark.parametrize("method, path", [
-    ("post", "/api/v1/auth/token"), ("post", "/api/v1/products/1/certificates"),
-    ("post", "/api/v1/certificates/1/revoke"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/v1/auth/token"),
+        ("post", "/api/v1/products/1/certificates"),
+        ("post", "/api/v1/certificates/1/revoke"),
+    ],
+)
 def test_a_body_over_one_mebibyte_is_413(client, session, method, path):
     headers = {"Authorization": f"Bearer {admin_token(client, session)}", "Content-Type": "application/json"}
     body = b'{"reason": "' + b"x" * (1024 * 1024) + b'"}'
@@ -229,8 +293,10 @@ def test_certificate_calls_are_401_without_a_token_and_403_for_a_non_admin(clien
     consumer = make_user(session)
     session.commit()
     token = client.post("/api/v1/auth/token", json={"email": consumer.email, "password": PASSWORD}).get_json()["token"]
-    for path, body in [("/api/v1/products/1/certificates", VALID_BODIES["/api/v1/products/{product_id}/certificates"]),
-                       ("/api/v1/certificates/1/revoke", VALID_BODIES["/api/v1/certificates/{certificate_id}/revoke"])]:
+    for path, body in [
+        ("/api/v1/products/1/certificates", VALID_BODIES["/api/v1/products/{product_id}/certificates"]),
+        ("/api/v1/certificates/1/revoke", VALID_BODIES["/api/v1/certificates/{certificate_id}/revoke"]),
+    ]:
         assert_error(client.post(path, json=body), 401, "unauthorized")
         assert_error(client.post(path, json=body, headers={"Authorization": f"Bearer {token}"}), 403, "forbidden")
 
@@ -242,8 +308,11 @@ def test_domain_rules_no_schema_can_express_answer_the_documented_400_and_409(cl
     certificate_id = product.current_certificate.id
     # The schema allows 5 stars and the province level; the rules in force on that date do not.
     five_stars_by_the_province = {"stars": 5, "level": "province", "issued_on": "2026-10-01"}
-    assert_error(client.post(f"/api/v1/products/{product.id}/certificates", headers=headers,
-                             json=five_stars_by_the_province), 400, "invalid_certificate")
+    assert_error(
+        client.post(f"/api/v1/products/{product.id}/certificates", headers=headers, json=five_stars_by_the_province),
+        400,
+        "invalid_certificate",
+    )
     revoke = f"/api/v1/certificates/{certificate_id}/revoke"
     assert_error(client.post(revoke, headers=headers, json={"reason": "   "}), 400, "invalid")
     assert client.post(revoke, headers=headers, json={"reason": "Sai hồ sơ"}).status_code == 200

@@ -1,6 +1,7 @@
 """An order's state follows the clock and the till's rule (issue 13): an unpaid order past its `pay_by` reads as
 expired everywhere before any job runs, its QR and "pay by" gone; and held stock becomes a sale (payment,
 handover) only while the product may still be sold, else the money goes back or staff are told why."""
+
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,11 @@ from orders.models import Order
 from orders.payments.settlement import settle
 from storefront.ordering import payment_methods
 from tests.factories import make_user
+from tests.web import test_cart_checkout_pages
 from tests.web.test_api_device_sync import bearer, token_for
-from tests.web.test_cart_checkout_pages import (add, held, login, pickup, place, placed_order, shop,  # noqa: F401
-                                                text_of)
+from tests.web.test_cart_checkout_pages import add, held, login, pickup, place, placed_order, text_of
+
+shop = test_cart_checkout_pages.shop  # the fixture, shared with test_cart_checkout_pages
 
 
 @pytest.fixture
@@ -95,8 +98,7 @@ def test_a_late_transfer_follows_the_late_payment_rule(app, client, session, sho
 
 def sold(session) -> int:
     session.expire_all()
-    return -(session.scalar(select(func.sum(StockMovement.on_hand_change)).where(StockMovement.kind == "order"))
-             or 0)
+    return -(session.scalar(select(func.sum(StockMovement.on_hand_change)).where(StockMovement.kind == "order")) or 0)
 
 
 def test_a_payment_for_a_product_revoked_since_the_order_is_refunded_not_sold(app, client, session, shop):

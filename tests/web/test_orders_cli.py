@@ -1,5 +1,6 @@
 """`flask --app storefront orders …`: expiring unpaid orders, and paying VietQR orders from a bank statement."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -13,23 +14,40 @@ from tests.factories import make_outlet, make_product
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
 def shelf(session):
     outlet, product = make_outlet(session), make_product(session, "Chả cá Long Châu", price_vnd=150_000)
-    receive(session, Move(key="cli-receive", kind="receive", outlet_id=outlet.id, product_id=product.id,
-                          occurred_at=now()), "LOT-1", 5, best_before=date(2027, 6, 1))
+    receive(
+        session,
+        Move(key="cli-receive", kind="receive", outlet_id=outlet.id, product_id=product.id, occurred_at=now()),
+        "LOT-1",
+        5,
+        best_before=date(2027, 6, 1),
+    )
     session.commit()
     return outlet, product
 
 
 def vietqr_order(session, shelf, qty: int, at: datetime):
     outlet, product = shelf
-    order = place_order(session, OrderRequest(lines=((product.id, qty),), fulfilment="pickup", outlet_id=outlet.id,
-                                              payment_method="vietqr", name="Lê Thị Dung", phone="0912 345 678"),
-                        checkout_rules(), payment_methods(), at, PINNED_TODAY)
+    order = place_order(
+        session,
+        OrderRequest(
+            lines=((product.id, qty),),
+            fulfilment="pickup",
+            outlet_id=outlet.id,
+            payment_method="vietqr",
+            name="Lê Thị Dung",
+            phone="0912 345 678",
+        ),
+        checkout_rules(),
+        payment_methods(),
+        at,
+        PINNED_TODAY,
+    )
     session.commit()
     return order
 
@@ -58,11 +76,14 @@ def test_import_statement_pays_matching_lines_and_reports_the_rest(app, session,
     paid = vietqr_order(session, shelf, 1, now())
     short = vietqr_order(session, shelf, 2, now())
     statement = tmp_path / "sao-ke.csv"
-    statement.write_text("\ufeffNgày,Số tiền,Nội dung\n"
-                         f"29/11/2026,150.000,IBFT {paid.code} Le Thi Dung\n"
-                         f"29/11/2026,200000,CK {short.code}\n"
-                         "29/11/2026,150000,CK OCOPZZZZZZ\n"
-                         "29/11/2026,90000,tien dien thang 11\n", encoding="utf-8")
+    statement.write_text(
+        "\ufeffNgày,Số tiền,Nội dung\n"
+        f"29/11/2026,150.000,IBFT {paid.code} Le Thi Dung\n"
+        f"29/11/2026,200000,CK {short.code}\n"
+        "29/11/2026,150000,CK OCOPZZZZZZ\n"
+        "29/11/2026,90000,tien dien thang 11\n",
+        encoding="utf-8",
+    )
 
     result = app.test_cli_runner().invoke(args=["orders", "import-statement", str(statement)])
 
@@ -77,8 +98,9 @@ def test_import_statement_pays_matching_lines_and_reports_the_rest(app, session,
     assert paid.status == "paid" and short.status == "pending_payment"  # the good line stays paid
 
 
-def test_import_statement_of_only_matching_lines_succeeds_and_a_second_import_pays_nothing_twice(app, session,
-                                                                                                   shelf, tmp_path):
+def test_import_statement_of_only_matching_lines_succeeds_and_a_second_import_pays_nothing_twice(
+    app, session, shelf, tmp_path
+):
     order = vietqr_order(session, shelf, 2, now())
     statement = tmp_path / "sao-ke.csv"
     statement.write_text(f"2026-11-29,300000,{order.code}\n", encoding="utf-8")

@@ -1,5 +1,6 @@
 """A search cluster that cannot be reached (SEARCH_URL on a port nothing listens on) never costs the shopper an
 answer: the catalogue, the API and the suggestions come from the built-in index, and /health says so."""
+
 import logging
 
 import pytest
@@ -27,16 +28,19 @@ def search_log(caplog):
 
 @pytest.fixture
 def fish_sauces(session):
-    found = [make_product(session, "Nước mắm cốt Cát Hải", stars=5),
-             make_product(session, "Nước mắm nhĩ Vạn Ninh", stars=4)]
+    found = [
+        make_product(session, "Nước mắm cốt Cát Hải", stars=5),
+        make_product(session, "Nước mắm nhĩ Vạn Ninh", stars=4),
+    ]
     make_product(session, "Mật ong rừng Cát Bà", stars=4)
     # The commit hands the products to the dead cluster (that fails, and is logged); the built-in index has them.
     session.commit()
     return found
 
 
-def test_the_catalogue_answers_from_the_builtin_index_when_the_cluster_is_unreachable(client, app, fish_sauces,
-                                                                                        search_log):
+def test_the_catalogue_answers_from_the_builtin_index_when_the_cluster_is_unreachable(
+    client, app, fish_sauces, search_log
+):
     assert app.config["SEARCH_URL"] == DEAD_CLUSTER and app.extensions["search"].cluster is not None
 
     listing = client.get("/api/v1/products?q=nuoc+mam")

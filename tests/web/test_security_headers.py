@@ -1,4 +1,5 @@
 """Security headers on every kind of response, and HTTPS behaviour that follows PUBLIC_URL."""
+
 import pytest
 
 from core.db import db
@@ -36,8 +37,15 @@ def csp_directives(header: str) -> dict[str, list[str]]:
 def https_app(monkeypatch, database_url, tmp_path):
     """The app as deployed behind https: config derives Secure cookies from the PUBLIC_URL environment."""
     monkeypatch.setenv("PUBLIC_URL", HTTPS_URL)
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-                       "WTF_CSRF_ENABLED": False, "MAIL_OUTBOX": str(tmp_path / "outbox")})
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        }
+    )
 
 
 @pytest.mark.parametrize("label, method, path, status", RESPONSES, ids=[r[0] for r in RESPONSES])

@@ -1,9 +1,13 @@
 """A session that ends (issue 15): logging out clears everything the session held — cart, orders seen, checkout
 tokens — and a copy of the cookie taken before the logout opens nothing afterwards."""
+
 from tests.factories import make_user
-from tests.web.test_cart_checkout_pages import add, login, pickup, place, placed_order, shop, text_of  # noqa: F401
+from tests.web import test_cart_checkout_pages
+from tests.web.test_cart_checkout_pages import add, login, pickup, place, placed_order, text_of
 
 COOKIE = "session"
+
+shop = test_cart_checkout_pages.shop  # the fixture, shared with test_cart_checkout_pages
 
 
 def cookie_of(client) -> str:

@@ -9,8 +9,15 @@ from tests.factories import make_product
 @pytest.fixture
 def shelves(session):
     products = {
-        "five": make_product(session, "Bình giọt ngọc", stars=5, level="national", issued_on=date(2025, 6, 26),
-                             group=4, price_vnd=1_250_000),
+        "five": make_product(
+            session,
+            "Bình giọt ngọc",
+            stars=5,
+            level="national",
+            issued_on=date(2025, 6, 26),
+            group=4,
+            price_vnd=1_250_000,
+        ),
         "three": make_product(session, "Nước mắm Cát Hải", stars=3, price_vnd=120_000),
         "expired": make_product(session, "Cá mòi kho Làng Chài", stars=4, issued_on=date(2019, 1, 1)),
     }
@@ -48,8 +55,9 @@ def test_catalogue_filters_by_stars_and_unaccented_words(client, shelves):
     assert "Nước mắm Cát Hải" in page and "Bình giọt ngọc" not in page
 
 
-@pytest.mark.parametrize("query", ["stars=2", "group=9", "page=0", "page=x", "sort=cheap", "district=atlantis",
-                                   "q=" + "a" * 201])
+@pytest.mark.parametrize(
+    "query", ["stars=2", "group=9", "page=0", "page=x", "sort=cheap", "district=atlantis", "q=" + "a" * 201]
+)
 def test_bad_catalogue_input_is_a_friendly_400_page(client, query):
     response = client.get(f"/san-pham?{query}")
     assert response.status_code == 400
@@ -62,6 +70,7 @@ def test_a_missing_product_is_a_404_page(client):
 
 def test_a_revoked_certificate_is_shown_as_revoked_not_as_valid(client, session, shelves):
     from catalog.services import revoke_certificate
+
     revoke_certificate(session, shelves["five"].current_certificate, reason="Vi phạm chất lượng")
     session.commit()
     page = client.get(f"/san-pham/{shelves['five'].slug}").get_data(as_text=True)

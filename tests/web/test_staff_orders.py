@@ -1,5 +1,6 @@
 """Outlet staff and their orders (issue 9): they see their outlet's orders, move them on with the steps the order
 allows, confirm a VietQR transfer; another outlet's staff get 403, and the buyer's receipt follows."""
+
 import pytest
 from sqlalchemy import select
 
@@ -42,8 +43,9 @@ def test_staff_see_their_outlets_orders_and_hand_a_cash_pickup_over(client, staf
     staff_client.post(step, data={"status": "completed"})
     session.expire_all()
     assert order.status == "completed" and order.paid_at is not None
-    sold = session.scalar(select(StockMovement.on_hand_change).where(StockMovement.kind == "order",
-                                                                      StockMovement.product_id == fish.id))
+    sold = session.scalar(
+        select(StockMovement.on_hand_change).where(StockMovement.kind == "order", StockMovement.product_id == fish.id)
+    )
     assert sold == -2
     # A step the order no longer allows (a stale page) changes nothing.
     stale = staff_client.post(step, data={"status": "cancelled"}, follow_redirects=True)
@@ -58,8 +60,9 @@ def test_staff_confirm_a_vietqr_transfer_and_the_order_is_paid(client, staff_cli
     order = placed_order(session, place(client, delivery(payment_method="vietqr")))
     page = text_of(staff_client.get(f"/cua-hang/{outlet.id}/don-hang/{order.id}"))
     assert "Đã nhận chuyển khoản" in page and "Đã gửi hàng đi" not in page  # not shipped before it is paid
-    response = staff_client.post(f"/cua-hang/{outlet.id}/don-hang/{order.id}/da-nhan-chuyen-khoan",
-                                 follow_redirects=True)
+    response = staff_client.post(
+        f"/cua-hang/{outlet.id}/don-hang/{order.id}/da-nhan-chuyen-khoan", follow_redirects=True
+    )
     assert "Đã ghi nhận tiền chuyển khoản" in text_of(response) and "Đã gửi hàng đi" in text_of(response)
     session.expire_all()
     assert order.status == "paid" and order.payment.status == "paid"
@@ -77,8 +80,9 @@ def test_another_outlets_staff_are_refused_and_orders_stay_with_their_outlet(app
     login(browser, stranger)
     assert browser.get(f"/cua-hang/{outlet.id}/don-hang").status_code == 403
     assert browser.get(f"/cua-hang/{outlet.id}/don-hang/{order.id}").status_code == 403
-    assert browser.post(f"/cua-hang/{outlet.id}/don-hang/{order.id}/buoc",
-                        data={"status": "cancelled"}).status_code == 403
+    assert (
+        browser.post(f"/cua-hang/{outlet.id}/don-hang/{order.id}/buoc", data={"status": "cancelled"}).status_code == 403
+    )
     # Their own outlet's pages do not show another outlet's order either.
     assert browser.get(f"/cua-hang/{empty.id}/don-hang/{order.id}").status_code == 404
     assert order.code not in text_of(browser.get(f"/cua-hang/{empty.id}/don-hang"))

@@ -1,4 +1,5 @@
 """The outlet page under stores.access.can_manage_outlet: staff see their own outlet only, admins every one."""
+
 import pytest
 
 from tests.factories import PASSWORD, make_outlet, make_user

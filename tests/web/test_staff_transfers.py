@@ -1,7 +1,8 @@
 """The staff transfer pages: Kiến Thụy stocks the fair stand hoi-cho by request, dispatch and receipt; staff of a
 third outlet are refused; anonymous visitors go to the login page; every form carries its CSRF token."""
+
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from inventory.models import Discrepancy, StockLevel, Transfer
 from inventory.stock import receive
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
 
-NOW = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 
 
 def login(client, user):
@@ -27,26 +28,44 @@ def browser(app, user):
 
 def on_hand(session, outlet, product) -> int:
     session.expire_all()
-    return sum(session.scalars(select(StockLevel.on_hand).where(StockLevel.outlet_id == outlet.id,
-                                                                StockLevel.product_id == product.id)))
+    return sum(
+        session.scalars(
+            select(StockLevel.on_hand).where(StockLevel.outlet_id == outlet.id, StockLevel.product_id == product.id)
+        )
+    )
 
 
 @pytest.fixture
 def world(session):
-    shop, fair, third = (make_outlet(session, "kien-thuy"), make_outlet(session, "hoi-cho", kind="fair"),
-                         make_outlet(session, "do-son"))
+    shop, fair, third = (
+        make_outlet(session, "kien-thuy"),
+        make_outlet(session, "hoi-cho", kind="fair"),
+        make_outlet(session, "do-son"),
+    )
     sauce = make_product(session, "Nước mắm Cát Hải")
-    receive(session, Move(key="seed-L1", kind="receive", outlet_id=shop.id, product_id=sauce.id, occurred_at=NOW),
-            "L1", 8, produced_on=date(2026, 1, 1), best_before=date(2027, 6, 1))
-    staff = {name: make_user(session, role="staff", outlet_id=outlet.id)
-             for name, outlet in (("shop", shop), ("fair", fair), ("third", third))}
+    receive(
+        session,
+        Move(key="seed-L1", kind="receive", outlet_id=shop.id, product_id=sauce.id, occurred_at=NOW),
+        "L1",
+        8,
+        produced_on=date(2026, 1, 1),
+        best_before=date(2027, 6, 1),
+    )
+    staff = {
+        name: make_user(session, role="staff", outlet_id=outlet.id)
+        for name, outlet in (("shop", shop), ("fair", fair), ("third", third))
+    }
     session.commit()
     return {"shop": shop, "fair": fair, "third": third, "sauce": sauce, "staff": staff}
 
 
 def request_form(outlet_to, product, qty, direction="out") -> dict:
-    return {"direction": direction, "other_outlet_id": str(outlet_to.id),
-            "lines-0-product_id": str(product.id), "lines-0-qty": str(qty)}
+    return {
+        "direction": direction,
+        "other_outlet_id": str(outlet_to.id),
+        "lines-0-product_id": str(product.id),
+        "lines-0-qty": str(qty),
+    }
 
 
 def test_the_shop_stocks_the_fair_stand_through_the_pages(app, client, session, world):
@@ -71,8 +90,11 @@ def test_the_shop_stocks_the_fair_stand_through_the_pages(app, client, session, 
     assert f"Nhận từ {shop.name}" in listing and "Đang vận chuyển" in listing
     form = client.get(f"/cua-hang/{fair.id}/chuyen-hang/{transfer.id}").get_data(as_text=True)
     assert f'name="received_{sauce.id}"' in form and 'value="5"' in form, "prefilled with what was sent"
-    arrived = client.post(f"/cua-hang/{fair.id}/chuyen-hang/{transfer.id}/nhan-hang",
-                          data={f"received_{sauce.id}": "4"}, follow_redirects=True)
+    arrived = client.post(
+        f"/cua-hang/{fair.id}/chuyen-hang/{transfer.id}/nhan-hang",
+        data={f"received_{sauce.id}": "4"},
+        follow_redirects=True,
+    )
     page = arrived.get_data(as_text=True)
     assert "Đã nhận" in page and "thiếu 1 so với số đã gửi" in page
     assert on_hand(session, fair, sauce) == 4 and on_hand(session, shop, sauce) == 3
@@ -95,8 +117,9 @@ def test_the_fair_stand_asks_for_goods_and_cannot_dispatch_them_itself(client, s
 def test_refused_requests_and_receipts_say_why(app, client, session, world):
     shop, fair, sauce, staff = world["shop"], world["fair"], world["sauce"], world["staff"]
     login(client, staff["shop"])
-    half_filled = client.post(f"/cua-hang/{shop.id}/chuyen-hang",
-                              data={**request_form(fair, sauce, 1), "lines-0-qty": ""})
+    half_filled = client.post(
+        f"/cua-hang/{shop.id}/chuyen-hang", data={**request_form(fair, sauce, 1), "lines-0-qty": ""}
+    )
     assert "Cần nhập số lượng." in half_filled.get_data(as_text=True)
     too_many = client.post(f"/cua-hang/{shop.id}/chuyen-hang", data=request_form(fair, sauce, 9))
     transfer = session.scalars(select(Transfer)).one()
@@ -130,16 +153,20 @@ def test_staff_of_a_third_outlet_are_refused(app, client, session, world):
 
 def test_anonymous_visitors_go_to_the_login_page(client, world):
     shop = world["shop"]
-    for response in (client.get(f"/cua-hang/{shop.id}/chuyen-hang"),
-                     client.get(f"/cua-hang/{shop.id}/chuyen-hang/1"),
-                     client.post(f"/cua-hang/{shop.id}/chuyen-hang/1/xuat-hang")):
+    for response in (
+        client.get(f"/cua-hang/{shop.id}/chuyen-hang"),
+        client.get(f"/cua-hang/{shop.id}/chuyen-hang/1"),
+        client.post(f"/cua-hang/{shop.id}/chuyen-hang/1/xuat-hang"),
+    ):
         assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
 
 
 def post_forms(page: str) -> dict[str, str]:
     """{action: form html} of every POST form on the page."""
-    return {re.search(r'action="([^"]*)"', form).group(1): form
-            for form in re.findall(r'<form[^>]*method="post".*?</form>', page, flags=re.DOTALL)}
+    return {
+        re.search(r'action="([^"]*)"', form).group(1): form
+        for form in re.findall(r'<form[^>]*method="post".*?</form>', page, flags=re.DOTALL)
+    }
 
 
 def test_every_transfer_form_carries_a_csrf_token_and_is_refused_without_it(app, session, world):

@@ -1,5 +1,6 @@
 """The client's address behind a load balancer (issue 15): with TRUSTED_PROXIES, X-Forwarded-For names the
 visitor, so the login throttle counts visitors apart; without it, a forged header changes nothing."""
+
 import pytest
 
 from storefront.proxies import believe_networks, trusted_networks
@@ -9,9 +10,15 @@ BALANCER = "10.0.0.5"
 
 
 def failed_logins(client, user, forwarded_for: str, times: int) -> list[int]:
-    return [client.post("/dang-nhap", data={"email": user.email, "password": "sai-mat-khau"},
-                        environ_base={"REMOTE_ADDR": BALANCER},
-                        headers={"X-Forwarded-For": forwarded_for}).status_code for _ in range(times)]
+    return [
+        client.post(
+            "/dang-nhap",
+            data={"email": user.email, "password": "sai-mat-khau"},
+            environ_base={"REMOTE_ADDR": BALANCER},
+            headers={"X-Forwarded-For": forwarded_for},
+        ).status_code
+        for _ in range(times)
+    ]
 
 
 @pytest.mark.parametrize("setting", ["1", "10.0.0.0/8"])
@@ -34,8 +41,12 @@ def test_without_trusted_proxies_a_forged_header_changes_nothing(app, client, se
 
 def test_only_the_right_most_addresses_written_by_trusted_proxies_are_skipped():
     networks = trusted_networks("10.0.0.0/8, 192.168.1.5")
-    environ = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.7, 192.168.1.5",
-               "HTTP_X_FORWARDED_PROTO": "https", "wsgi.url_scheme": "http"}
+    environ = {
+        "REMOTE_ADDR": "10.0.0.5",
+        "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.7, 192.168.1.5",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "wsgi.url_scheme": "http",
+    }
     believe_networks(environ, networks)
     assert (environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]) == ("198.51.100.7", "https")
     untrusted_peer = {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_FOR": "1.2.3.4", "wsgi.url_scheme": "http"}

@@ -12,12 +12,14 @@ from storefront.context import today
 @bp.auth_required(token_auth, roles=["admin"])
 @bp.input(CertificateIn, arg_name="data")
 @bp.output(CertificateOut, status_code=201)
-@bp.doc(responses={
-    400: "Invalid body, malformed product id, or a certificate the rules forbid: a score outside the stars' "
-         "band, or a level that may not certify those stars on issued_on (error = invalid, "
-         "invalid_certificate, invalid_id)",
-    404: "No such product (error = not_found)",
-})
+@bp.doc(
+    responses={
+        400: "Invalid body, malformed product id, or a certificate the rules forbid: a score outside the stars' "
+        "band, or a level that may not certify those stars on issued_on (error = invalid, "
+        "invalid_certificate, invalid_id)",
+        404: "No such product (error = not_found)",
+    }
+)
 def issue(product_id, data):
     """Admin: record a (re-)evaluation; the latest signed certificate becomes current."""
     admin = token_auth.current_user
@@ -31,12 +33,14 @@ def issue(product_id, data):
 @bp.auth_required(token_auth, roles=["admin"])
 @bp.input(RevokeIn, arg_name="data")
 @bp.output(CertificateOut)
-@bp.doc(responses={
-    400: "Invalid body, a blank reason, or a malformed certificate id (error = invalid, reason_required, "
-         "invalid_id)",
-    404: "No such certificate (error = not_found)",
-    409: "The certificate is already revoked (error = already_revoked)",
-})
+@bp.doc(
+    responses={
+        400: "Invalid body, a blank reason, or a malformed certificate id (error = invalid, reason_required, "
+        "invalid_id)",
+        404: "No such certificate (error = not_found)",
+        409: "The certificate is already revoked (error = already_revoked)",
+    }
+)
 def revoke(certificate_id, data):
     """Admin: revoke a certificate early; the product leaves the shop at once."""
     admin = token_auth.current_user

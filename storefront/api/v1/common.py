@@ -38,8 +38,11 @@ def user_roles(user):
 @token_auth.error_processor
 def auth_error(error):
     if error.status_code == 401:
-        return ({"error": "unauthorized", "message": "Cần đăng nhập: Authorization: Bearer <token> hợp lệ."}, 401,
-                {"WWW-Authenticate": 'Bearer realm="OCOP Mart"'})
+        return (
+            {"error": "unauthorized", "message": "Cần đăng nhập: Authorization: Bearer <token> hợp lệ."},
+            401,
+            {"WWW-Authenticate": 'Bearer realm="OCOP Mart"'},
+        )
     return {"error": "forbidden", "message": "Tài khoản này không có quyền thực hiện thao tác này."}, 403
 
 

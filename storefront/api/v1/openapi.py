@@ -4,6 +4,7 @@ apiflask documents what the decorators say; some answers come from code that run
 instead (the input guard, the body size limit, parse_id), so they are added here, once for all
 operations, rather than repeated on each view where they would drift.
 """
+
 from flask import current_app
 
 from storefront.api.v1.common import MAX_ID
@@ -25,25 +26,40 @@ CHECKOUT_ERROR = {
     "properties": {
         "error": {"type": "string", "description": "machine-readable code (the first problem's)"},
         "message": {"type": "string", "description": "human-readable explanation: every problem, in order"},
-        "errors": {"type": "array", "description": "Present when several inputs are wrong: each problem",
-                   "items": {"type": "object", "required": ["error", "field", "message"],
-                             "properties": {"error": {"type": "string"},
-                                            "field": {"type": ["string", "null"],
-                                                      "description": "e.g. customer.phone, address.commune"},
-                                            "message": {"type": "string"}}}},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "Present when several inputs are wrong: the message per field"},
+        "errors": {
+            "type": "array",
+            "description": "Present when several inputs are wrong: each problem",
+            "items": {
+                "type": "object",
+                "required": ["error", "field", "message"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "field": {"type": ["string", "null"], "description": "e.g. customer.phone, address.commune"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Present when several inputs are wrong: the message per field",
+        },
     },
 }
 
 #: storefront/errors.py answers a lost or locked database so: the request may be sent again.
-UNAVAILABLE_HEADERS = {"Retry-After": {"description": "Seconds to wait before sending the request again",
-                                       "schema": {"type": "integer", "minimum": 0}}}
+UNAVAILABLE_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 
 
 def is_integer_id(parameter: dict) -> bool:
-    return (parameter.get("in") == "path" and parameter["name"].endswith("_id")
-            and parameter["name"] not in NON_INTEGER_IDS)
+    return (
+        parameter.get("in") == "path" and parameter["name"].endswith("_id") and parameter["name"] not in NON_INTEGER_IDS
+    )
 
 
 def _error(description: str) -> dict:
@@ -63,13 +79,18 @@ def process_spec(spec: dict) -> dict:
             responses = operation.setdefault("responses", {})
             # The input guard refuses a malformed query string or path (NUL, lone surrogate, too long) anywhere.
             _document(responses, 400, "Bad request: malformed input (error = invalid, bad_request, …)")
-            _document(responses, 503, "The database is unavailable for a moment (error = unavailable)",
-                      headers=UNAVAILABLE_HEADERS)
+            _document(
+                responses,
+                503,
+                "The database is unavailable for a moment (error = unavailable)",
+                headers=UNAVAILABLE_HEADERS,
+            )
             ids = [parameter for parameter in operation.get("parameters", []) if is_integer_id(parameter)]
             for parameter in ids:
                 parameter["schema"] = dict(POSITIVE_ID)
-                parameter.setdefault("description", "A positive integer id; a malformed one is 400, "
-                                                    "an unknown one 404.")
+                parameter.setdefault(
+                    "description", "A positive integer id; a malformed one is 400, an unknown one 404."
+                )
             if ids:
                 _document(responses, 404, "Not found (error = not_found)")
             if "requestBody" in operation:

@@ -3,6 +3,7 @@
 The schemas check shape only (types, lengths, the closed lists); what the shop decides — sellable, in stock,
 a real phone number and commune, a quantity from 1 to 99 — is the domain's answer, with its own error code.
 """
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length
@@ -20,67 +21,108 @@ IDEMPOTENCY_KEY_MAX = 128
 class OrderLineIn(Schema):
     product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
     # Documented bounds, checked by the domain so that a wrong quantity is 400 invalid_quantity.
-    qty = WholeNumber(required=True, strict=True,
-                      metadata={"minimum": 1, "maximum": MAX_QTY_PER_LINE,
-                                "description": f"1–{MAX_QTY_PER_LINE} per product (lines of one product add up); "
-                                               "otherwise 400 invalid_quantity."})
+    qty = WholeNumber(
+        required=True,
+        strict=True,
+        metadata={
+            "minimum": 1,
+            "maximum": MAX_QTY_PER_LINE,
+            "description": f"1–{MAX_QTY_PER_LINE} per product (lines of one product add up); "
+            "otherwise 400 invalid_quantity.",
+        },
+    )
 
 
 class AddressIn(Schema):
-    line = Text(required=True, validate=at_most(200),
-                metadata={"description": "House number and street, e.g. \"Số 12 đường Lạch Tray\"."})
-    commune = Text(required=True, validate=at_most(120),
-                   metadata={"description": "Official name (any case, with or without accents and prefix) or 5-digit "
-                                            "code of the commune, ward or special zone, as since 1 July 2025."})
-    province = Text(required=True, validate=at_most(120),
-                    metadata={"description": "Official name or 2-digit code of the province or city (\"31\" = Hải "
-                                             "Phòng)."})
+    line = Text(
+        required=True,
+        validate=at_most(200),
+        metadata={"description": 'House number and street, e.g. "Số 12 đường Lạch Tray".'},
+    )
+    commune = Text(
+        required=True,
+        validate=at_most(120),
+        metadata={
+            "description": "Official name (any case, with or without accents and prefix) or 5-digit "
+            "code of the commune, ward or special zone, as since 1 July 2025."
+        },
+    )
+    province = Text(
+        required=True,
+        validate=at_most(120),
+        metadata={"description": 'Official name or 2-digit code of the province or city ("31" = Hải Phòng).'},
+    )
 
 
 class FulfilmentIn(Schema):
     type = Text(required=True, validate=one_of(FULFILMENTS))
-    outlet_id = WholeNumber(strict=True, validate=between(1, MAX_ID),
-                            metadata={"description": "Pickup: the outlet (it must hold every line)."})
+    outlet_id = WholeNumber(
+        strict=True,
+        validate=between(1, MAX_ID),
+        metadata={"description": "Pickup: the outlet (it must hold every line)."},
+    )
     address = Nested(AddressIn, metadata={"description": "Delivery: where to (the shop that fills it is chosen)."})
 
 
 class CustomerIn(Schema):
     name = Text(required=True, validate=at_most(120))
-    phone = Text(required=True, validate=at_most(40),
-                 metadata={"description": "Vietnamese mobile (10 digits, 03/05/07/08/09) or landline (11 digits, "
-                                          "02…), with or without +84, spaces, dots or dashes."})
+    phone = Text(
+        required=True,
+        validate=at_most(40),
+        metadata={
+            "description": "Vietnamese mobile (10 digits, 03/05/07/08/09) or landline (11 digits, "
+            "02…), with or without +84, spaces, dots or dashes."
+        },
+    )
     email = Text(load_default="", validate=at_most(254), metadata={"description": "Optional: for order e-mails."})
 
 
 class OrderIn(Schema):
-    lines = List(Nested(OrderLineIn), required=True,
-                 validate=Length(max=MAX_LINES, error="tối đa {max} dòng hàng."),
-                 metadata={"description": "An empty list is 400 empty_cart."})
+    lines = List(
+        Nested(OrderLineIn),
+        required=True,
+        validate=Length(max=MAX_LINES, error="tối đa {max} dòng hàng."),
+        metadata={"description": "An empty list is 400 empty_cart."},
+    )
     fulfilment = Nested(FulfilmentIn, required=True)
-    payment_method = Text(required=True, validate=one_of(PAYMENT_METHODS),
-                          metadata={"description": "One the shop has configured, else 400 "
-                                                   "payment_method_unavailable."})
+    payment_method = Text(
+        required=True,
+        validate=one_of(PAYMENT_METHODS),
+        metadata={"description": "One the shop has configured, else 400 payment_method_unavailable."},
+    )
     customer = Nested(CustomerIn, required=True)
-    confirm_adult = JsonBoolean(load_default=False, metadata={"description": "Required true when an alcoholic drink is "
-                                                                      "ordered (buyer is 18 or over)."})
+    confirm_adult = JsonBoolean(
+        load_default=False,
+        metadata={"description": "Required true when an alcoholic drink is ordered (buyer is 18 or over)."},
+    )
 
 
 class IdempotencyHeader(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    key = Text(data_key="Idempotency-Key", validate=at_most(IDEMPOTENCY_KEY_MAX, at_least=1),
-               metadata={"description": "Any unique string per checkout attempt (a UUID): the same key with the same "
-                                        "body gives the same order again (201, nothing new held or charged); with "
-                                        "another body 409 idempotency_conflict. Keys are kept per caller."})
+    key = Text(
+        data_key="Idempotency-Key",
+        validate=at_most(IDEMPOTENCY_KEY_MAX, at_least=1),
+        metadata={
+            "description": "Any unique string per checkout attempt (a UUID): the same key with the same "
+            "body gives the same order again (201, nothing new held or charged); with "
+            "another body 409 idempotency_conflict. Keys are kept per caller."
+        },
+    )
 
 
 class OrderIdPath(Schema):
     """Documents the path's order id; the view checks it, so that a malformed one is 400 invalid_id."""
 
-    order_id = Text(required=True, metadata={
-        "format": "uuid", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        "description": "The order's UUID; a malformed one is 400 invalid_id, an unknown one 404."})
+    order_id = Text(
+        required=True,
+        metadata={
+            "format": "uuid",
+            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            "description": "The order's UUID; a malformed one is 400 invalid_id, an unknown one 404.",
+        },
+    )
 
 
 class LookupQuery(Schema):
@@ -88,8 +130,11 @@ class LookupQuery(Schema):
         unknown = EXCLUDE
 
     code = Text(required=True, validate=at_most(20, at_least=1), metadata={"description": "The order code."})
-    phone = Text(required=True, validate=at_most(40, at_least=1),
-                 metadata={"description": "The phone number given with the order, in any usual writing."})
+    phone = Text(
+        required=True,
+        validate=at_most(40, at_least=1),
+        metadata={"description": "The phone number given with the order, in any usual writing."},
+    )
 
 
 class OrderLineOut(Schema):
@@ -151,24 +196,34 @@ class StripeEventIn(Schema):
     """Documents the webhook body; it is verified as bytes, never validated as a schema."""
 
     id = String(metadata={"description": "The event id (evt_…); each is handled once."})
-    type = String(metadata={"description": "checkout.session.completed, checkout.session.async_payment_succeeded "
-                                           "or checkout.session.expired; others are acknowledged and ignored."})
-    data = fields.Dict(metadata={"description": "{\"object\": the Checkout Session}"})
+    type = String(
+        metadata={
+            "description": "checkout.session.completed, checkout.session.async_payment_succeeded "
+            "or checkout.session.expired; others are acknowledged and ignored."
+        }
+    )
+    data = fields.Dict(metadata={"description": '{"object": the Checkout Session}'})
 
 
 class StripeSignatureHeader(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    signature = String(data_key="Stripe-Signature", required=True,
-                       metadata={"description": "t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the "
-                                                "endpoint's secret>; older than 300 s is refused."})
+    signature = String(
+        data_key="Stripe-Signature",
+        required=True,
+        metadata={
+            "description": 't=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the '
+            "endpoint's secret>; older than 300 s is refused."
+        },
+    )
 
 
 class WebhookOut(Schema):
     received = Boolean()
-    outcome = String(metadata={"description": "paid, already_paid, refunded, expired, duplicate, ignored or "
-                                              "awaiting_payment."})
+    outcome = String(
+        metadata={"description": "paid, already_paid, refunded, expired, duplicate, ignored or awaiting_payment."}
+    )
 
 
 class VietQRImageQuery(Schema):
@@ -176,5 +231,8 @@ class VietQRImageQuery(Schema):
         unknown = EXCLUDE
 
     # Not required by the schema, so that a malformed order id is answered first (400 invalid_id); none is 404.
-    sig = Text(load_default="", validate=at_most(64),
-               metadata={"description": "The signature in the order's payment.qr_url; without it the image is 404."})
+    sig = Text(
+        load_default="",
+        validate=at_most(64),
+        metadata={"description": "The signature in the order's payment.qr_url; without it the image is 404."},
+    )

@@ -1,9 +1,9 @@
 """Orders (DESIGN §3 "Orders"): place one (guests too, once per Idempotency-Key), read it back, find it as a guest,
 and the VietQR image to pay it by."""
+
 import hashlib
 import hmac
 import re
-from typing import Optional
 
 from apiflask import abort
 from apiflask.schemas import FileSchema
@@ -23,8 +23,14 @@ from orders.phones import normalize_phone
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, token_auth
 from storefront.api.v1.openapi import CHECKOUT_ERROR, ERROR_REF, UNAVAILABLE_HEADERS
-from storefront.api.v1.order_schemas import (IdempotencyHeader, LookupQuery, OrderIdPath, OrderIn, OrderOut,
-                                               VietQRImageQuery)
+from storefront.api.v1.order_schemas import (
+    IdempotencyHeader,
+    LookupQuery,
+    OrderIdPath,
+    OrderIn,
+    OrderOut,
+    VietQRImageQuery,
+)
 from storefront.api.v1.transfers import whole_or_nothing
 from storefront.context import today
 from storefront.errors import DEFAULT_MESSAGES
@@ -36,27 +42,53 @@ _ORDER_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 #: Said to whoever may not see an order, exactly as to whoever asks for one that does not exist.
 _NO_SUCH_ORDER = N_("Không tìm thấy đơn hàng.")
 
-_HIDDEN = {404: "No such order, or not one this caller may see (error = not_found): a stranger cannot tell "
-                "the two apart"}
+_HIDDEN = {
+    404: "No such order, or not one this caller may see (error = not_found): a stranger cannot tell the two apart"
+}
 
 
 def order_dict(order: Order) -> dict:
     address = None
     if order.fulfilment == "delivery":
-        address = {"line": order.address_line, "commune_code": order.commune_code, "commune": order.commune_name,
-                   "province_code": order.province_code, "province": order.province_name}
-    return {"id": order.id, "code": order.code, "status": order.status, "subtotal_vnd": order.subtotal_vnd,
-            "delivery_fee_vnd": order.delivery_fee_vnd, "total_vnd": order.total_vnd,
-            "lines": [{"product_id": line.product_id, "name": line.name, "qty": line.qty,
-                       "unit_price_vnd": line.unit_price_vnd, "total_vnd": line.total_vnd} for line in order.lines],
-            "fulfilment": {"type": order.fulfilment, "outlet_id": order.outlet_id, "outlet": order.outlet.name,
-                           "address": address},
-            "customer": {"name": order.customer_name, "phone": order.phone, "email": order.email},
-            "payment": payment_dict(order), "pay_by": as_utc(order.pay_by), "created_at": as_utc(order.created_at),
-            "paid_at": as_utc(order.paid_at)}
+        address = {
+            "line": order.address_line,
+            "commune_code": order.commune_code,
+            "commune": order.commune_name,
+            "province_code": order.province_code,
+            "province": order.province_name,
+        }
+    return {
+        "id": order.id,
+        "code": order.code,
+        "status": order.status,
+        "subtotal_vnd": order.subtotal_vnd,
+        "delivery_fee_vnd": order.delivery_fee_vnd,
+        "total_vnd": order.total_vnd,
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "name": line.name,
+                "qty": line.qty,
+                "unit_price_vnd": line.unit_price_vnd,
+                "total_vnd": line.total_vnd,
+            }
+            for line in order.lines
+        ],
+        "fulfilment": {
+            "type": order.fulfilment,
+            "outlet_id": order.outlet_id,
+            "outlet": order.outlet.name,
+            "address": address,
+        },
+        "customer": {"name": order.customer_name, "phone": order.phone, "email": order.email},
+        "payment": payment_dict(order),
+        "pay_by": as_utc(order.pay_by),
+        "created_at": as_utc(order.created_at),
+        "paid_at": as_utc(order.paid_at),
+    }
 
 
-def payment_dict(order: Order) -> Optional[dict]:
+def payment_dict(order: Order) -> dict | None:
     payment = order.payment
     if payment is None:
         return None
@@ -88,7 +120,7 @@ def _caller():
     return caller or None
 
 
-def _scoped_key(caller, key: Optional[str]) -> Optional[str]:
+def _scoped_key(caller, key: str | None) -> str | None:
     """Keys are the caller's own: another account or device reusing one gets its own order, never this one."""
     if not key:
         return None
@@ -99,18 +131,25 @@ def _scoped_key(caller, key: Optional[str]) -> Optional[str]:
     return f"api:user:{caller.id}:{key}"
 
 
-def _order_request(data: dict, caller, key: Optional[str]) -> OrderRequest:
+def _order_request(data: dict, caller, key: str | None) -> OrderRequest:
     fulfilment, customer = data["fulfilment"], data["customer"]
     pickup = fulfilment["type"] == "pickup"
     return OrderRequest(
-        lines=tuple((line["product_id"], line["qty"]) for line in data["lines"]), fulfilment=fulfilment["type"],
-        payment_method=data["payment_method"], name=customer["name"], phone=customer["phone"],
-        email=customer["email"], outlet_id=fulfilment.get("outlet_id") if pickup else None,
-        address=None if pickup else fulfilment.get("address"), confirm_adult=data["confirm_adult"],
+        lines=tuple((line["product_id"], line["qty"]) for line in data["lines"]),
+        fulfilment=fulfilment["type"],
+        payment_method=data["payment_method"],
+        name=customer["name"],
+        phone=customer["phone"],
+        email=customer["email"],
+        outlet_id=fulfilment.get("outlet_id") if pickup else None,
+        address=None if pickup else fulfilment.get("address"),
+        confirm_adult=data["confirm_adult"],
         user_id=caller.id if caller is not None and caller.role != "device" else None,
         key=_scoped_key(caller, key),
         device_id=caller.device_id if caller is not None and caller.role == "device" else None,
-        client_address=client_address(), client_cookie=client_cookie())
+        client_address=client_address(),
+        client_cookie=client_cookie(),
+    )
 
 
 @bp.post("/orders")
@@ -118,34 +157,48 @@ def _order_request(data: dict, caller, key: Optional[str]) -> OrderRequest:
 @bp.auth_required(token_auth, optional=True)
 @bp.input(IdempotencyHeader, location="headers", arg_name="headers")
 @bp.input(OrderIn, arg_name="data")
-@bp.output(OrderOut, status_code=201, description="The order, new, or the one this Idempotency-Key placed before "
-                                                  "with the same body (then nothing new is held or charged)")
-@bp.doc(responses={
-    400: {"description": "Invalid body (error = invalid, the field named in the message), empty_cart, "
-                         "invalid_quantity, service_not_sold, adult_confirmation_required, "
-                         "payment_method_unavailable, or a phone, e-mail, address or pickup outlet that is wrong "
-                         "(error = invalid). Every wrong buyer input is named in one answer: when there are "
-                         "several, `message` says them all, `errors` lists each and `fields` maps each field "
-                         "(customer.name, customer.phone, customer.email, address.line, address.commune, "
-                         "address.province, fulfilment.outlet_id, payment_method, confirm_adult) to its message",
-          "content": {"application/json": {"schema": CHECKOUT_ERROR}}},
-    401: "An Authorization header was sent but its token is not valid (error = unauthorized); send none to "
-         "order as a guest",
-    403: "A device token ordering for another outlet than its own, or for delivery (error = forbidden)",
-    404: "A product that does not exist (error = unknown_product)",
-    409: "A product no longer sellable (error = not_sellable, checked first), too little stock at the pickup "
-         "outlet or at any outlet for a delivery (error = insufficient_stock), or this Idempotency-Key was used "
-         "with another body (error = idempotency_conflict), or a limit on unpaid orders (error = "
-         "guest_hold_limit): too many open unpaid orders for this phone, e-mail, address, device cookie or "
-         "account, or guests already hold half of a product at the outlet (sign in to order more)",
-    429: {"description": "Too many order attempts from this address as a guest (error = too_many_requests, with "
-                         "Retry-After)",
-          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
-    503: {"description": "The card payment provider cannot be reached (error = payment_unavailable): nothing "
-                         "was ordered or held; VietQR and cash still work. Or the database is unavailable for a "
-                         "moment (error = unavailable, with Retry-After)",
-          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
-})
+@bp.output(
+    OrderOut,
+    status_code=201,
+    description="The order, new, or the one this Idempotency-Key placed before "
+    "with the same body (then nothing new is held or charged)",
+)
+@bp.doc(
+    responses={
+        400: {
+            "description": "Invalid body (error = invalid, the field named in the message), empty_cart, "
+            "invalid_quantity, service_not_sold, adult_confirmation_required, "
+            "payment_method_unavailable, or a phone, e-mail, address or pickup outlet that is wrong "
+            "(error = invalid). Every wrong buyer input is named in one answer: when there are "
+            "several, `message` says them all, `errors` lists each and `fields` maps each field "
+            "(customer.name, customer.phone, customer.email, address.line, address.commune, "
+            "address.province, fulfilment.outlet_id, payment_method, confirm_adult) to its message",
+            "content": {"application/json": {"schema": CHECKOUT_ERROR}},
+        },
+        401: "An Authorization header was sent but its token is not valid (error = unauthorized); send none to "
+        "order as a guest",
+        403: "A device token ordering for another outlet than its own, or for delivery (error = forbidden)",
+        404: "A product that does not exist (error = unknown_product)",
+        409: "A product no longer sellable (error = not_sellable, checked first), too little stock at the pickup "
+        "outlet or at any outlet for a delivery (error = insufficient_stock), or this Idempotency-Key was used "
+        "with another body (error = idempotency_conflict), or a limit on unpaid orders (error = "
+        "guest_hold_limit): too many open unpaid orders for this phone, e-mail, address, device cookie or "
+        "account, or guests already hold half of a product at the outlet (sign in to order more)",
+        429: {
+            "description": "Too many order attempts from this address as a guest (error = too_many_requests, with "
+            "Retry-After)",
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "headers": UNAVAILABLE_HEADERS,
+        },
+        503: {
+            "description": "The card payment provider cannot be reached (error = payment_unavailable): nothing "
+            "was ordered or held; VietQR and cash still work. Or the database is unavailable for a "
+            "moment (error = unavailable, with Retry-After)",
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "headers": UNAVAILABLE_HEADERS,
+        },
+    }
+)
 def create_order(headers, data):
     """Place an order (guests too).
 
@@ -153,8 +206,11 @@ def create_order(headers, data):
     own outlet. Stock is held at once; the answer says how to pay (VietQR payload and image, Stripe's hosted
     page, or cash at handover)."""
     caller = _caller()
-    if caller is not None and caller.role == "device" and (
-            data["fulfilment"]["type"] != "pickup" or data["fulfilment"].get("outlet_id") != caller.outlet_id):
+    if (
+        caller is not None
+        and caller.role == "device"
+        and (data["fulfilment"]["type"] != "pickup" or data["fulfilment"].get("outlet_id") != caller.outlet_id)
+    ):
         raise Forbidden(N_("Thiết bị chỉ đặt được đơn nhận tại cửa hàng của mình."))
     order_request = _order_request(data, caller, headers.get("key"))
     try:
@@ -172,13 +228,18 @@ def create_order(headers, data):
 @lookup_limited(methods=["GET"])
 @bp.input(LookupQuery, location="query", arg_name="query")
 @bp.output(OrderOut)
-@bp.doc(responses={
-    404: "No order has this code and this phone number (error = not_found)",
-    429: {"description": "Too many look-ups from this address (shared with the look-up page), or this code met "
-                         "too many wrong phone numbers and is locked for a while (error = too_many_requests, with "
-                         "Retry-After)",
-          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
-})
+@bp.doc(
+    responses={
+        404: "No order has this code and this phone number (error = not_found)",
+        429: {
+            "description": "Too many look-ups from this address (shared with the look-up page), or this code met "
+            "too many wrong phone numbers and is locked for a while (error = too_many_requests, with "
+            "Retry-After)",
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "headers": UNAVAILABLE_HEADERS,
+        },
+    }
+)
 def lookup_order(query):
     """Find an order by its code and phone number (guests).
 
@@ -187,8 +248,12 @@ def lookup_order(query):
     code = query["code"].strip().upper()
     locked_for = code_locked_for(code)
     if locked_for:
-        abort(429, str(DEFAULT_MESSAGES[429]), extra_data={"error": "too_many_requests"},
-              headers={"Retry-After": str(locked_for)})
+        abort(
+            429,
+            str(DEFAULT_MESSAGES[429]),
+            extra_data={"error": "too_many_requests"},
+            headers={"Retry-After": str(locked_for)},
+        )
     try:
         phone = normalize_phone(query["phone"])
     except InvalidInput:
@@ -232,11 +297,17 @@ def show_order(order_id, path):
 @bp.get("/orders/<order_id>/vietqr.svg")
 @bp.input(OrderIdPath, location="path", arg_name="path", validation=False)
 @bp.input(VietQRImageQuery, location="query", arg_name="query")
-@bp.output(FileSchema(type="string", format="binary"), content_type="image/svg+xml",
-           description="The QR code of the order's VietQR payload, to scan with a banking app")
-@bp.doc(responses={400: "Malformed order id: not a UUID (error = invalid_id), or a signature over 64 "
-                        "characters (error = invalid)",
-                   404: "No such VietQR order, or a signature that is not this order's (error = not_found)"})
+@bp.output(
+    FileSchema(type="string", format="binary"),
+    content_type="image/svg+xml",
+    description="The QR code of the order's VietQR payload, to scan with a banking app",
+)
+@bp.doc(
+    responses={
+        400: "Malformed order id: not a UUID (error = invalid_id), or a signature over 64 characters (error = invalid)",
+        404: "No such VietQR order, or a signature that is not this order's (error = not_found)",
+    }
+)
 def order_vietqr(order_id, path, query):
     """The VietQR image of an order paid by bank transfer (SVG).
 
@@ -257,8 +328,11 @@ def order_vietqr(order_id, path, query):
 
 def _parse_order_id(raw: str) -> str:
     if not _ORDER_ID.fullmatch(raw):
-        abort(400, "order_id phải là một UUID, ví dụ 3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f.",
-              extra_data={"error": "invalid_id"})
+        abort(
+            400,
+            "order_id phải là một UUID, ví dụ 3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f.",
+            extra_data={"error": "invalid_id"},
+        )
     return raw.lower()
 
 
@@ -271,5 +345,4 @@ def _may_view(caller, order: Order) -> bool:
 
 
 def _loaded():
-    return select(Order).options(selectinload(Order.lines), selectinload(Order.payments),
-                                 selectinload(Order.outlet))
+    return select(Order).options(selectinload(Order.lines), selectinload(Order.payments), selectinload(Order.outlet))

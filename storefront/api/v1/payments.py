@@ -5,6 +5,7 @@ SDK (the signature check of Webhook.construct_event, with its default 300 s tole
 whatever cannot be verified is 400 and changes nothing. What a verified event does is
 orders.payments.settlement's business.
 """
+
 import json
 
 import stripe
@@ -25,11 +26,13 @@ from storefront.ordering import payment_methods
 def documented_not_parsed(body, headers):
     """Puts the body and header schemas in the OpenAPI document without apiflask parsing them: the body must be
     verified as bytes before anything parses it, and a missing signature is our 400 invalid_signature."""
+
     def mark(view):
         spec = view.__dict__.setdefault("_spec", {})
         spec.update(body=body, content_type="application/json")
         spec.setdefault("args", []).append((headers, "headers"))
         return view
+
     return mark
 
 
@@ -41,18 +44,23 @@ def _refuse(error: str, message: str):
 @raw_body
 @documented_not_parsed(StripeEventIn(), StripeSignatureHeader())
 @bp.output(WebhookOut, description="The event was verified and handled (or had been already)")
-@bp.doc(responses={
-    400: "Not verifiable: no webhook secret configured (error = webhook_not_configured), a missing, wrong or "
-         "stale signature (error = invalid_signature); a signed body that is no event (error = invalid_event); "
-         "or verified but paying another amount or currency than the order's, which is left untouched "
-         "(error = amount_mismatch)",
-    404: "The event names no order of this shop, or a Checkout Session the order does not have "
-         "(error = unknown_order, unknown_session)",
-    503: {"description": "The refund of a payment that came too late could not reach Stripe, so nothing changed "
-                         "and Stripe sends the event again (error = payment_unavailable); or the database is "
-                         "unavailable for a moment (error = unavailable, with Retry-After)",
-          "content": {"application/json": {"schema": ERROR_REF}}, "headers": UNAVAILABLE_HEADERS},
-})
+@bp.doc(
+    responses={
+        400: "Not verifiable: no webhook secret configured (error = webhook_not_configured), a missing, wrong or "
+        "stale signature (error = invalid_signature); a signed body that is no event (error = invalid_event); "
+        "or verified but paying another amount or currency than the order's, which is left untouched "
+        "(error = amount_mismatch)",
+        404: "The event names no order of this shop, or a Checkout Session the order does not have "
+        "(error = unknown_order, unknown_session)",
+        503: {
+            "description": "The refund of a payment that came too late could not reach Stripe, so nothing changed "
+            "and Stripe sends the event again (error = payment_unavailable); or the database is "
+            "unavailable for a moment (error = unavailable, with Retry-After)",
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "headers": UNAVAILABLE_HEADERS,
+        },
+    }
+)
 def stripe_webhook():
     """Stripe's webhook (Checkout Session events).
 
@@ -65,8 +73,9 @@ def stripe_webhook():
     try:
         payload = request.get_data().decode("utf-8")
         # What Webhook.construct_event checks first; parsing is ours, so that no signed body can upset the SDK.
-        stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature"), secret,
-                                              stripe.Webhook.DEFAULT_TOLERANCE)
+        stripe.WebhookSignature.verify_header(
+            payload, request.headers.get("Stripe-Signature"), secret, stripe.Webhook.DEFAULT_TOLERANCE
+        )
     except (UnicodeDecodeError, stripe.SignatureVerificationError):
         _refuse("invalid_signature", "Chữ ký Stripe-Signature không hợp lệ, đã quá hạn hoặc bị thiếu.")
     try:

@@ -1,4 +1,5 @@
 """Request and response schemas; apiflask turns them into validation and the OpenAPI document."""
+
 from apiflask import Schema
 from apiflask.fields import Boolean, Date, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
@@ -38,8 +39,11 @@ class JsonBoolean(Boolean):
 
 
 class Day(Date):
-    default_error_messages = {**_COMMON, "invalid": "phải là ngày dạng YYYY-MM-DD.",
-                              "format": "phải là ngày dạng YYYY-MM-DD."}
+    default_error_messages = {
+        **_COMMON,
+        "invalid": "phải là ngày dạng YYYY-MM-DD.",
+        "format": "phải là ngày dạng YYYY-MM-DD.",
+    }
 
 
 def between(low: int, high: int) -> Range:
@@ -61,8 +65,7 @@ class CommaSeparated(fields.Field):
 
     def __init__(self, inner: fields.Field, *, description: str, example: str, **kwargs):
         # Documented as the text it arrives as: a client sends one string, not an array.
-        metadata = {"type": "string", "maxLength": self.MAX_LENGTH, "description": description,
-                    "example": example}
+        metadata = {"type": "string", "maxLength": self.MAX_LENGTH, "description": description, "example": example}
         super().__init__(metadata=metadata, **kwargs)
         self.inner = inner
 
@@ -80,19 +83,37 @@ class ProductQuery(Schema):
         unknown = EXCLUDE
 
     q = Text(load_default="", validate=at_most(200))
-    group = CommaSeparated(WholeNumber(validate=between(1, 6)), load_default=list, example="1,2",
-                           description="Product group codes 1–6, comma-separated.")
-    stars = CommaSeparated(WholeNumber(validate=one_of([3, 4, 5])), load_default=list, example="4,5",
-                           description="Star ratings 3–5, comma-separated.")
-    district = CommaSeparated(Text(validate=at_most(120, at_least=1)), load_default=list,
-                              example="kien-thuy,gia-loc",
-                              description="Slugs of the origin's former districts, comma-separated; "
-                                          "an unknown one is 400.")
-    outlet_id = WholeNumber(validate=between(1, MAX_ID),
-                            metadata={"description": "With in_stock=1: only products available at this outlet "
-                                                     "(an unknown outlet is 400). Alone it filters nothing."})
-    in_stock = Flag(metadata={"description": "1: only products available at some outlet (at outlet_id when "
-                                             "given); holds that have expired count as available."})
+    group = CommaSeparated(
+        WholeNumber(validate=between(1, 6)),
+        load_default=list,
+        example="1,2",
+        description="Product group codes 1–6, comma-separated.",
+    )
+    stars = CommaSeparated(
+        WholeNumber(validate=one_of([3, 4, 5])),
+        load_default=list,
+        example="4,5",
+        description="Star ratings 3–5, comma-separated.",
+    )
+    district = CommaSeparated(
+        Text(validate=at_most(120, at_least=1)),
+        load_default=list,
+        example="kien-thuy,gia-loc",
+        description="Slugs of the origin's former districts, comma-separated; an unknown one is 400.",
+    )
+    outlet_id = WholeNumber(
+        validate=between(1, MAX_ID),
+        metadata={
+            "description": "With in_stock=1: only products available at this outlet "
+            "(an unknown outlet is 400). Alone it filters nothing."
+        },
+    )
+    in_stock = Flag(
+        metadata={
+            "description": "1: only products available at some outlet (at outlet_id when "
+            "given); holds that have expired count as available."
+        }
+    )
     min_price = WholeNumber(validate=between(0, MAX_PRICE))
     max_price = WholeNumber(validate=between(0, MAX_PRICE))
     sort = Text(load_default="relevance", validate=one_of(SORTS))
@@ -109,8 +130,9 @@ class ProductItem(Schema):
     price_vnd = Integer()
     producer = String()
     district = String(allow_none=True)
-    in_stock = Boolean(metadata={"description": "Available at some outlet now (services never are: they are "
-                                                "booked, not stocked)."})
+    in_stock = Boolean(
+        metadata={"description": "Available at some outlet now (services never are: they are booked, not stocked)."}
+    )
 
 
 class ProductList(Schema):
@@ -118,13 +140,22 @@ class ProductList(Schema):
     total = Integer()
     page = Integer()
     per_page = Integer()
-    facets = Dict(keys=String(), values=Dict(keys=String(), values=Integer()),
-                  metadata={"description": "Counts of matching products per value of group, stars, district "
-                                           "and outlet (outlet id → products available there); each facet "
-                                           "ignores its own filter."})
-    did_you_mean = String(allow_none=True,
-                          metadata={"description": "The query with unknown words replaced by the closest known "
-                                                   "ones (folded), when some word was not found as typed."})
+    facets = Dict(
+        keys=String(),
+        values=Dict(keys=String(), values=Integer()),
+        metadata={
+            "description": "Counts of matching products per value of group, stars, district "
+            "and outlet (outlet id → products available there); each facet "
+            "ignores its own filter."
+        },
+    )
+    did_you_mean = String(
+        allow_none=True,
+        metadata={
+            "description": "The query with unknown words replaced by the closest known "
+            "ones (folded), when some word was not found as typed."
+        },
+    )
 
 
 class CertificateOut(Schema):
@@ -172,16 +203,20 @@ class ProductDetail(ProductItem):
     description = String()
     certificate = Nested(CurrentCertificate)
     traceability = Nested(Traceability)
-    availability = List(Nested(Availability),
-                        metadata={"description": "Outlets with the product available, most first."})
+    availability = List(
+        Nested(Availability), metadata={"description": "Outlets with the product available, most first."}
+    )
 
 
 class SuggestQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = Text(load_default="", validate=at_most(100),
-             metadata={"description": "The words typed so far; the last may be half typed."})
+    q = Text(
+        load_default="",
+        validate=at_most(100),
+        metadata={"description": "The words typed so far; the last may be half typed."},
+    )
 
 
 class SuggestOut(Schema):
@@ -196,8 +231,9 @@ class OutletOut(Schema):
     area = String(allow_none=True)
     address = String(metadata={"description": "Street address; empty when not known."})
     phone = String(metadata={"description": "The outlet's phone, as written; empty when not known."})
-    opening_hours = String(metadata={"description": "When it opens, as text, e.g. \"7:30–21:00 hằng ngày\"; empty "
-                                                    "when not known."})
+    opening_hours = String(
+        metadata={"description": 'When it opens, as text, e.g. "7:30–21:00 hằng ngày"; empty when not known.'}
+    )
 
 
 class OutletList(Schema):
@@ -240,20 +276,28 @@ class TransferLineIn(Schema):
 class TransferIn(Schema):
     from_outlet_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
     to_outlet_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
-    lines = List(Nested(TransferLineIn), required=True,
-                 validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng."))
+    lines = List(
+        Nested(TransferLineIn), required=True, validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng.")
+    )
 
 
 class TransferReceiptLineIn(Schema):
     product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
-    qty = WholeNumber(required=True, strict=True, validate=between(0, 1_000_000),
-                      metadata={"description": "How many arrived; 0 when none of this line came."})
+    qty = WholeNumber(
+        required=True,
+        strict=True,
+        validate=between(0, 1_000_000),
+        metadata={"description": "How many arrived; 0 when none of this line came."},
+    )
 
 
 class TransferReceiptIn(Schema):
-    lines = List(Nested(TransferReceiptLineIn), required=True,
-                 validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng."),
-                 metadata={"description": "Every line of the transfer, each once."})
+    lines = List(
+        Nested(TransferReceiptLineIn),
+        required=True,
+        validate=Length(1, 200, error="cần từ {min} đến {max} dòng hàng."),
+        metadata={"description": "Every line of the transfer, each once."},
+    )
 
 
 class TransferLineOut(Schema):
@@ -281,11 +325,12 @@ class TransferOut(Schema):
 
 
 # Stock, device tokens and device sync (DESIGN §3 "Stock"). Imported here, with the classes that use them.
-from datetime import timezone  # noqa: E402
+from datetime import UTC  # noqa: E402
 
 from apiflask.fields import DateTime  # noqa: E402
 
 from inventory.sync import DEVICE_KINDS, MAX_MOVEMENTS, MAX_QTY  # noqa: E402
+
 
 class MovementId(fields.UUID):
     """A movement's UUID, given back in its canonical form (lowercase, with hyphens) as the key it is kept under."""
@@ -297,15 +342,17 @@ class MovementId(fields.UUID):
 
 
 class Moment(fields.AwareDateTime):
-    default_error_messages = {**_COMMON,
-                              "invalid": "phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
-                              "invalid_awareness": "phải có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
-                              "format": "phải là thời điểm ISO 8601 có múi giờ."}
+    default_error_messages = {
+        **_COMMON,
+        "invalid": "phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
+        "invalid_awareness": "phải có múi giờ, ví dụ 2026-11-29T09:30:00+07:00.",
+        "format": "phải là thời điểm ISO 8601 có múi giờ.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:  # 0001-01-01T00:00+01:00 is a valid ISO 8601 instant that no datetime can hold in UTC
-            moment.astimezone(timezone.utc)
+            moment.astimezone(UTC)
         except OverflowError as error:
             raise self.make_error("invalid") from error
         return moment
@@ -316,8 +363,11 @@ class StockItem(Schema):
     batch = String(metadata={"description": "The lot code"})
     on_hand = Integer()
     reserved = Integer(metadata={"description": "Held for orders being paid (holds that expired no longer count)"})
-    available = Integer(metadata={"description": "on_hand − reserved; below zero only after a device sold stock "
-                                                 "the counts did not know of"})
+    available = Integer(
+        metadata={
+            "description": "on_hand − reserved; below zero only after a device sold stock the counts did not know of"
+        }
+    )
 
 
 class StockList(Schema):
@@ -325,8 +375,11 @@ class StockList(Schema):
 
 
 class DeviceIn(Schema):
-    name = Text(required=True, validate=at_most(120, at_least=1),
-                metadata={"description": "What staff call the device, e.g. “Quầy 1”"})
+    name = Text(
+        required=True,
+        validate=at_most(120, at_least=1),
+        metadata={"description": "What staff call the device, e.g. “Quầy 1”"},
+    )
 
     @validates("name")
     def name_not_blank(self, value, **kwargs):
@@ -336,8 +389,11 @@ class DeviceIn(Schema):
 
 class DeviceOut(Schema):
     device_id = Integer()
-    token = String(metadata={"description": "The device's bearer token, shown this once: only its digest is "
-                                            "kept. Valid until revoked."})
+    token = String(
+        metadata={
+            "description": "The device's bearer token, shown this once: only its digest is kept. Valid until revoked."
+        }
+    )
 
 
 class DeviceItem(Schema):
@@ -354,48 +410,86 @@ class DevicesOut(Schema):
 
 
 class MovementIn(Schema):
-    id = MovementId(required=True, metadata={"description": "The device's own UUID for the movement: pushing it "
-                                                           "again is a duplicate and changes nothing"})
+    id = MovementId(
+        required=True,
+        metadata={
+            "description": "The device's own UUID for the movement: pushing it again is a duplicate and changes nothing"
+        },
+    )
     kind = Text(required=True, validate=one_of(DEVICE_KINDS))
     product_id = WholeNumber(required=True, strict=True, validate=between(1, MAX_ID))
-    qty = WholeNumber(required=True, strict=True, validate=between(-MAX_QTY, MAX_QTY),
-                      metadata={"description": "Positive, except for adjust: a signed correction (not 0); "
-                                               "otherwise the movement is rejected (invalid_quantity)"})
-    batch = Text(load_default=None, allow_none=True, validate=at_most(60),
-                 metadata={"description": "The lot code; may be omitted on sale (first-expired-first-out); a lot "
-                                          "not yet known is created for the product"})
+    qty = WholeNumber(
+        required=True,
+        strict=True,
+        validate=between(-MAX_QTY, MAX_QTY),
+        metadata={
+            "description": "Positive, except for adjust: a signed correction (not 0); "
+            "otherwise the movement is rejected (invalid_quantity)"
+        },
+    )
+    batch = Text(
+        load_default=None,
+        allow_none=True,
+        validate=at_most(60),
+        metadata={
+            "description": "The lot code; may be omitted on sale (first-expired-first-out); a lot "
+            "not yet known is created for the product"
+        },
+    )
     occurred_at = Moment(required=True, metadata={"description": "When it happened, ISO 8601 with offset"})
-    note = Text(load_default="", validate=at_most(500),
-                metadata={"description": "Required for adjust: the reason (otherwise rejected: reason_required)"})
+    note = Text(
+        load_default="",
+        validate=at_most(500),
+        metadata={"description": "Required for adjust: the reason (otherwise rejected: reason_required)"},
+    )
 
 
 class MovementsIn(Schema):
-    movements = List(Nested(MovementIn), required=True,
-                     validate=Length(max=MAX_MOVEMENTS, error="tối đa {max} thao tác mỗi lần gửi."))
+    movements = List(
+        Nested(MovementIn),
+        required=True,
+        validate=Length(max=MAX_MOVEMENTS, error="tối đa {max} thao tác mỗi lần gửi."),
+    )
 
 
 class RejectedMovement(Schema):
     id = String()
-    error = String(metadata={"description": "unknown_product, not_stocked (a service), id_conflict, "
-                                            "invalid_quantity, reason_required, lot_required, insufficient_stock, …"})
+    error = String(
+        metadata={
+            "description": "unknown_product, not_stocked (a service), id_conflict, "
+            "invalid_quantity, reason_required, lot_required, insufficient_stock, …"
+        }
+    )
     message = String()
 
 
 class FlaggedMovement(Schema):
     id = String()
-    discrepancy = String(metadata={"description": "sold_while_off_sale: a sale made while the product could not "
-                                                  "be sold; recorded, and raised for staff"})
-    reason = String(metadata={"description": "revoked, expired, not_yet_valid, uncertified, stars, inactive, or "
-                                             "lot_expired (the lot was past its best-before), at occurred_at"})
+    discrepancy = String(
+        metadata={
+            "description": "sold_while_off_sale: a sale made while the product could not "
+            "be sold; recorded, and raised for staff"
+        }
+    )
+    reason = String(
+        metadata={
+            "description": "revoked, expired, not_yet_valid, uncertified, stars, inactive, or "
+            "lot_expired (the lot was past its best-before), at occurred_at"
+        }
+    )
 
 
 class PushOut(Schema):
     applied = List(String())
     duplicates = List(String())
     rejected = List(Nested(RejectedMovement))
-    flagged = List(Nested(FlaggedMovement), metadata={
-        "description": "Applied sales made while the product could not be sold (judged at occurred_at): each "
-                       "raised a discrepancy for staff"})
+    flagged = List(
+        Nested(FlaggedMovement),
+        metadata={
+            "description": "Applied sales made while the product could not be sold (judged at occurred_at): each "
+            "raised a discrepancy for staff"
+        },
+    )
     cursor = Integer(metadata={"description": "The outlet's change feed position once these movements are in"})
 
 
@@ -403,8 +497,11 @@ class ChangesQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    since = WholeNumber(load_default=0, validate=between(0, MAX_ID),
-                        metadata={"description": "The cursor of the previous answer; 0 or none: from the start"})
+    since = WholeNumber(
+        load_default=0,
+        validate=between(0, MAX_ID),
+        metadata={"description": "The cursor of the previous answer; 0 or none: from the start"},
+    )
 
 
 class ChangeItem(Schema):
@@ -414,8 +511,11 @@ class ChangeItem(Schema):
     product_id = Integer()
     batch = String(metadata={"description": "The lot code"})
     qty = Integer(metadata={"description": "Signed change of on hand"})
-    reserved_change = Integer(metadata={"description": "Signed change of reserved (holds for orders); "
-                                                       "available changes by qty − reserved_change"})
+    reserved_change = Integer(
+        metadata={
+            "description": "Signed change of reserved (holds for orders); available changes by qty − reserved_change"
+        }
+    )
     occurred_at = DateTime()
 
 

@@ -1,5 +1,6 @@
 """Stock, device tokens and device sync (DESIGN §3 "Stock"): staff of the outlet, an admin, or a device of the
 outlet (device tokens are created and revoked by staff or an admin only)."""
+
 from apiflask.schemas import EmptySchema
 from sqlalchemy import select
 
@@ -14,8 +15,16 @@ from inventory.sync import DeviceMovement, changes_since, push
 from inventory.till import SOLD_WHILE_OFF_SALE
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, parse_id, token_auth
-from storefront.api.v1.schemas import (ChangesOut, ChangesQuery, DeviceIn, DeviceOut, DevicesOut, MovementsIn,
-                                       PushOut, StockList)
+from storefront.api.v1.schemas import (
+    ChangesOut,
+    ChangesQuery,
+    DeviceIn,
+    DeviceOut,
+    DevicesOut,
+    MovementsIn,
+    PushOut,
+    StockList,
+)
 from storefront.errors import translated
 from stores.services import get_outlet
 
@@ -48,21 +57,35 @@ def _outlet_for_caller(raw_outlet_id: str) -> int:
 def stock(outlet_id):
     """Every lot's on hand, reserved and available at the outlet (not paginated)."""
     # Every level, even empty ones (a device keeps its copy in step), by product id, soonest best-before first.
-    lots = sorted(outlet_stock(db.session, _outlet_for_caller(outlet_id), utcnow(), include_empty=True),
-                  key=lambda lot: lot.product_id)
-    return {"items": [{"product_id": lot.product_id, "batch": lot.lot_code, "on_hand": lot.on_hand,
-                       "reserved": lot.reserved, "available": lot.available} for lot in lots]}
+    lots = sorted(
+        outlet_stock(db.session, _outlet_for_caller(outlet_id), utcnow(), include_empty=True),
+        key=lambda lot: lot.product_id,
+    )
+    return {
+        "items": [
+            {
+                "product_id": lot.product_id,
+                "batch": lot.lot_code,
+                "on_hand": lot.on_hand,
+                "reserved": lot.reserved,
+                "available": lot.available,
+            }
+            for lot in lots
+        ]
+    }
 
 
 @bp.post("/outlets/<outlet_id>/movements")
 @bp.auth_required(token_auth, roles=STOCK_ROLES)
 @bp.input(MovementsIn, arg_name="data")
 @bp.output(PushOut)
-@bp.doc(responses={
-    400: "Malformed body or outlet id, a movement that does not match the schema, or more than 1,000 movements "
-         "(error = invalid, invalid_id)",
-    **_OUTLET_ERRORS,
-})
+@bp.doc(
+    responses={
+        400: "Malformed body or outlet id, a movement that does not match the schema, or more than 1,000 movements "
+        "(error = invalid, invalid_id)",
+        **_OUTLET_ERRORS,
+    }
+)
 def movements(outlet_id, data):
     """Push movements a device made, maybe offline and out of order: each applies whole or not at all, on its own.
 
@@ -73,14 +96,28 @@ def movements(outlet_id, data):
     outlet_id = _outlet_for_caller(outlet_id)
     caller = token_auth.current_user
     device_id = caller.device_id if caller.role == "device" else None
-    result = push(db.session, outlet_id, [DeviceMovement(**movement) for movement in data["movements"]],
-                  now=utcnow(), device_id=device_id, actor_id=caller.id)
+    result = push(
+        db.session,
+        outlet_id,
+        [DeviceMovement(**movement) for movement in data["movements"]],
+        now=utcnow(),
+        device_id=device_id,
+        actor_id=caller.id,
+    )
     db.session.commit()
-    return {"applied": result.applied, "duplicates": result.duplicates, "cursor": result.cursor,
-            "rejected": [{"id": movement_id, "error": error.code, "message": translated(error)}
-                         for movement_id, error in result.rejected],
-            "flagged": [{"id": movement_id, "discrepancy": SOLD_WHILE_OFF_SALE, "reason": reason}
-                        for movement_id, reason in result.flagged]}
+    return {
+        "applied": result.applied,
+        "duplicates": result.duplicates,
+        "cursor": result.cursor,
+        "rejected": [
+            {"id": movement_id, "error": error.code, "message": translated(error)}
+            for movement_id, error in result.rejected
+        ],
+        "flagged": [
+            {"id": movement_id, "discrepancy": SOLD_WHILE_OFF_SALE, "reason": reason}
+            for movement_id, reason in result.flagged
+        ],
+    }
 
 
 @bp.get("/outlets/<outlet_id>/changes")
@@ -92,23 +129,36 @@ def changes(outlet_id, query):
     """The outlet's movements after a cursor, oldest first, at most 1,000: ask again from `cursor` until
     `changes` is empty."""
     found, cursor = changes_since(db.session, _outlet_for_caller(outlet_id), query["since"])
-    return {"changes": [{"seq": change.seq, "movement_id": change.movement_id, "kind": change.kind,
-                         "product_id": change.product_id, "batch": change.batch, "qty": change.qty,
-                         "reserved_change": change.reserved_change, "occurred_at": change.occurred_at}
-                        for change in found],
-            "cursor": cursor}
+    return {
+        "changes": [
+            {
+                "seq": change.seq,
+                "movement_id": change.movement_id,
+                "kind": change.kind,
+                "product_id": change.product_id,
+                "batch": change.batch,
+                "qty": change.qty,
+                "reserved_change": change.reserved_change,
+                "occurred_at": change.occurred_at,
+            }
+            for change in found
+        ],
+        "cursor": cursor,
+    }
 
 
 @bp.post("/outlets/<outlet_id>/devices")
 @bp.auth_required(token_auth, roles=DEVICE_ADMIN_ROLES)
 @bp.input(DeviceIn, arg_name="data")
 @bp.output(DeviceOut, status_code=201)
-@bp.doc(responses={
-    400: "Malformed body or outlet id, or a blank name (error = invalid, invalid_id, invalid_name)",
-    401: "No valid bearer token (error = unauthorized)",
-    403: "Not staff of this outlet or an admin; devices may not create devices (error = forbidden)",
-    404: "No such outlet (error = not_found)",
-})
+@bp.doc(
+    responses={
+        400: "Malformed body or outlet id, or a blank name (error = invalid, invalid_id, invalid_name)",
+        401: "No valid bearer token (error = unauthorized)",
+        403: "Not staff of this outlet or an admin; devices may not create devices (error = forbidden)",
+        404: "No such outlet (error = not_found)",
+    }
+)
 def create_device_token(outlet_id, data):
     """Staff: a named device token for the outlet. The token is in this answer only; it is valid until revoked."""
     outlet_id = _outlet_for_caller(outlet_id)
@@ -120,12 +170,14 @@ def create_device_token(outlet_id, data):
 @bp.get("/outlets/<outlet_id>/devices")
 @bp.auth_required(token_auth, roles=DEVICE_ADMIN_ROLES)
 @bp.output(DevicesOut)
-@bp.doc(responses={
-    400: "Malformed outlet id (error = invalid_id)",
-    401: "No valid bearer token (error = unauthorized)",
-    403: "Not staff of this outlet or an admin; devices may not list devices (error = forbidden)",
-    404: "No such outlet (error = not_found)",
-})
+@bp.doc(
+    responses={
+        400: "Malformed outlet id (error = invalid_id)",
+        401: "No valid bearer token (error = unauthorized)",
+        403: "Not staff of this outlet or an admin; devices may not list devices (error = forbidden)",
+        404: "No such outlet (error = not_found)",
+    }
+)
 def list_device_tokens(outlet_id):
     """Staff: the outlet's devices, with who created each, when, when it was last seen and whether it is revoked."""
     outlet_id = _outlet_for_caller(outlet_id)
@@ -135,12 +187,14 @@ def list_device_tokens(outlet_id):
 @bp.delete("/devices/<device_id>")
 @bp.auth_required(token_auth, roles=DEVICE_ADMIN_ROLES)
 @bp.output(EmptySchema, status_code=204)
-@bp.doc(responses={
-    400: "Malformed device id (error = invalid_id)",
-    401: "No valid bearer token (error = unauthorized)",
-    403: "Not staff of the device's outlet or an admin (error = forbidden)",
-    404: "No such device (error = not_found)",
-})
+@bp.doc(
+    responses={
+        400: "Malformed device id (error = invalid_id)",
+        401: "No valid bearer token (error = unauthorized)",
+        403: "Not staff of the device's outlet or an admin (error = forbidden)",
+        404: "No such device (error = not_found)",
+    }
+)
 def revoke_device_token(device_id):
     """Staff: revoke a device's token; it is refused (401) from now on. Revoking again changes nothing."""
     device = get_device(db.session, parse_id(device_id, "device_id"))
@@ -154,11 +208,26 @@ def revoke_device_token(device_id):
 def devices_with_creators(outlet_id: int) -> list:
     """The outlet's devices with the e-mail of whoever created each (None for an account since removed)."""
     devices = outlet_devices(db.session, outlet_id)
-    emails = dict(db.session.execute(select(User.id, User.email).where(
-        User.id.in_({device.created_by for device in devices if device.created_by}))).all()) if devices else {}
+    emails = (
+        dict(
+            db.session.execute(
+                select(User.id, User.email).where(
+                    User.id.in_({device.created_by for device in devices if device.created_by})
+                )
+            ).all()
+        )
+        if devices
+        else {}
+    )
     return [(device, emails.get(device.created_by)) for device in devices]
 
 
 def device_item(device, creator) -> dict:
-    return {"device_id": device.id, "name": device.name, "created_by": creator, "created_at": as_utc(device.created_at),
-            "last_seen": as_utc(device.last_seen_at), "revoked_at": as_utc(device.revoked_at)}
+    return {
+        "device_id": device.id,
+        "name": device.name,
+        "created_by": creator,
+        "created_at": as_utc(device.created_at),
+        "last_seen": as_utc(device.last_seen_at),
+        "revoked_at": as_utc(device.revoked_at),
+    }
