@@ -9,7 +9,7 @@ throttled while someone grabbing stock is."""
 import hashlib
 import secrets
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_login import current_user
 
 from storefront.extensions import limiter
@@ -17,6 +17,7 @@ from storefront.extensions import limiter
 #: The browser's own random id, also what a traceability scan counts devices by (DESIGN §3).
 DEVICE_COOKIE = "ocop_device"
 SCOPE = "order-attempts"
+COUNTS = "ocop.order_attempt_counts"
 
 
 def client_address() -> str:
@@ -58,7 +59,7 @@ def _signed_in_or_device() -> bool:
 
 def count_attempt() -> None:
     """This request's order attempt reached the stock: it counts against the guest's rate."""
-    g.order_attempt_counts = True
+    request.environ[COUNTS] = True  # the request's own, whatever app context it runs in
 
 
 def order_attempts_limited(*, methods: list[str]):
@@ -69,5 +70,5 @@ def order_attempts_limited(*, methods: list[str]):
         scope=SCOPE,
         methods=methods,
         exempt_when=_signed_in_or_device,
-        deduct_when=lambda response: g.get("order_attempt_counts", False),
+        deduct_when=lambda response: request.environ.get(COUNTS, False),
     )

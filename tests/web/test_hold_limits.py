@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from inventory.devices import create_device
 from orders.models import Order
-from tests.factories import make_completed_order, make_outlet, make_user
+from tests.factories import make_completed_order, make_outlet, make_user, receive_stock
 from tests.web import test_api_orders
 from tests.web.test_api_orders import available, order_body, token_headers
-from tests.web.test_cart_checkout_pages import add, checkout_token, login, pickup, stock, text_of
+from tests.web.test_cart_checkout_pages import add, checkout_token, login, pickup, text_of
 
 HOARDER = {"REMOTE_ADDR": "203.0.113.66"}
 
@@ -148,7 +148,7 @@ def test_guests_together_hold_at_most_half_and_a_last_single_unit_can_still_be_b
     )
     assert second.status_code == 409 and second.get_json()["error"] == "guest_hold_limit"
     lone = make_outlet(session, "le-chan")
-    stock(session, lone, fish, 1)
+    receive_stock(session, lone, fish, 1)
     session.commit()
     assert (
         guest_order(

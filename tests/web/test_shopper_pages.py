@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from accounts.models import User
 from orders.models import Order
 from storefront import create_app
-from tests.factories import PASSWORD, make_outlet, make_product, make_user
+from tests.factories import PASSWORD, make_outlet, make_product, make_user, receive_stock
 from tests.web.test_account_sessions import token_for, token_opens_the_api
 from tests.web.test_admin_pages import login_admin
 from tests.web.test_cart_checkout_pages import (
@@ -26,7 +26,6 @@ from tests.web.test_cart_checkout_pages import (
     place,
     placed_order,
     shop,
-    stock,
     text_of,
 )
 
@@ -102,8 +101,8 @@ def test_the_shop_has_a_favicon_at_the_address_browsers_ask_for(client):
 def test_an_empty_checkout_shows_every_mistake_at_once(client, session, shop):
     _, _, fish, wine = shop
     second = make_outlet(session, "thu-hai")  # two pickup choices, so none is chosen for the buyer
-    stock(session, second, fish, 3)
-    stock(session, second, wine, 3)
+    receive_stock(session, second, fish, 3)
+    receive_stock(session, second, wine, 3)
     session.commit()
     add(client, fish)
     add(client, wine)
