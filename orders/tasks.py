@@ -9,6 +9,7 @@ from core.models import utcnow
 from orders.lifecycle import expire_unpaid
 from orders.models import Order
 from orders.notifications import message_for
+from storefront.receipt_links import receipt_url
 
 
 @shared_task
@@ -25,7 +26,7 @@ def send_order_mail_task(order_id: str, status: str) -> str:
     order = db.session.get(Order, order_id)
     if order is None or not order.email:
         return ""
-    receipt = f"{current_app.config['PUBLIC_URL'].rstrip('/')}/don-hang/{order.id}"
+    receipt = receipt_url(order.id)
     subject, body = message_for(order, status, receipt)
     path = write_to_outbox(
         current_app.config["MAIL_OUTBOX"],

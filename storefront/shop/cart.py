@@ -32,6 +32,7 @@ from orders.checkout import (
     place_order,
 )
 from orders.lifecycle import move
+from orders.masking import mask_address_line, mask_email
 from orders.models import Order
 from orders.phones import normalize_phone
 from storefront.context import today
@@ -45,6 +46,7 @@ from storefront.order_limits import (
     order_attempts_limited,
 )
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
+from storefront.receipt_links import is_receipt_key
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
 from stores.access import can_manage_outlet
@@ -448,6 +450,10 @@ def visible_order(order_id) -> Order | None:
 
 @bp.get("/don-hang/<uuid:order_id>")
 def order(order_id):
+    if is_receipt_key(str(order_id), request.args.get("k", "")):
+        # The signed link of the order e-mail: this browser may see the order; the key leaves the address bar.
+        remember_order(str(order_id))
+        return redirect(url_for("shop.order", order_id=order_id), 303)
     order = visible_order(order_id)
     if order is None:
         flash(_("Hãy tra cứu đơn hàng bằng mã đơn và số điện thoại đã dùng khi đặt hàng."), "info")
@@ -550,8 +556,16 @@ def order_lookup():
                 return response
             found = db.session.scalar(select(Order.id).where(Order.code == code, Order.phone == phone))
             if found is not None:
-                remember_order(found)
-                return redirect(url_for("shop.order", order_id=found), 303)
+                # The order as a look-up may show it: the buyer's e-mail and street masked; the full receipt is for
+                # the account or the signed link in the order e-mail.
+                expire_due_orders(Order.id == found)
+                order = db.session.scalar(select(Order).where(Order.id == found).options(selectinload(Order.lines)))
+                return render_template(
+                    "shop/order_lookup_result.html",
+                    order=order,
+                    email=mask_email(order.email),
+                    address_line=mask_address_line(order.address_line),
+                )
             count_wrong_phone(code)
             return render_template(
                 "shop/order_lookup.html", form=form, not_found=_("Không tìm thấy đơn hàng với mã và số điện thoại này.")

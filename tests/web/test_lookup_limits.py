@@ -2,6 +2,11 @@
 that met five wrong phone numbers is locked for 15 minutes from any address, and the API's answer masks the
 buyer's e-mail and street address."""
 
+import email
+import email.policy
+import re
+from pathlib import Path
+
 from tests.web import test_api_orders
 from tests.web.test_api_orders import order_body
 
@@ -59,3 +64,21 @@ def test_the_answer_masks_the_buyers_email_and_street(client, session, shop):
         found["customer"]["email"] == "ng***@gmail.com" and found["customer"]["phone"] == created["customer"]["phone"]
     )
     assert found["id"] == created["id"] and found["total_vnd"] == created["total_vnd"]
+
+
+def test_the_look_up_page_masks_the_buyer_and_the_mailed_link_opens_the_full_receipt(app, client, session, shop):
+    body = order_body(shop["kien_thuy"], (shop["fish"], 1))
+    body["customer"]["email"] = "nguyen.binh@gmail.com"
+    created = client.post("/api/v1/orders", json=body).get_json()
+    stranger = app.test_client()
+    page = stranger.post("/tra-cuu-don-hang", data={"code": created["code"], "phone": PHONE}).get_data(as_text=True)
+    assert created["code"] in page and "ng***@gmail.com" in page and "nguyen.binh@gmail.com" not in page
+    assert stranger.get(f"/don-hang/{created['id']}").status_code == 302  # looking up opens no receipt
+    path = next(Path(app.config["MAIL_OUTBOX"]).glob(f"order-{created['id']}-pending_payment-*.eml"))
+    mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body().get_content()
+    link = re.search(r"/don-hang/[0-9a-f-]{36}\?k=[0-9a-f]{32}", mail).group(0)
+    reader = app.test_client()
+    assert reader.get(link).status_code == 303
+    assert "nguyen.binh@gmail.com" in reader.get(f"/don-hang/{created['id']}").get_data(as_text=True)
+    forged = app.test_client().get(f"/don-hang/{created['id']}?k={'0' * 32}")
+    assert forged.status_code == 302 and forged.headers["Location"].endswith("/tra-cuu-don-hang")

@@ -1,11 +1,18 @@
 """A session that ends (issue 15): logging out clears everything the session held — cart, orders seen, checkout
 tokens — and a copy of the cookie taken before the logout opens nothing afterwards."""
 
+from storefront.receipt_links import receipt_url
 from tests.factories import make_user
 from tests.web import test_cart_checkout_pages
 from tests.web.test_cart_checkout_pages import add, login, pickup, place, placed_order, text_of
 
 COOKIE = "session"
+
+
+def receipt_path(app, order) -> str:
+    with app.test_request_context():
+        return receipt_url(order.id).removeprefix(app.config["PUBLIC_URL"])
+
 
 shop = test_cart_checkout_pages.shop  # the fixture, shared with test_cart_checkout_pages
 
@@ -21,8 +28,8 @@ def test_a_cookie_copied_before_logout_opens_no_order(app, client, session, shop
     login(client, buyer)
     add(client, fish, 1)
     order = placed_order(session, place(client, pickup(outlet)))
-    looked_up_elsewhere = app.test_client()
-    looked_up_elsewhere.post("/tra-cuu-don-hang", data={"code": order.code, "phone": "0912 345 678"})
+    opened_from_the_mail = app.test_client()
+    assert opened_from_the_mail.get(receipt_path(app, order)).status_code == 303
     copied = cookie_of(client)
     assert order.code in text_of(client.get(f"/don-hang/{order.id}"))
 
@@ -34,8 +41,8 @@ def test_a_cookie_copied_before_logout_opens_no_order(app, client, session, shop
     assert thief.post(f"/don-hang/{order.id}/huy").status_code == 404
     session.expire_all()
     assert order.status == "pending_payment"
-    # A guest who looked the order up by code and phone is not affected by the buyer's logout.
-    assert order.code in text_of(looked_up_elsewhere.get(f"/don-hang/{order.id}"))
+    # A browser that opened the order e-mail's link is not affected by the buyer's logout.
+    assert order.code in text_of(opened_from_the_mail.get(f"/don-hang/{order.id}"))
 
 
 def test_logout_empties_the_cart_and_keeps_the_language(client, session, shop):
