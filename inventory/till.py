@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.certification import Sellability, off_sale, sellability, sellability_at
+from catalog.certification import off_sale, sellability, sellability_at
 from catalog.models import Batch, Product
 from catalog.queries import CurrentCertificate, sellable_clause
 from core.dates import vietnam_date
@@ -107,7 +107,7 @@ def check_held_stock_on_sale(session: Session, product_ids, batch_ids, today: da
 def judge_device_sale(product: Product, lots: list[Batch], occurred_at: datetime) -> str | None:
     """Why a device sale of `product` from `lots` at `occurred_at` was one the shop may not make, or None when
     it could be sold then: an off-sale reason of catalog.certification, or "lot_expired"."""
-    answer: Sellability = sellability_at(product.active, product.certificates, occurred_at)
+    answer = sellability_at(product.active, product.certificates, occurred_at)
     if not answer.on_sale:
         return answer.reason
     day = vietnam_date(occurred_at)

@@ -7,7 +7,8 @@ Side exits: cancelled (the buyer while unpaid, or staff), expired (unpaid too lo
 Stock held at order creation becomes a sale when a card or VietQR order is paid, and at handover for cash (a
 cash delivery when it leaves the shop); only while the till's rule allows it that day (inventory.till: the
 product on sale, the held lots within their best-before). An order that ends unpaid gives its stock back, and
-an unpaid order past its `pay_by` is expired: readers settle it first (expire_due), without waiting for the job.
+an unpaid order past its `pay_by` is expired: readers settle it first (expire_unpaid narrowed to
+what they show), without waiting for the job.
 Every change is one conditional UPDATE on the status it leaves, so two callers racing (a webhook and the expiry
 job, two staff) cannot both move the order.
 """
@@ -198,14 +199,3 @@ def expire_unpaid(session: Session, now: datetime, *where) -> int:
         except InvalidTransition:
             continue  # paid or cancelled meanwhile
     return expired
-
-
-def expire_due(session: Session, now: datetime, *where) -> int:
-    """What a reader does before showing orders (narrowed by `where`): the ones past their `pay_by` are expired
-    now, as the job would, so no page, list or API answer shows an order as awaiting a payment it can no longer
-    take. The caller commits when this returns more than 0."""
-    if not session.scalar(
-        select(Order.id).where(Order.status == "pending_payment", Order.pay_by <= now, *where).limit(1)
-    ):
-        return 0
-    return expire_unpaid(session, now, *where)

@@ -10,7 +10,7 @@ from core.models import utcnow
 from orders import notifications
 from orders.checkout import CheckoutRules
 from orders.hold_limits import HoldLimits
-from orders.lifecycle import expire_due
+from orders.lifecycle import expire_unpaid
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client
 from storefront.celery import dispatch
@@ -62,6 +62,6 @@ def checkout_rules() -> CheckoutRules:
 
 def expire_due_orders(*where) -> None:
     """Before a page or answer shows orders (those `where` selects): the unpaid ones past their time are expired
-    now and committed, so nothing shows a payment that can no longer be taken (orders.lifecycle.expire_due)."""
-    if expire_due(db.session, utcnow(), *where):
+    now and committed, so nothing shows a payment that can no longer be taken (orders.lifecycle.expire_unpaid)."""
+    if expire_unpaid(db.session, utcnow(), *where):
         db.session.commit()
