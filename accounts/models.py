@@ -1,6 +1,7 @@
 import hashlib
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import DateTime, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -50,3 +51,25 @@ class User(TimestampMixin, Base):
     def get_id(self) -> str:
         """What the login cookie stores: it names the session epoch and password it was issued under."""
         return f"{self.id}:{self.session_epoch}:{self.credential_fingerprint}"
+
+
+class Invitation(TimestampMixin, Base):
+    """A one-time link that lets a producer's person set the password of a new producer account.
+
+    The link carries the signed `nonce`; the row says whether it was used (a conditional update claims it once)
+    and when it lapses.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The account the invitation created.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    producer = relationship("Producer")

@@ -1,7 +1,7 @@
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -27,6 +27,14 @@ class Producer(TimestampMixin, Base):
     #: Stands in for the unknown owner of products whose source names none.
     is_placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
     is_generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: cooperative | company | household (PRODUCER_KINDS); empty for producers imported before onboarding.
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: The 2025 commune's official code (vietnam-provinces); `commune` keeps its name as shown.
+    commune_code: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    tax_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     district = relationship("Area")
 
@@ -47,6 +55,12 @@ class Product(TimestampMixin, Base):
     unit: Mapped[str] = mapped_column(String(40), default="sản phẩm")
     price_vnd: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text, default="")
+    #: Ingredients (food, drinks, herbal) or materials (crafts), as the producer writes them.
+    ingredients: Mapped[str] = mapped_column(Text, default="", server_default="")
+    usage: Mapped[str] = mapped_column(Text, default="", server_default="")
+    storage: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: GS1 GTIN-14 (shorter GTINs padded with leading zeros), check digit verified; None when it has none.
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
     #: Commune of origin as recorded (names from before the 2025 merger).
     origin_commune: Mapped[str] = mapped_column(String(120), default="")
     #: Former district of origin; its slug is the API's `district` key.
@@ -73,6 +87,10 @@ class Product(TimestampMixin, Base):
         foreign_keys=[current_certificate_id], post_update=True
     )
     batches: Mapped[list["Batch"]] = relationship(back_populates="product", order_by="Batch.produced_on.desc()")
+    #: Cover first.
+    photos: Mapped[list["ProductPhoto"]] = relationship(
+        back_populates="product", order_by="(ProductPhoto.position, ProductPhoto.id)"
+    )
 
 
 class Certificate(TimestampMixin, Base):
@@ -101,23 +119,6 @@ class Certificate(TimestampMixin, Base):
         return self.expires_on - timedelta(days=1)
 
 
-class CertificateEvent(Base):
-    """Audit trail: who issued or revoked which certificate, and when."""
-
-    __tablename__ = "certificate_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))
-    #: The acting user's id; None for imports run from the command line.
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    detail: Mapped[str] = mapped_column(String(500), default="")
-
-    certificate: Mapped[Certificate] = relationship()
-    actor = relationship("User")
-
-
 class Batch(TimestampMixin, Base):
     """A production lot; its traceability stamp (QR) opens a public page."""
 
@@ -130,6 +131,107 @@ class Batch(TimestampMixin, Base):
     lot_code: Mapped[str] = mapped_column(String(60))
     produced_on: Mapped[date] = mapped_column(Date)
     best_before: Mapped[date | None] = mapped_column(Date)
+    #: Where the raw materials came from.
     origin: Mapped[str] = mapped_column(String(200), default="")
+    #: Content-hashed file name of the lab's test report (a PDF) in the uploads folder; None when there is none.
+    test_report: Mapped[str | None] = mapped_column(String(80))
 
     product: Mapped[Product] = relationship(back_populates="batches")
+
+
+class ProductPhoto(TimestampMixin, Base):
+    """One photo of a product; its resized files are named by `digest`, which two photos may share."""
+
+    __tablename__ = "product_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    #: SHA-256 (hex) of the processed image: the stem of its variant files.
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    #: Size of the largest variant, for width/height attributes that keep the page from jumping.
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    #: Empty: the product's name is the alt text.
+    alt: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: Display order; the lowest is the cover.
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    product: Mapped[Product] = relationship(back_populates="photos")
+
+
+class PriceChange(Base):
+    """A product's price from `effective_at` until the next change: the price on any given day."""
+
+    __tablename__ = "price_changes"
+    __table_args__ = (Index("ix_price_changes_product_effective", "product_id", "effective_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    price_vnd: Mapped[int] = mapped_column(Integer)
+    effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The approved request this change came from; None for a listing's first price.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("price_requests.id"))
+
+
+class PriceRequest(TimestampMixin, Base):
+    """A producer asks for a new price; an admin approves it (it takes effect then) or refuses it with a reason."""
+
+    __tablename__ = "price_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    price_vnd: Mapped[int] = mapped_column(Integer)
+    #: pending | approved | refused
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    product: Mapped[Product] = relationship()
+
+
+class AuditEntry(Base):
+    """The audit trail: one row per change to a certificate, listing, price, batch, photo or producer, written in
+    the same transaction as the change, with the changed fields before and after."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_product_at", "product_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: certificate | product | price | batch | photo | producer
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    #: created, updated, issued, revoked, requested, approved, refused, deleted …
+    action: Mapped[str] = mapped_column(String(20))
+    #: The product the change belongs to (None for a producer's own record).
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
+    #: The acting user; None for imports and jobs run from the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The changed fields: {"field": value} before and after (JSON-safe values: dates as ISO text).
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Free text the change came with (a revocation's or refusal's reason).
+    detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    actor = relationship("User")
+
+
+class CertificateReminder(Base):
+    """A reminder that a certificate lapses soon; the unique rule makes each one be claimed once, whatever
+    runs the job twice, and `sent_at` stays empty until its mail is in the outbox (a dead worker's claim is
+    finished by the next run)."""
+
+    __tablename__ = "certificate_reminders"
+    __table_args__ = (UniqueConstraint("certificate_id", "days_before", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    #: 90 or 30
+    days_before: Mapped[int] = mapped_column(Integer)
+    #: "producer" or "programme"
+    recipient: Mapped[str] = mapped_column(String(20))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

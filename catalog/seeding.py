@@ -17,7 +17,7 @@ from catalog.certification import expiry_for
 from catalog.generated import generate
 from catalog.groups import SERVICE_GROUP, has_best_before
 from catalog.importing import ProductRecord, read_products
-from catalog.models import Batch, Certificate, CertificateEvent, Producer, Product
+from catalog.models import AuditEntry, Batch, Certificate, Producer, Product
 from catalog.services import issue_certificate
 from core.models import utcnow
 from core.text import slugify
@@ -274,15 +274,20 @@ def _insert_generated(session, items, slugs, areas, producers) -> None:
         [{"id": pid, "current_certificate_id": cid} for pid, cid in zip(product_ids, certificate_ids, strict=True)],
     )
     session.execute(
-        insert(CertificateEvent),
+        insert(AuditEntry),
         [
             {
-                "certificate_id": cid,
+                "entity": "certificate",
+                "entity_id": cid,
                 "action": "issued",
+                "product_id": pid,
+                "producer_id": producers[i.producer],
                 "actor_id": None,
                 "at": utcnow(),
+                "before": {},
+                "after": {},
                 "detail": "generated demo data",
             }
-            for cid in certificate_ids
+            for cid, pid, i in zip(certificate_ids, product_ids, items, strict=True)
         ],
     )

@@ -5,10 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import audit
 from catalog.certification import LEVEL_NAMES, check_certificate, current_certificate, expiry_for
-from catalog.models import Certificate, CertificateEvent, Product
+from catalog.models import AuditEntry, Certificate, Product
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
+
+CERTIFICATE_FIELDS = ("stars", "score", "level", "decision", "issued_on", "expires_on", "date_is_approximate")
 
 
 def lock_product(session: Session, product_id: int) -> Product:
@@ -75,6 +78,7 @@ def issue_certificate(
         "issued",
         actor_id,
         f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}",
+        after=audit.snapshot(certificate, CERTIFICATE_FIELDS),
     )
     refresh_current_certificate(product)
     session.flush()
@@ -91,9 +95,18 @@ def revoke_certificate(
     session.refresh(certificate)  # another admin may have revoked it while we waited for the lock
     if certificate.revoked_at is not None:
         raise Conflict(N_("Giấy chứng nhận này đã bị thu hồi."), code="already_revoked")
+    before = audit.snapshot(certificate, ("revoked_at", "revoked_reason"))
     certificate.revoked_at = now or utcnow()
     certificate.revoked_reason = reason[:500]
-    _record(session, certificate, "revoked", actor_id, reason[:500])
+    _record(
+        session,
+        certificate,
+        "revoked",
+        actor_id,
+        reason[:500],
+        before=before,
+        after=audit.snapshot(certificate, ("revoked_at", "revoked_reason")),
+    )
     refresh_current_certificate(certificate.product)
     session.flush()
     return certificate
@@ -106,16 +119,35 @@ def get_certificate(session: Session, certificate_id: int) -> Certificate:
     return certificate
 
 
-def certificate_history(session: Session, product_id: int) -> list[CertificateEvent]:
+def certificate_history(session: Session, product_id: int) -> list[AuditEntry]:
+    """The product's certificate changes, oldest first."""
     return list(
         session.scalars(
-            select(CertificateEvent)
-            .join(Certificate)
-            .where(Certificate.product_id == product_id)
-            .order_by(CertificateEvent.at, CertificateEvent.id)
+            select(AuditEntry)
+            .where(AuditEntry.product_id == product_id, AuditEntry.entity == "certificate")
+            .order_by(AuditEntry.at, AuditEntry.id)
         )
     )
 
 
-def _record(session: Session, certificate: Certificate, action: str, actor_id: int | None, detail: str) -> None:
-    session.add(CertificateEvent(certificate=certificate, action=action, actor_id=actor_id, at=utcnow(), detail=detail))
+def _record(
+    session: Session,
+    certificate: Certificate,
+    action: str,
+    actor_id: int | None,
+    detail: str,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    audit.record(
+        session,
+        entity="certificate",
+        entity_id=certificate.id,
+        action=action,
+        actor_id=actor_id,
+        product_id=certificate.product_id,
+        before=before,
+        after=after,
+        detail=detail,
+    )

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import select
 
 from accounts.models import User
-from catalog.models import CertificateEvent
+from catalog.models import AuditEntry
 from catalog.services import issue_certificate
 from stores.models import Outlet
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
@@ -32,7 +32,7 @@ def test_an_admin_revokes_and_reissues_a_certificate_from_the_product_page(clien
     )
     assert response.status_code == 302
     assert "Cá mòi kho" in client.get("/san-pham").get_data(as_text=True)
-    events = session.scalars(select(CertificateEvent).order_by(CertificateEvent.id)).all()
+    events = session.scalars(select(AuditEntry).where(AuditEntry.entity == "certificate").order_by(AuditEntry.id)).all()
     assert [(e.action, e.actor_id) for e in events] == [("issued", None), ("revoked", admin.id), ("issued", admin.id)]
     history = client.get(f"/admin/san-pham/{product.id}").get_data(as_text=True)
     assert admin.email in history

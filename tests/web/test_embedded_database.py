@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import core.db
-from catalog.models import CertificateEvent, Product
+from catalog.models import AuditEntry, Product
 from core.db import db
 from tests.conftest import running_app
 from tests.factories import PASSWORD, make_product, make_user
@@ -41,7 +41,9 @@ def admin_headers(app) -> dict:
 
 def revocations() -> int:
     return db.session.scalar(
-        select(func.count()).select_from(CertificateEvent).where(CertificateEvent.action == "revoked")
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.entity == "certificate", AuditEntry.action == "revoked")
     )
 
 
