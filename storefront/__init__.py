@@ -99,6 +99,7 @@ def _register_blueprints(app: UnitOfWorkFlask) -> None:
     from storefront.api.v1 import bp as api_bp
     from storefront.auth import bp as auth_bp
     from storefront.health import bp as health_bp
+    from storefront.producer import bp as producer_bp
     from storefront.shop import bp as shop_bp
     from storefront.staff import bp as staff_bp
 
@@ -107,5 +108,6 @@ def _register_blueprints(app: UnitOfWorkFlask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/cua-hang")
+    app.register_blueprint(producer_bp, url_prefix="/nha-san-xuat")
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
