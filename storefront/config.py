@@ -57,6 +57,8 @@ def load_config(instance_path: str) -> dict:
             else {}
         ),
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
+        #: Uploaded photos and test reports (core.files), under content-hashed names.
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "OCOP Mart <no-reply@ocop.example>"),
         #: Where programme notices (certificates about to lapse) go.
         "PROGRAMME_MAIL": os.environ.get("PROGRAMME_MAIL", "admin@ocop.example"),

@@ -316,6 +316,7 @@ def app_in_transaction(database_url: str, tmp_path, *, fresh: bool = False, sett
         app = _shared_app(database_url)
     config, extensions = _snapshot_config(app), dict(app.extensions)
     app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     registry = db.session.registry
     with app.app_context():
         connection = db.engine.connect()
@@ -347,7 +348,10 @@ def app_in_transaction(database_url: str, tmp_path, *, fresh: bool = False, sett
 def running_app(database_url: str, tmp_path, settings: dict | None = None):
     """An app on `database_url` inside its context whose commits are real, for tests whose rows another
     connection must see (live servers, other engines, worker processes); its rows are deleted after."""
-    app = _build_app(database_url, {"MAIL_OUTBOX": str(tmp_path / "outbox"), **(settings or {})})
+    app = _build_app(
+        database_url,
+        {"MAIL_OUTBOX": str(tmp_path / "outbox"), "UPLOAD_FOLDER": str(tmp_path / "uploads"), **(settings or {})},
+    )
     with app.app_context():
         yield app
         db.session.rollback()
