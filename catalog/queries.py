@@ -82,8 +82,33 @@ def expiring_certificates(session: Session, today: date, within_days: int = 90) 
     )
 
 
-def staff_products(session: Session, q: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Product], int]:
-    """Every product, sellable or not, for the programme's staff."""
+#: The admin list's status filters, in the order sellability() gives its reasons (each product has one).
+STAFF_STATUSES = ("on_sale", "lapsing", "lapsed", "revoked", "uncertified", "inactive")
+LAPSING_DAYS = 90
+
+
+def status_clause(status: str, today: date):
+    """SQL for one of STAFF_STATUSES over the product's stored current certificate (joined as CurrentCertificate,
+    outer): on sale (and of those, lapsing within 90 days), lapsed, revoked (every certificate), without any
+    certificate, and the inactive listings."""
+    has_certificate = select(Certificate.id).where(Certificate.product_id == Product.id).exists()
+    active = Product.active.is_(True)
+    clauses = {
+        "on_sale": sellable_clause(today),
+        "lapsing": and_(sellable_clause(today), CurrentCertificate.expires_on <= today + timedelta(days=LAPSING_DAYS)),
+        "lapsed": and_(active, CurrentCertificate.id.is_not(None), CurrentCertificate.expires_on <= today),
+        "revoked": and_(active, Product.current_certificate_id.is_(None), has_certificate),
+        "uncertified": and_(active, Product.current_certificate_id.is_(None), ~has_certificate),
+        "inactive": Product.active.is_(False),
+    }
+    return clauses[status]
+
+
+def staff_products(
+    session: Session, q: str = "", page: int = 1, per_page: int = 50, *, status: str = "", today: date | None = None
+) -> tuple[list[Product], int]:
+    """Every product, sellable or not, for the programme's staff; `status` (one of STAFF_STATUSES, with `today`)
+    keeps only the products in that state."""
     # Staff look products up by a piece of the name or the producer's, sellable or not (the shop's search
     # index holds only what is on sale).
     query = select(Product).where(
@@ -95,13 +120,20 @@ def staff_products(session: Session, q: str = "", page: int = 1, per_page: int =
             for word in fold_words(q).split()
         )
     )
+    order = [Product.name_folded, Product.id]
+    if status in STAFF_STATUSES and today is not None:
+        query = query.outerjoin(CurrentCertificate, Product.current_certificate_id == CurrentCertificate.id).where(
+            status_clause(status, today)
+        )
+        if status in ("lapsing", "lapsed"):
+            order = [CurrentCertificate.expires_on, *order]
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     # Each row shows why a product is off sale, which needs all its certificates: load them in one query.
     items = session.scalars(
         query.options(
             joinedload(Product.current_certificate), joinedload(Product.producer), selectinload(Product.certificates)
         )
-        .order_by(Product.name_folded)
+        .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )

@@ -1,7 +1,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
 from accounts.models import User
@@ -15,18 +15,19 @@ from catalog.certification import (
     levels_that_certify,
     sellability,
 )
-from catalog.queries import expiring_certificates, get_product, staff_products
+from catalog.queries import STAFF_STATUSES, expiring_certificates, get_product, staff_products
 from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
 from core.db import db
 from core.errors import N_, DomainError
 from storefront.admin import bp
-from storefront.admin.forms import AssignStaffForm, CertificateForm, OutletForm, RevokeForm
+from storefront.admin.forms import AssignStaffForm, CertificateForm, ListingForm, OutletForm, RevokeForm
 from storefront.context import today
 from storefront.errors import translated
 from storefront.roles import role_required
 from stores.services import district_areas, get_outlet, list_outlets, save_outlet
 
 PRODUCTS_PER_PAGE = 50
+STAFF_PER_PAGE = 30
 
 
 @bp.before_request
@@ -46,13 +47,24 @@ def dashboard():
 def products():
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 100000 else 1
-    items, total = staff_products(db.session, q=request.args.get("q", "")[:200], page=page, per_page=PRODUCTS_PER_PAGE)
+    status = request.args.get("trang_thai", "")
+    status = status if status in STAFF_STATUSES else ""
+    items, total = staff_products(
+        db.session,
+        q=request.args.get("q", "")[:200],
+        page=page,
+        per_page=PRODUCTS_PER_PAGE,
+        status=status,
+        today=today(),
+    )
     return render_template(
         "admin/products.html",
         items=items,
         total=total,
         page=page,
         per_page=PRODUCTS_PER_PAGE,
+        status=status,
+        statuses=STAFF_STATUSES,
         reason_for=lambda p: sellability(p.active, p.certificates, today()).reason,
     )
 
@@ -115,6 +127,7 @@ def product(product_id: int):
         history=certificate_history(db.session, product.id),
         same_day=same_day,
         reason=sellability(product.active, product.certificates, today()).reason,
+        listing_form=ListingForm(formdata=None),
     )
 
 
@@ -224,9 +237,37 @@ def staff():
         else:
             db.session.commit()
             flash(_("Đã cập nhật %(email)s.", email=user.email), "success")
-        return redirect(url_for("admin.staff"))
-    # Producers keep their own accounts; only customers and staff are assigned to outlets here.
-    users = db.session.scalars(
-        select(User).where(User.role.in_(("consumer", "staff"))).order_by(User.role.desc(), User.email)
+        return redirect(url_for("admin.staff", q=request.args.get("q") or None))
+    # Producers keep their own accounts; only customers and staff are assigned to outlets here. Staff are listed;
+    # a customer is found by a piece of the e-mail or name, never listed all at once.
+    q = request.args.get("q", "")[:254].strip()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and 1 <= int(page) <= 100000 else 1
+    users, total = assignable_accounts(q, page)
+    return render_template(
+        "admin/staff.html",
+        users=users,
+        outlets=outlets,
+        form=form,
+        q=q,
+        total=total,
+        page=page,
+        per_page=STAFF_PER_PAGE,
     )
-    return render_template("admin/staff.html", users=list(users), outlets=outlets, form=form)
+
+
+def assignable_accounts(q: str, page: int) -> tuple[list[User], int]:
+    """Customers and staff whose e-mail or name holds `q` (staff alone when `q` is empty), staff first."""
+    query = select(User).where(User.role.in_(("consumer", "staff")) if q else User.role == "staff")
+    if q:
+        query = query.where(
+            or_(
+                User.email.contains(q.lower(), autoescape=True),
+                func.lower(User.name).contains(q.lower(), autoescape=True),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = db.session.scalars(
+        query.order_by(User.role.desc(), User.email).limit(STAFF_PER_PAGE).offset((page - 1) * STAFF_PER_PAGE)
+    )
+    return list(users), total

@@ -1,12 +1,25 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
 
-from accounts.services import TokenSigner, authenticate, create_user, end_sessions, find_user, set_password
+from accounts import invitations
+from accounts.services import (
+    MIN_PASSWORD_LENGTH,
+    TokenSigner,
+    authenticate,
+    create_user,
+    end_sessions,
+    find_user,
+    set_password,
+)
 from accounts.tasks import send_mail_task
 from core.db import db
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, DomainError, InvalidInput
+from core.models import utcnow
 from orders import addresses
 from orders.buyers import save_buyer_details
 from storefront.auth import bp
@@ -20,10 +33,11 @@ from storefront.auth.forms import (
 )
 from storefront.auth.throttle import forgive_successful_login, login_attempts_limited, seconds_until_retry
 from storefront.celery import dispatch
-from storefront.errors import DEFAULT_MESSAGES, error_response, translated
+from storefront.errors import DEFAULT_MESSAGES, error_response, status_for, translated
 from storefront.extensions import limiter
 from storefront.shop.cart import merge_guest_cart
 from storefront.urls import local_path
+from storefront.validators import equal_to, length, required
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
@@ -146,6 +160,52 @@ def reset_password(token: str):
         flash(_("Đã đổi mật khẩu. Mời bạn đăng nhập."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
+
+
+class InvitationForm(FlaskForm):
+    name = StringField(_l("Họ tên"), validators=[required(), length(max=120)])
+    password = PasswordField(_l("Mật khẩu"), validators=[required(), length(min=MIN_PASSWORD_LENGTH, max=200)])
+    confirm = PasswordField(_l("Nhập lại mật khẩu"), validators=[required(), equal_to("password")])
+
+
+@bp.route("/moi/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def invitation(token: str):
+    """A producer's person opens the mailed link, sets a password and is signed in to the producer portal; a link
+    used, lapsed or altered says so, and what to do, without creating anything."""
+    secret = current_app.config["SECRET_KEY"]
+    try:
+        invited = invitations.open_invitation(db.session, token[:500], secret_key=secret, now=utcnow())
+    except DomainError as error:
+        return invitation_refused(error)
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept(
+                db.session,
+                token[:500],
+                password=form.password.data,
+                name=form.name.data,
+                secret_key=secret,
+                now=utcnow(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            if error.code == "weak_password":
+                form.password.errors.append(translated(error))
+            else:
+                return invitation_refused(error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Chào mừng bạn! Tài khoản nhà sản xuất của bạn đã sẵn sàng."), "success")
+            return redirect("/nha-san-xuat", 303)
+    return render_template("auth/invitation.html", form=form, invitation=invited)
+
+
+def invitation_refused(error: DomainError):
+    status = status_for(error)
+    return render_template("auth/invitation_invalid.html", message=translated(error), code=error.code), status
 
 
 #: A domain error's field → the account form's field it is shown under.
