@@ -64,7 +64,7 @@ def status_of(invitation: Invitation, now: datetime) -> str:
     """used, expired or sent (waiting to be used)."""
     if invitation.used_at is not None:
         return "used"
-    return "expired" if as_utc(invitation.expires_at) <= now else "sent"
+    return "expired" if as_utc(invitation.expires_at) <= as_utc(now) else "sent"
 
 
 def open_invitation(session: Session, token: str, *, secret_key: str, now: datetime) -> Invitation:
@@ -77,7 +77,7 @@ def open_invitation(session: Session, token: str, *, secret_key: str, now: datet
             code="invitation_used",
             email=invitation.email,
         )
-    if as_utc(invitation.expires_at) <= now:
+    if as_utc(invitation.expires_at) <= as_utc(now):
         raise InvalidInput(
             N_("Lời mời này đã hết hạn (sau 72 giờ). Hãy nhờ quản trị viên OCOP Mart gửi lời mời mới."),
             code="invitation_expired",
@@ -87,6 +87,7 @@ def open_invitation(session: Session, token: str, *, secret_key: str, now: datet
 
 def accept(session: Session, token: str, *, password: str, name: str, secret_key: str, now: datetime) -> User:
     """Creates the producer account the link invites and returns it; the link works once."""
+    now = as_utc(now)
     invitation = open_invitation(session, token, secret_key=secret_key, now=now)
     password_hash = hash_password(password)  # a weak password is refused before the link is spent
     claimed = session.execute(
