@@ -36,6 +36,11 @@ ERROR_STATUSES = {
     ("get", "/api/v1/orders/{order_id}"): {400, 401, 404},
     ("get", "/api/v1/orders/{order_id}/vietqr.svg"): {400, 404},
     ("post", "/api/v1/payments/stripe/webhook"): {400, 404, 413},
+    ("post", "/api/v1/producers"): {400, 401, 403, 413},
+    ("post", "/api/v1/products"): {400, 401, 403, 409, 413},
+    ("post", "/api/v1/producers/{producer_id}/invitations"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/price-requests/{request_id}/approve"): {400, 401, 403, 404, 409},
+    ("post", "/api/v1/price-requests/{request_id}/refuse"): {400, 401, 403, 404, 409, 413},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -47,6 +52,8 @@ VALID_BODIES = {
     "/api/v1/outlets/{outlet_id}/movements": {"movements": []},
     "/api/v1/outlets/{outlet_id}/devices": {"name": "Quầy 1"},
     "/api/v1/transfers/{transfer_id}/receive": {"lines": [{"product_id": 1, "qty": 1}]},
+    "/api/v1/producers/{producer_id}/invitations": {"email": "moi@example.com"},
+    "/api/v1/price-requests/{request_id}/refuse": {"reason": "Giá chưa hợp lý"},
 }
 
 
@@ -127,6 +134,10 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
         ("post", "/api/v1/orders"): True,
         ("post", "/api/v1/payments/stripe/webhook"): True,
+        ("post", "/api/v1/producers"): True,
+        ("post", "/api/v1/products"): True,
+        ("post", "/api/v1/producers/{producer_id}/invitations"): True,
+        ("post", "/api/v1/price-requests/{request_id}/refuse"): True,
     }
 
 
@@ -202,6 +213,16 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
     assert secured == {
         ("post", "/api/v1/products/{product_id}/certificates"): [{"BearerAuth": ["admin"]}],
         ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
+        **{
+            ("post", path): [{"BearerAuth": ["admin"]}]
+            for path in (
+                "/api/v1/producers",
+                "/api/v1/products",
+                "/api/v1/producers/{producer_id}/invitations",
+                "/api/v1/price-requests/{request_id}/approve",
+                "/api/v1/price-requests/{request_id}/refuse",
+            )
+        },
         **{
             (method, path): [{"BearerAuth": ["admin", "staff", "device"]}]
             for method, path in (
