@@ -236,6 +236,19 @@ def test_an_admin_creates_a_producer_and_a_product_with_the_forms(client, sessio
     assert response.status_code == 303
     session.refresh(product)
     assert product.name == "Nước mắm nhĩ 40 độ đạm"
+    assert client.get("/api/v1/products", query_string={"q": "mắm nhĩ"}).get_json()["items"] == []
+
+    certificate = {
+        "stars": "4",
+        "score": "80",
+        "level": "province",
+        "decision": "QĐ 12/2026",
+        "issued_on": "2026-11-20",
+    }
+    assert client.post(f"/admin/san-pham/{product.id}", data=certificate).status_code == 302
+    found = client.get("/api/v1/products", query_string={"q": "mắm nhĩ"}).get_json()["items"]
+    assert [(item["id"], item["price_vnd"]) for item in found] == [(product.id, 95_000)]
+    assert client.get(f"/san-pham/{product.slug}").status_code == 200
 
 
 def test_a_wrong_field_in_a_form_is_shown_under_it(client, session):
