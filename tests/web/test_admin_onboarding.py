@@ -317,3 +317,74 @@ def test_assigning_staff_searches_accounts_instead_of_listing_every_customer(cli
     session.commit()
     client.post("/admin/nhan-vien", data={"user_id": user.id, "outlet_id": outlet.id})
     assert "lan.nguyen@example.com" in client.get("/admin/nhan-vien").get_data(as_text=True)  # staff are listed
+
+
+def test_the_producer_list_finds_a_producer_by_any_word_of_its_name_without_accents(client, session):
+    login_admin(client, session)
+    create_producer(session, actor_id=None, **producer_body(name="HTX Nông nghiệp Đại Hà"))
+    create_producer(session, actor_id=None, **producer_body(name="Công ty Gốm Chu Đậu"))
+    session.commit()
+    page = client.get("/admin/nha-san-xuat", query_string={"q": "dai ha"}).get_data(as_text=True)
+    assert "HTX Nông nghiệp Đại Hà" in page and "Công ty Gốm Chu Đậu" not in page
+
+
+def test_an_admin_changing_the_price_in_the_edit_form_keeps_the_price_history(client, session):
+    from datetime import timedelta
+
+    from catalog.prices import price_on
+    from core.models import utcnow
+
+    admin = login_admin(client, session)
+    product = make_product(session, "Rượu làng Vân", price_vnd=200_000)
+    session.commit()
+    before = utcnow()
+    data = {
+        "producer_id": product.producer_id,
+        "name": product.name,
+        "group": "1",
+        "sub_group": "",
+        "unit": "chai",
+        "price_vnd": "210000",
+        "origin_commune": KIEN_THUY,
+        "gtin": "",
+        "description": "",
+    }
+    assert client.post(f"/admin/san-pham/{product.id}/sua", data=data).status_code == 303
+    assert price_on(session, product.id, before - timedelta(seconds=1)) == 200_000
+    assert price_on(session, product.id, utcnow()) == 210_000
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity == "price", AuditEntry.actor_id == admin.id)
+    ).all()
+    assert actions == ["requested", "approved"]
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_new_admin_page_renders_in_both_languages_with_its_csrf_token(app, client, session, language):
+    app.config["WTF_CSRF_ENABLED"] = True
+    admin = make_user(session, role="admin")
+    producer = create_producer(session, actor_id=None, **producer_body())
+    product = make_product(session, producer=producer)
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = admin.get_id()
+        cookie["lang"] = language
+    for path in (
+        "/admin/nha-san-xuat",
+        "/admin/nha-san-xuat/moi",
+        f"/admin/nha-san-xuat/{producer.id}",
+        f"/admin/nha-san-xuat/{producer.id}/sua",
+        "/admin/san-pham/moi",
+        f"/admin/san-pham/{product.id}/sua",
+        f"/admin/san-pham/{product.id}",
+        "/admin/san-pham?trang_thai=lapsing",
+        "/admin/gia",
+        "/admin/nhan-vien?q=x",
+    ):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert f'lang="{language}"' in page, path
+        if '<form method="post"' in page or 'method="post"' in page:
+            assert 'name="csrf_token"' in page, path
+    english = client.get("/admin/nha-san-xuat/moi").get_data(as_text=True)
+    assert ("Cooperative" in english) == (language == "en")

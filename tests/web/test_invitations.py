@@ -145,3 +145,21 @@ def test_the_api_invites_without_returning_the_link(app, client, session):
         client.post("/api/v1/producers/999/invitations", json={"email": "y@example.com"}, headers=headers).status_code
         == 404
     )
+
+
+def test_the_mail_names_the_producer_and_the_72_hours(app, client, session):
+    invite_by_page(app, client, session)
+    (mail,) = Path(app.config["MAIL_OUTBOX"]).glob("*.eml")
+    message = message_from_bytes(mail.read_bytes(), policy=default)
+    body = message.get_body().get_content()
+    assert message["To"] == "chu.htx@example.com"
+    assert "HTX Mắm Cát Hải" in body and "72 giờ" in body and "72 hours" in body
+
+
+def test_the_invitation_page_has_its_csrf_token_and_reads_in_english(app, client, session):
+    _, path = invite_by_page(app, client, session)
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(path + "?lang=en").get_data(as_text=True)
+    assert 'name="csrf_token"' in page and "You are invited to keep the listings of HTX Mắm Cát Hải" in page
+    assert client.post(path, data=accept_form()).status_code == 400  # no CSRF token: refused
+    assert users_with(session, "chu.htx@example.com") == 0
