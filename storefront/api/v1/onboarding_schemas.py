@@ -3,6 +3,7 @@
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Integer, String
 from marshmallow import ValidationError, validates
+from marshmallow.validate import Regexp
 
 from catalog.groups import GROUPS
 from catalog.onboarding import PRODUCER_KINDS
@@ -10,13 +11,16 @@ from catalog.prices import MAX_PRICE_VND
 from storefront.api.v1.common import MAX_ID
 from storefront.api.v1.schemas import Text, WholeNumber, at_most, between, one_of
 
+#: An official commune code: up to 5 digits ("11680"; leading zeros may be left out).
+COMMUNE_CODE = Regexp(r"^[0-9]{1,5}$", error="phải là mã số của xã, phường, đặc khu (tối đa 5 chữ số).")
+
 
 class ProducerIn(Schema):
     name = Text(required=True, validate=at_most(200, at_least=1))
     kind = Text(required=True, validate=one_of(PRODUCER_KINDS))
     commune = Text(
         required=True,
-        validate=at_most(10, at_least=1),
+        validate=COMMUNE_CODE,
         metadata={"description": "The 2025 commune's official code (vietnam-provinces), a Hai Phong commune."},
     )
     address = Text(load_default="", allow_none=True, validate=at_most(300))
@@ -57,7 +61,7 @@ class ProductIn(Schema):
     price_vnd = WholeNumber(required=True, strict=True, validate=between(1, MAX_PRICE_VND))
     origin_commune = Text(
         required=True,
-        validate=at_most(10, at_least=1),
+        validate=COMMUNE_CODE,
         metadata={"description": "Official code of the commune of origin (a Hai Phong commune of 2025)."},
     )
     gtin = Text(
