@@ -163,3 +163,14 @@ def test_the_invitation_page_has_its_csrf_token_and_reads_in_english(app, client
     assert 'name="csrf_token"' in page and "You are invited to keep the listings of HTX Mắm Cát Hải" in page
     assert client.post(path, data=accept_form()).status_code == 400  # no CSRF token: refused
     assert users_with(session, "chu.htx@example.com") == 0
+
+
+def test_an_address_registered_after_the_invitation_gets_a_clear_answer_and_the_link_stays_unused(app, client, session):
+    _, path = invite_by_page(app, client, session)
+    make_user(session, email="chu.htx@example.com")  # registered as a customer meanwhile
+    session.commit()
+    response = client.post(path, data=accept_form())
+    assert response.status_code == 409 and "đã có tài khoản" in response.get_data(as_text=True)
+    assert session.scalar(select(User.role).where(User.email == "chu.htx@example.com")) == "consumer"
+    session.expire_all()
+    assert session.scalars(select(Invitation)).one().used_at is None
