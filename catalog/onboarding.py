@@ -2,9 +2,9 @@
 is taken off sale or put back. A new listing has no certificate, so it is off sale until one is issued
 (catalog.services.issue_certificate). Every change writes an audit entry in the same transaction; the caller commits.
 
-Places: a producer's commune is a 2025 commune of Hai Phong (`vietnam-provinces`, through orders.addresses, the
+Places: a producer's commune is a 2025 commune of Hai Phong (`vietnam-provinces`, through core.addresses, the
 same check a delivery address gets); its former district is the one `data/admin_units_haiphong.csv` says the
-commune was formed from (orders.addresses.former_district_of, which the delivery code uses to pick a shop), in
+commune was formed from (core.addresses.former_district_of, which the delivery code uses to pick a shop), in
 its latest dated form (stores.services.latest_districts).
 """
 
@@ -19,10 +19,10 @@ from catalog import audit
 from catalog.groups import GROUPS
 from catalog.models import Producer, Product
 from catalog.prices import approve, check_price, request_price_change
+from core import addresses
 from core.errors import N_, Conflict, InvalidInput, NotFound
+from core.phones import normalize_phone
 from core.text import fold_words, slugify
-from orders import addresses
-from orders.phones import normalize_phone
 from stores.models import Area
 from stores.services import latest_districts
 

@@ -3,9 +3,9 @@ Checked as checkout checks them, every wrong field at once. Flushes; the caller 
 
 from sqlalchemy.orm import Session
 
+from core.addresses import check_address
 from core.errors import N_, InvalidInput, InvalidInputs
-from orders.addresses import check_address
-from orders.phones import normalize_phone
+from core.phones import normalize_phone
 
 NAME_MAX = 120
 

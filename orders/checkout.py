@@ -17,17 +17,17 @@ from sqlalchemy.orm import Session, selectinload
 from catalog.certification import sellability
 from catalog.groups import SERVICE_GROUP, is_alcoholic
 from catalog.models import Product
+from core.addresses import Address, check_address, former_district_of
 from core.errors import N_, Conflict, InvalidInput, InvalidInputs, NotFound
+from core.phones import normalize_phone
 from core.text import fold_words
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock, fingerprint
 from inventory.reservations import reserve
 from orders import notifications
-from orders.addresses import Address, check_address, former_district_of
 from orders.hold_limits import Buyer, HoldLimits, bound_by_share, check_open_orders, check_share, lock_levels
 from orders.models import FULFILMENTS, PAYMENT_METHODS, Order, OrderEvent, OrderLine
 from orders.payments.methods import PaymentMethods
-from orders.phones import normalize_phone
 from stores.models import Area, Outlet
 
 #: Letters and digits that cannot be misread for each other (no 0/O, 1/I/L), for codes read over the phone.

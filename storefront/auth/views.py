@@ -17,10 +17,10 @@ from accounts.services import (
     set_password,
 )
 from accounts.tasks import send_mail_task
+from core import addresses
 from core.db import db
 from core.errors import Conflict, DomainError, InvalidInput
 from core.models import utcnow
-from orders import addresses
 from orders.buyers import save_buyer_details
 from storefront.auth import bp
 from storefront.auth.forms import (

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from core import addresses
 from core.db import db
 from core.errors import Conflict, DomainError, InvalidInput
 from core.models import utcnow
+from core.phones import normalize_phone
 from inventory.ledger import InsufficientStock
-from orders import addresses, carts, vietqr
+from orders import carts, vietqr
 from orders.checkout import (
     IdempotencyConflict,
     OrderRequest,
@@ -34,7 +36,6 @@ from orders.checkout import (
 from orders.lifecycle import move
 from orders.masking import mask_address_line, mask_email
 from orders.models import Order
-from orders.phones import normalize_phone
 from storefront.context import today
 from storefront.errors import translated
 from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited

@@ -234,7 +234,7 @@ def test_a_buyer_pays_by_card_pickup_and_orders_cash_and_vietqr_deliveries(
     assert deliver(client, completed(card)).status_code == 200
     assert status_seen_by(client, buyer, card) == "paid"
 
-    from orders.addresses import communes
+    from core.addresses import communes
 
     commune = communes("31")[0]
     address = {"line": "Số 5 đường Núi Đối", "commune": commune.code, "province": "31"}

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.addresses import Address, check_address, communes, former_district_of, provinces, validate_address
 from core.errors import InvalidInput
-from orders.addresses import Address, check_address, communes, former_district_of, provinces, validate_address
 
 AREAS_CSV = Path(__file__).resolve().parents[2] / "data" / "admin_units_haiphong.csv"
 HAI_PHONG = "31"

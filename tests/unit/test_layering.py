@@ -36,3 +36,20 @@ def test_the_check_sees_a_web_import():
 def test_domain_modules_do_not_import_the_web_layer(module):
     web = [name for name in imported_modules(ROOT / module) if name == "flask" or name.startswith(WEB_MODULES)]
     assert web == [], f"{module} imports {web}"
+
+
+#: Imports point one way (DESIGN §2): storefront → {orders, search} → inventory → {stores, catalog} → core.
+LOWER_LAYERS_MAY_NOT_IMPORT = {
+    "core": ("catalog", "stores", "accounts", "inventory", "orders", "search"),
+    "catalog": ("inventory", "orders", "search"),
+    "stores": ("inventory", "orders", "search"),
+    "accounts": ("inventory", "orders", "search"),
+    "inventory": ("orders", "search"),
+}
+
+
+@pytest.mark.parametrize("module", [m for m in domain_modules() if m.split("/")[0] in LOWER_LAYERS_MAY_NOT_IMPORT])
+def test_imports_point_down_the_layers(module):
+    higher = LOWER_LAYERS_MAY_NOT_IMPORT[module.split("/")[0]]
+    upward = [name for name in imported_modules(ROOT / module) if name.split(".")[0] in higher]
+    assert upward == [], f"{module} imports {upward}, a layer above it"

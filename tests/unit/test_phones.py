@@ -3,7 +3,7 @@
 import pytest
 
 from core.errors import InvalidInput
-from orders.phones import normalize_phone
+from core.phones import normalize_phone
 
 
 @pytest.mark.parametrize(

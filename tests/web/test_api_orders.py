@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.services import revoke_certificate
+from core.addresses import communes
 from inventory.availability import available_by_outlet
 from inventory.devices import create_device
-from orders.addresses import communes
 from orders.models import Order
 from orders.payments.methods import PaymentMethods, StripeCheckout, VietQRAccount
 from orders.payments.stripe_client import make_stripe_client

@@ -15,11 +15,11 @@ from core.dates import as_utc
 from core.db import db
 from core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from core.models import utcnow
+from core.phones import normalize_phone
 from orders import vietqr
 from orders.checkout import OrderRequest, place_order
 from orders.masking import mask_address_line, mask_email
 from orders.models import Order
-from orders.phones import normalize_phone
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, token_auth
 from storefront.api.v1.openapi import CHECKOUT_ERROR, ERROR_REF, UNAVAILABLE_HEADERS
