@@ -76,8 +76,26 @@ def expiring_certificates(session: Session, today: date, within_days: int = 90) 
                 Certificate.expires_on > today,
                 Certificate.expires_on <= today + timedelta(days=within_days),
             )
-            .options(joinedload(Certificate.product))
+            .options(joinedload(Certificate.product).joinedload(Product.producer))
             .order_by(Certificate.expires_on)
+        )
+    )
+
+
+def lapsed_certificates(session: Session, today: date, within_days: int = 90) -> list[Certificate]:
+    """Current, unrevoked certificates that lapsed within the last `within_days` days and have not been replaced
+    by a re-evaluation (one would be the product's current certificate instead), most recently lapsed first."""
+    return list(
+        session.scalars(
+            select(Certificate)
+            .join(Product, Product.current_certificate_id == Certificate.id)
+            .where(
+                Certificate.revoked_at.is_(None),
+                Certificate.expires_on <= today,
+                Certificate.expires_on > today - timedelta(days=within_days),
+            )
+            .options(joinedload(Certificate.product).joinedload(Product.producer))
+            .order_by(Certificate.expires_on.desc(), Certificate.id)
         )
     )
 

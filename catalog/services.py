@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog import audit
 from catalog.certification import LEVEL_NAMES, check_certificate, current_certificate, expiry_for
-from catalog.models import AuditEntry, Certificate, Product
+from catalog.models import Certificate, Product
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
 
@@ -117,17 +117,6 @@ def get_certificate(session: Session, certificate_id: int) -> Certificate:
     if certificate is None:
         raise NotFound(N_("Không tìm thấy giấy chứng nhận."))
     return certificate
-
-
-def certificate_history(session: Session, product_id: int) -> list[AuditEntry]:
-    """The product's certificate changes, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.product_id == product_id, AuditEntry.entity == "certificate")
-            .order_by(AuditEntry.at, AuditEntry.id)
-        )
-    )
 
 
 def _record(

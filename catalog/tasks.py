@@ -4,9 +4,11 @@ from celery import shared_task
 from flask import current_app
 
 from catalog.queries import expiring_certificates
+from catalog.reminders import Settings, claim_reminders, send_claimed
 from core.dates import vietnam_today
 from core.db import db
 from core.mail import write_to_outbox
+from core.models import utcnow
 
 
 def expiry_digest(certificates, today) -> tuple[str, str]:
@@ -37,3 +39,26 @@ def certificate_expiry_digest_task(self) -> int:
             message_key=self.request.id,
         )  # acknowledged late: a redelivery must not mail twice
     return len(certificates)
+
+
+@shared_task
+def certificate_reminders_task() -> int:
+    """Mails the 90- and 30-day reminders due today (catalog.reminders), each once; returns how many were sent.
+
+    Claims first and commits them, so a second run (beat twice, two workers) finds them taken; then sends every
+    claimed reminder still unsent, also one a worker that died after claiming left behind.
+    """
+    config = current_app.config
+    today = config.get("TODAY") or vietnam_today()
+    settings = Settings(programme_mail=config["PROGRAMME_MAIL"], public_url=config["PUBLIC_URL"].rstrip("/"))
+
+    def send(to: str, subject: str, body: str, key: str) -> None:
+        write_to_outbox(
+            config["MAIL_OUTBOX"], sender=config["MAIL_SENDER"], to=to, subject=subject, body=body, message_key=key
+        )
+
+    claim_reminders(db.session, today, utcnow(), settings)
+    db.session.commit()
+    sent = send_claimed(db.session, today, utcnow(), send, settings)
+    db.session.commit()
+    return len(sent)

@@ -95,6 +95,11 @@ def load_config(instance_path: str) -> dict:
                     "task": "catalog.tasks.certificate_expiry_digest_task",
                     "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
                 },
+                # Daily at 07:15 Vietnam time; each reminder goes once however often it runs (catalog.reminders).
+                "certificate-reminders": {
+                    "task": "catalog.tasks.certificate_reminders_task",
+                    "schedule": crontab(minute=15, hour=7),
+                },
                 "release-expired-holds": {"task": "inventory.tasks.release_expired_holds_task", "schedule": 60.0},
                 "stock-reconcile": {"task": "inventory.tasks.reconcile_task", "schedule": crontab(minute=30, hour=2)},
                 "search-sweep": {"task": "search.tasks.sweep_task", "schedule": 30.0},

@@ -6,6 +6,7 @@ from wtforms import SelectChoice
 
 from accounts.models import User
 from accounts.services import assign_staff
+from catalog.audit import product_history
 from catalog.certification import (
     CERTIFYING_PERIODS,
     CertificateAsOf,
@@ -15,12 +16,14 @@ from catalog.certification import (
     levels_that_certify,
     sellability,
 )
-from catalog.queries import STAFF_STATUSES, expiring_certificates, get_product, staff_products
-from catalog.services import certificate_history, get_certificate, issue_certificate, revoke_certificate
+from catalog.queries import STAFF_STATUSES, expiring_certificates, get_product, lapsed_certificates, staff_products
+from catalog.reminders import REMINDER_DAYS, producer_accounts, reminders_for
+from catalog.services import get_certificate, issue_certificate, revoke_certificate
 from core.db import db
 from core.errors import N_, DomainError
 from storefront.admin import bp
 from storefront.admin.forms import AssignStaffForm, CertificateForm, ListingForm, OutletForm, RevokeForm
+from storefront.audit_view import history_rows
 from storefront.context import today
 from storefront.errors import translated
 from storefront.roles import role_required
@@ -124,7 +127,7 @@ def product(product_id: int):
         product=product,
         form=form,
         rights=certifying_rights(),
-        history=certificate_history(db.session, product.id),
+        history=history_rows(product_history(db.session, product.id)),
         same_day=same_day,
         reason=sellability(product.active, product.certificates, today()).reason,
         listing_form=ListingForm(formdata=None),
@@ -177,8 +180,18 @@ def revoke(certificate_id: int):
 
 @bp.get("/chung-nhan/sap-het-han")
 def expiring():
+    """Products awaiting re-evaluation, soonest first, with the reminders sent; then those lapsed lately."""
+    certificates = expiring_certificates(db.session, today())
+    lapsed = lapsed_certificates(db.session, today())
+    shown = certificates + lapsed
     return render_template(
-        "admin/expiring.html", certificates=expiring_certificates(db.session, today()), today=today()
+        "admin/expiring.html",
+        certificates=certificates,
+        lapsed=lapsed,
+        reminders=reminders_for(db.session, [c.id for c in shown]),
+        reminder_days=REMINDER_DAYS,
+        accounts=producer_accounts(db.session, {c.product.producer_id for c in shown}),
+        today=today(),
     )
 
 
