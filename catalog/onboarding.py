@@ -74,15 +74,20 @@ def communes() -> list[addresses.Unit]:
     return addresses.communes(HAI_PHONG)
 
 
-def place_for(session: Session, code, *, field: str = "commune") -> Place:
-    """The Hai Phong commune of 2025 whose official code is `code`, with its former district; InvalidInput
-    (on `field`) for anything else."""
+def place_for(session: Session, code, *, field: str = "commune", former_ok: bool = False) -> Place:
+    """The Hai Phong commune of 2025 whose official code is `code`, with its former district; with `former_ok`,
+    also a commune of Hai Phong or Hải Dương before the merger (a product's origin recorded then; a code both
+    lists hold is read as the 2025 one). InvalidInput (on `field`) for anything else."""
     text = str(code).strip() if isinstance(code, str | int) and not isinstance(code, bool) else ""
     if not text:
         raise InvalidInput(N_("Hãy chọn xã, phường hoặc đặc khu."), code="invalid_commune", field=field)
     unit = None
     if text.isascii() and text.isdigit() and len(text) <= 5:
         unit = next((u for u in communes() if u.code == f"{int(text):05d}"), None)
+        former = addresses.former_communes().get(f"{int(text):05d}")
+        if unit is None and former is not None and former_ok:
+            district = next((a for a in latest_districts(session) if a.slug == former.district_slug), None)
+            return Place(code=former.code, name=former.name, district=district)
     if unit is None:
         raise InvalidInput(
             N_("“%(given)s” không phải mã của một xã, phường hay đặc khu của Hải Phòng (từ 1/7/2025)."),
@@ -367,11 +372,14 @@ def _apply_product(
             subgroup=subgroup[:60],
             group=group,
         )
-    place = place_for(session, origin_commune, field="origin_commune")
+    # A listing's recorded origin stays when an edit leaves it blank (it may name a commune no list holds).
+    keep_origin = product.id is not None and product.origin_commune and not str(origin_commune or "").strip()
+    if not keep_origin:
+        place = place_for(session, origin_commune, field="origin_commune", former_ok=True)
+        product.origin_commune = place.name
+        product.origin_district_id = place.district.id if place.district else None
     product.producer_id, product.name, product.group, product.subgroup = producer_id, name, group, subgroup
     product.unit = _text(unit, "unit", UNIT_MAX) or "sản phẩm"
-    product.origin_commune = place.name
-    product.origin_district_id = place.district.id if place.district else None
     product.description = _text(description, "description", DESCRIPTION_MAX)
     product.gtin = _gtin14(gtin)
     if product.gtin is not None:

@@ -7,9 +7,11 @@ A buyer may write a unit's official name in any case, with or without accents an
 Codes come back zero-padded as the government writes them: provinces 2 digits, communes 5.
 """
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
@@ -108,6 +110,43 @@ def communes(province_code) -> list[Unit]:
     )
 
 
+@dataclass(frozen=True)
+class FormerCommune:
+    """A commune, ward or town as it was before the 1/7/2025 merger, with the district it belonged to."""
+
+    code: str
+    name: str
+    #: "Huyện Kiến Thuỵ"
+    district: str
+    #: The district's slug ("kien-thuy"), the key of its `areas` rows.
+    district_slug: str
+    province: str
+
+
+#: data/communes_before_2025.csv: Hai Phong's and Hải Dương's units before the merger (GSO codes).
+FORMER_COMMUNES_CSV = Path(__file__).resolve().parent.parent / "data" / "communes_before_2025.csv"
+
+
+@cache
+def former_communes() -> dict[str, FormerCommune]:
+    """The pre-2025 communes of Hai Phong and the former Hải Dương, by their 5-digit code."""
+    with FORMER_COMMUNES_CSV.open(encoding="utf-8") as rows:
+        reader = csv.DictReader(row for row in rows if not row.startswith("#"))
+        return {
+            row["code"]: FormerCommune(
+                row["code"], row["name"], row["district"], _district_slug(row["district"]), row["province"]
+            )
+            for row in reader
+        }
+
+
+def _district_slug(name: str) -> str:
+    district = fold_words(name)
+    for prefix in _DISTRICT_KINDS:
+        district = district.removeprefix(prefix)
+    return slugify(district)
+
+
 def former_district_of(commune_name: str, rows: Iterable[tuple[str, str, str | None]]) -> str | None:
     """The slug of the former district ("kien-thuy") a 2025 commune was formed from, or None when `rows` do
     not say (a commune of the former Hải Dương, or one missing from the table).
@@ -122,10 +161,7 @@ def former_district_of(commune_name: str, rows: Iterable[tuple[str, str, str | N
         if kind_key not in _COMMUNE_KINDS or not formed_from:
             continue
         if wanted in (fold_words(name), f"{kind_key} {fold_words(name)}"):
-            district = fold_words(formed_from)
-            for prefix in _DISTRICT_KINDS:
-                district = district.removeprefix(prefix)
-            return slugify(district)
+            return _district_slug(formed_from)
     return None
 
 

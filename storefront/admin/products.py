@@ -12,6 +12,7 @@ from catalog.groups import GROUPS
 from catalog.models import Producer, Product
 from catalog.onboarding import SUBGROUPS_BY_GROUP, communes, create_product, set_listing_active, update_product
 from catalog.queries import get_product
+from core.addresses import former_communes
 from core.db import db
 from core.errors import DomainError
 from storefront.admin import bp
@@ -33,9 +34,12 @@ def product_form_choices(form: ProductForm) -> None:
         for code, names in SUBGROUPS_BY_GROUP.items()
         for name in names
     ]
-    form.origin_commune.choices = [SelectChoice("", _("— Chọn xã, phường —"))] + [
-        SelectChoice(unit.code, unit.name) for unit in communes()
-    ]
+    former = sorted(former_communes().values(), key=lambda c: (c.district_slug, c.name))
+    form.origin_commune.choices = {
+        "": [SelectChoice("", _("— Chọn xã, phường —"))],
+        _("Từ 1/7/2025"): [SelectChoice(unit.code, unit.name) for unit in communes()],
+        _("Trước 1/7/2025 (theo huyện cũ)"): [SelectChoice(c.code, f"{c.name} – {c.district}") for c in former],
+    }
 
 
 def product_details(form: ProductForm) -> dict:
@@ -83,6 +87,11 @@ def edit_product(product_id: int):
         form.sub_group.data = product.subgroup
         communes_by_name = {unit.name: unit.code for unit in communes()}
         form.origin_commune.data = communes_by_name.get(product.origin_commune, "")
+        if not form.origin_commune.data and product.origin_commune:
+            # An origin no list holds (recorded before onboarding) is kept unless another one is chosen.
+            form.origin_commune.choices[""] = [
+                SelectChoice("", _("%(commune)s (giữ nguyên)", commune=product.origin_commune))
+            ]
     if form.validate_on_submit():
         try:
             update_product(

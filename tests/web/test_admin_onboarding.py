@@ -114,6 +114,50 @@ def test_a_product_is_checked_field_by_field(session):
     assert service.group == 6 and service.unit == "vé"
 
 
+def test_an_origin_recorded_before_the_merger_is_a_former_commune_code_with_its_own_district(session):
+    producer = create_producer(session, actor_id=None, **producer_body())
+    # 11245 is xã Phạm Kha of the former huyện Thanh Miện (Hải Dương), a code no 2025 commune has.
+    product = create_product(
+        session,
+        actor_id=None,
+        producer_id=producer.id,
+        name="Bánh gai",
+        group=1,
+        price_vnd=50_000,
+        origin_commune="11245",
+    )
+    assert product.origin_commune == "Xã Phạm Kha" and product.origin_district.slug == "thanh-mien"
+    with pytest.raises(InvalidInput) as caught:
+        create_producer(session, actor_id=None, **producer_body(commune="11245"))  # a producer's commune is of 2025
+    assert caught.value.field == "commune"
+
+
+def test_editing_a_listing_keeps_an_origin_no_list_holds_unless_another_is_chosen(client, session):
+    login_admin(client, session)
+    product = make_product(session, "Mắm cáy Đại Hà", price_vnd=90_000)  # origin "xã Đại Hà", as the seed records
+    session.commit()
+    page = client.get(f"/admin/san-pham/{product.id}/sua").get_data(as_text=True)
+    assert "xã Đại Hà (giữ nguyên)" in page
+    response = client.post(
+        f"/admin/san-pham/{product.id}/sua",
+        data={
+            "producer_id": product.producer_id,
+            "name": "Mắm cáy Đại Hà loại 1",
+            "group": "1",
+            "sub_group": "",
+            "unit": "hũ",
+            "price_vnd": "90000",
+            "origin_commune": "",
+            "gtin": "",
+            "description": "",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    session.refresh(product)
+    assert product.name == "Mắm cáy Đại Hà loại 1" and product.origin_commune == "xã Đại Hà"
+    assert product.origin_district.slug == "kien-thuy"
+
+
 # --- the API ------------------------------------------------------------------------------------------------------
 
 

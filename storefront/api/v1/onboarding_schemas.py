@@ -62,7 +62,11 @@ class ProductIn(Schema):
     origin_commune = Text(
         required=True,
         validate=COMMUNE_CODE,
-        metadata={"description": "Official code of the commune of origin (a Hai Phong commune of 2025)."},
+        metadata={
+            "description": "Official code of the commune of origin: a Hai Phong commune of 2025, or a commune "
+            "of Hai Phong "
+            "or Hải Dương before the 1/7/2025 merger (a code both hold is read as the 2025 one)."
+        },
     )
     gtin = Text(
         load_default=None,
