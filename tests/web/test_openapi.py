@@ -36,6 +36,8 @@ ERROR_STATUSES = {
     ("get", "/api/v1/orders/{order_id}"): {400, 401, 404},
     ("get", "/api/v1/orders/{order_id}/vietqr.svg"): {400, 404},
     ("post", "/api/v1/payments/stripe/webhook"): {400, 404, 413},
+    ("post", "/api/v1/products/{product_id}/photos"): {400, 401, 403, 404, 413},
+    ("delete", "/api/v1/photos/{photo_id}"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -127,6 +129,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
         ("post", "/api/v1/orders"): True,
         ("post", "/api/v1/payments/stripe/webhook"): True,
+        ("post", "/api/v1/products/{product_id}/photos"): True,
     }
 
 
@@ -222,6 +225,8 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/transfers/{transfer_id}/receive"),
             )
         },
+        ("post", "/api/v1/products/{product_id}/photos"): [{"BearerAuth": ["admin", "producer"]}],
+        ("delete", "/api/v1/photos/{photo_id}"): [{"BearerAuth": ["admin", "producer"]}],
         # Guests may order and read their order; a token, when sent, says whose it is.
         ("post", "/api/v1/orders"): [{"BearerAuth": []}],
         ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}],
