@@ -316,6 +316,10 @@ def test_the_page_upload_shows_a_refusal_under_the_file_field_and_stores_nothing
     html = response.get_data(as_text=True)
     assert 'id="file-errors"' in html and "không phải ảnh JPEG, PNG hoặc WebP" in html
     assert photo_count(session) == 0 and stored_files(app) == []
+    english = client.post(
+        page_url("/nha-san-xuat", product.id) + "?lang=en", **multipart({"file": (io.BytesIO(HTML), "page.jpg")})
+    ).get_data(as_text=True)
+    assert "Product photos" in english and "is not a JPEG, PNG or WebP image" in english
 
 
 def test_an_admin_uploads_orders_chooses_the_cover_describes_and_deletes(app, client, session, owner):
