@@ -322,6 +322,14 @@ def test_the_page_upload_shows_a_refusal_under_the_file_field_and_stores_nothing
     assert "Product photos" in english and "is not a JPEG, PNG or WebP image" in english
 
 
+def test_a_page_upload_over_the_limit_is_413_and_leaves_no_file(app, client, session, owner):
+    product, user = owner
+    login(client, user)
+    body = multipart({"file": (io.BytesIO(b"\xff\xd8\xff" + bytes(MAX_BYTES + 100 * 1024)), "big.jpg")})
+    assert client.post(page_url("/nha-san-xuat", product.id), **body).status_code == 413
+    assert photo_count(session) == 0 and stored_files(app) == []
+
+
 def test_an_admin_uploads_orders_chooses_the_cover_describes_and_deletes(app, client, session, owner):
     product, _ = owner
     admin = make_user(session, role="admin")
