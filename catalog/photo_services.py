@@ -121,7 +121,7 @@ def delete_photo(session: Session, store: FileStore, photo: ProductPhoto, *, act
     )
     session.delete(photo)
     session.flush()
-    _renumber(session, product_id, [p for p in product_photos(session, product_id)], actor_id)
+    _renumber(session, product_id, product_photos(session, product_id), actor_id)
     store.release_after_commit(session, file_names(digest), lambda name: _used_after_commit(session, digest))
     _expire_product_photos(session, product_id)
 

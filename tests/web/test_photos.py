@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from catalog.models import AuditEntry, ProductPhoto
-from catalog.photo_services import add_photo, photo_store
+from catalog.photo_services import MAX_PHOTOS, add_photo, photo_store
 from catalog.photos import MAX_BYTES
 from core.db import db
 from tests.factories import PASSWORD, bearer, make_product, make_user, token_for
@@ -129,6 +129,20 @@ def test_what_is_no_acceptable_image_is_400_and_leaves_no_file(app, client, sess
     response = upload(client, product, data, token_for(client, user))
     assert response.status_code == 400 and response.get_json()["error"] == code, response.get_json()
     assert photo_count(session) == 0 and stored_files(app) == []
+
+
+def test_a_thirteenth_photo_and_an_alt_over_200_characters_are_400(app, client, session, owner):
+    product, user = owner
+    token = token_for(client, user)
+    response = upload(client, product, jpeg(), token, alt="x" * 201)
+    assert response.status_code == 400 and response.get_json()["error"] == "alt_too_long"
+    store = photo_store(app.config["UPLOAD_FOLDER"])
+    for _ in range(MAX_PHOTOS):
+        add_photo(session, store, product, encoded(Image.new("RGB", (120, 90), "green"), "PNG"), actor_id=user.id)
+    session.commit()
+    response = upload(client, product, jpeg(), token)
+    assert response.status_code == 400 and response.get_json()["error"] == "too_many_photos"
+    assert photo_count(session) == MAX_PHOTOS and len(stored_files(app)) == 6
 
 
 def test_a_missing_file_is_400(client, owner):
