@@ -45,6 +45,7 @@ def get_product(session: Session, product_id: int) -> Product:
         .options(
             selectinload(Product.certificates),
             selectinload(Product.batches),
+            selectinload(Product.photos),
             joinedload(Product.producer),
             joinedload(Product.origin_district),
         )

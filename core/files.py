@@ -45,18 +45,25 @@ class FileStore:
         os.replace(partial, target)
         session.info.setdefault(_CREATED, []).append(target)
 
-    def release_after_commit(self, session: Session, names: list[str], still_used: Callable[[str], bool]) -> None:
-        """Once `session` commits, removes each of `names` that `still_used(name)` (asked then) says is unused."""
+    def release_after_commit(
+        self, session: Session, names: list[str], still_used: Callable[[Session, str], bool]
+    ) -> None:
+        """Once `session` commits, removes each of `names` that `still_used(fresh_session, name)` says is unused
+        (asked then, on a session of its own: the committed one may run no SQL in its after-commit hook)."""
         session.info.setdefault(_RELEASED, []).append((self, list(names), still_used))
 
 
 @event.listens_for(Session, "after_commit")
 def _release(session: Session) -> None:
     session.info.pop(_CREATED, None)
-    for store, names, still_used in session.info.pop(_RELEASED, []):
-        for name in names:
-            if not still_used(name):
-                store.path(name).unlink(missing_ok=True)
+    released = session.info.pop(_RELEASED, [])
+    if not released:
+        return
+    with Session(session.get_bind()) as fresh:
+        for store, names, still_used in released:
+            for name in names:
+                if not still_used(fresh, name):
+                    store.path(name).unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.models import Product
 from catalog.queries import sellable_products
@@ -40,6 +40,7 @@ def catalogue_page(session: Session, search: Search, query: SearchQuery, today: 
                     joinedload(Product.producer),
                     joinedload(Product.origin_district),
                     joinedload(Product.current_certificate),
+                    selectinload(Product.photos),
                 )
             )
         }

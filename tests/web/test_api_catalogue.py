@@ -4,7 +4,7 @@ import pytest
 
 from tests.factories import make_outlet, make_product
 
-ITEM_FIELDS = {"id", "slug", "name", "group", "stars", "price_vnd", "producer", "district", "in_stock"}
+ITEM_FIELDS = {"id", "slug", "name", "group", "stars", "price_vnd", "producer", "district", "in_stock", "photos"}
 
 
 @pytest.fixture

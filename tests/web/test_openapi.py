@@ -41,6 +41,8 @@ ERROR_STATUSES = {
     ("post", "/api/v1/producers/{producer_id}/invitations"): {400, 401, 403, 404, 409, 413},
     ("post", "/api/v1/price-requests/{request_id}/approve"): {400, 401, 403, 404, 409},
     ("post", "/api/v1/price-requests/{request_id}/refuse"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/products/{product_id}/photos"): {400, 401, 403, 404, 413},
+    ("delete", "/api/v1/photos/{photo_id}"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -138,6 +140,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/products"): True,
         ("post", "/api/v1/producers/{producer_id}/invitations"): True,
         ("post", "/api/v1/price-requests/{request_id}/refuse"): True,
+        ("post", "/api/v1/products/{product_id}/photos"): True,
     }
 
 
@@ -243,6 +246,8 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/transfers/{transfer_id}/receive"),
             )
         },
+        ("post", "/api/v1/products/{product_id}/photos"): [{"BearerAuth": ["admin", "producer"]}],
+        ("delete", "/api/v1/photos/{photo_id}"): [{"BearerAuth": ["admin", "producer"]}],
         # Guests may order and read their order; a token, when sent, says whose it is.
         ("post", "/api/v1/orders"): [{"BearerAuth": []}],
         ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}],

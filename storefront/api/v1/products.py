@@ -10,6 +10,7 @@ from search.listing import catalogue_page
 from search.query import SearchQuery
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
+from storefront.api.v1.photos import photo_dict
 from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, SuggestOut, SuggestQuery
 from storefront.context import today
 from storefront.search_service import search_service
@@ -28,6 +29,7 @@ def product_item(product: Product, in_stock: bool, certificate=None) -> dict:
         "producer": product.producer.name,
         "district": product.origin_district.slug if product.origin_district else None,
         "in_stock": in_stock,
+        "photos": [photo_dict(photo, product.name) for photo in product.photos],
     }
 
 

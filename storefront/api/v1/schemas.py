@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, validates
 from catalog.certification import LEVELS
 from search.query import SORTS
 from storefront.api.v1.common import MAX_ID
+from storefront.api.v1.photo_schemas import ProductPhotoOut
 
 MAX_PRICE = 10**12
 
@@ -133,6 +134,7 @@ class ProductItem(Schema):
     in_stock = Boolean(
         metadata={"description": "Available at some outlet now (services never are: they are booked, not stocked)."}
     )
+    photos = List(Nested(ProductPhotoOut), metadata={"description": "The product's photos, cover first; may be empty."})
 
 
 class ProductList(Schema):

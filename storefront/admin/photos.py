@@ -1,0 +1,23 @@
+"""A product's photos, managed by an admin (storefront.photo_pages)."""
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from storefront import photo_pages
+from storefront.admin import bp
+from storefront.guards import body_limit
+
+ID = "<int(max=2147483647):product_id>"
+PHOTO_ID = "<int(max=2147483647):photo_id>"
+
+
+@bp.route(f"/san-pham/{ID}/anh", methods=["GET", "POST"])
+@body_limit(photo_pages.UPLOAD_BODY_LIMIT)
+def product_photos(product_id: int):
+    back = {"url": url_for("admin.product", product_id=product_id), "label": _("Về trang sản phẩm")}
+    return photo_pages.manage_page(product_id, "admin.product_photos", back)
+
+
+@bp.post(f"/san-pham/{ID}/anh/{PHOTO_ID}/<action>")
+def product_photos_action(product_id: int, photo_id: int, action: str):
+    return photo_pages.photo_action(product_id, photo_id, action, "admin.product_photos")
