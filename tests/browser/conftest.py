@@ -24,8 +24,14 @@ CHROMIUM_ARGS = [
 ]
 TODAY = date(2026, 11, 29)
 LIVE_PASSWORD = "browser-password"
-#: One account per role on the live server, all with LIVE_PASSWORD; the staff member works at the first outlet.
-LIVE_ACCOUNTS = {"consumer": "khach@ocop.example", "staff": "nhanvien@ocop.example", "admin": "quantri@ocop.example"}
+#: One account per role on the live server, all with LIVE_PASSWORD; the staff member works at the first outlet, the
+#: producer account keeps the listings of the producer of the first product on sale.
+LIVE_ACCOUNTS = {
+    "consumer": "khach@ocop.example",
+    "staff": "nhanvien@ocop.example",
+    "admin": "quantri@ocop.example",
+    "producer": "nhasanxuat@ocop.example",
+}
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +43,7 @@ def live_app(tmp_path_factory):
 
     from accounts.services import create_user, hash_password
     from catalog.models import Product
+    from catalog.queries import sellable_products
     from catalog.seeding import load_demo_batches, load_real_products
     from catalog.services import revoke_certificate
     from core.db import db
@@ -52,6 +59,7 @@ def live_app(tmp_path_factory):
             "SECRET_KEY": "browser-test",
             "TESTING": True,
             "MAIL_OUTBOX": str(folder / "outbox"),
+            "UPLOAD_FOLDER": str(folder / "uploads"),
         }
     )
     with app.app_context():
@@ -63,6 +71,7 @@ def live_app(tmp_path_factory):
         load_demo_stock(db.session, outlets)
         _stock_events(db.session, outlets)
         password_hash = hash_password(LIVE_PASSWORD)
+        on_sale = db.session.scalars(sellable_products(TODAY).order_by(Product.id)).first()
         for role, email in LIVE_ACCOUNTS.items():
             create_user(
                 db.session,
@@ -71,6 +80,7 @@ def live_app(tmp_path_factory):
                 name=f"Thử {role}",
                 role=role,
                 outlet_id=outlets[0].id if role == "staff" else None,
+                producer_id=on_sale.producer_id if role == "producer" else None,
             )
         certified = db.session.scalars(
             select(Product).where(Product.current_certificate_id.is_not(None)).order_by(Product.id.desc())

@@ -234,3 +234,96 @@ def cluster_prices(cluster) -> dict[int, int]:
         int(hit["_id"]): hit["_source"]["price_vnd"]
         for hit in helpers.scan(cluster.client, index=cluster.alias, query={"_source": ["price_vnd"]}, size=5000)
     }
+
+
+def test_listing_writes_of_admins_and_producers_reach_both_indexes(shop):
+    """Issue 16: a new product once certified, a producer's new description and an approved price are in the
+    built-in results at the commit and in the cluster's within 5 seconds."""
+    from catalog.models import Product
+
+    session = db.session
+    admin = make_user(session, role="admin")
+    session.commit()
+    client = shop.app.test_client()
+    admin_headers = bearer_for(client, admin.email)
+    shop.start_worker("indexer")
+    producer_id = client.post(
+        "/api/v1/producers",
+        json={"name": "HTX Rươi Tiên Lãng", "kind": "cooperative", "commune": "11680", "phone": "0912345678"},
+        headers=admin_headers,
+    ).get_json()["id"]
+    created = client.post(
+        "/api/v1/products",
+        json={
+            "producer_id": producer_id,
+            "name": "Chả rươi Tiên Lãng",
+            "group": 1,
+            "price_vnd": 350_000,
+            "origin_commune": "11680",
+        },
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.get_json()
+    product_id = created.get_json()["id"]
+    producer = make_user(session, role="producer", producer_id=producer_id)
+    session.commit()
+    producer_headers = bearer_for(client, producer.email)
+
+    def reaches_both(what: str, write, q: str, check=lambda document: True) -> float:
+        started = time.monotonic()
+        response = write()
+        assert response.status_code in (200, 201), response.get_json()
+        session.remove()
+        assert product_id in shop.builtin_finds(q), f"{what}: not in the built-in results at the commit"
+        wait_until(
+            lambda: product_id in shop.cluster_finds(q) and check(cluster_document(shop.cluster, product_id)),
+            timeout=30,
+            what=what,
+            interval=0.02,
+        )
+        elapsed = time.monotonic() - started
+        assert elapsed < 5, f"{what}: {elapsed:.1f} s to reach the cluster"
+        return elapsed
+
+    timings = {
+        "certified": reaches_both(
+            "the new product, certified",
+            lambda: client.post(
+                f"/api/v1/products/{product_id}/certificates",
+                json={"stars": 4, "score": 75, "level": "province", "decision": "QĐ 1/2026", "issued_on": "2026-11-01"},
+                headers=admin_headers,
+            ),
+            "cha ruoi",
+        ),
+        "description": reaches_both(
+            "the producer's new description",
+            lambda: client.patch(
+                f"/api/v1/products/{product_id}",
+                json={"description": "Rươi tươi vụ thu, trứng vịt và thì là"},
+                headers=producer_headers,
+            ),
+            "thi la",
+        ),
+    }
+    request_id = client.post(
+        f"/api/v1/products/{product_id}/price-requests", json={"price_vnd": NEW_PRICE}, headers=producer_headers
+    ).get_json()["id"]
+    timings["price"] = reaches_both(
+        "the approved price",
+        lambda: client.post(f"/api/v1/price-requests/{request_id}/approve", headers=admin_headers),
+        "cha ruoi",
+        check=lambda document: document and document["price_vnd"] == NEW_PRICE,
+    )
+    assert session.get(Product, product_id).price_vnd == NEW_PRICE
+    print("\n" + ", ".join(f"{what} in the cluster after {seconds:.2f} s" for what, seconds in timings.items()))
+
+
+def bearer_for(client, email: str) -> dict:
+    token = client.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def cluster_document(cluster, product_id: int) -> dict | None:
+    found = cluster.client.search(index=cluster.alias, body={"query": {"ids": {"values": [str(product_id)]}}})
+    hits = found["hits"]["hits"]
+    return hits[0]["_source"] if hits else None
