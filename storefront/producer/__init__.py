@@ -12,3 +12,6 @@ bp = APIBlueprint("producer", __name__, enable_openapi=False)
 @role_required("producer")
 def producers_only():
     """Every portal page needs a producer account; which products it may touch is catalog.access's rule."""
+
+
+from storefront.producer import views  # noqa: E402,F401 - its routes register on bp, so it comes after it

@@ -36,6 +36,12 @@ ERROR_STATUSES = {
     ("get", "/api/v1/orders/{order_id}"): {400, 401, 404},
     ("get", "/api/v1/orders/{order_id}/vietqr.svg"): {400, 404},
     ("post", "/api/v1/payments/stripe/webhook"): {400, 404, 413},
+    ("get", "/api/v1/producer/products"): {400, 401, 403},
+    ("patch", "/api/v1/products/{product_id}"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/products/{product_id}/price-requests"): {400, 401, 403, 404, 413},
+    ("post", "/api/v1/products/{product_id}/batches"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
+    ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -47,6 +53,8 @@ VALID_BODIES = {
     "/api/v1/outlets/{outlet_id}/movements": {"movements": []},
     "/api/v1/outlets/{outlet_id}/devices": {"name": "Quầy 1"},
     "/api/v1/transfers/{transfer_id}/receive": {"lines": [{"product_id": 1, "qty": 1}]},
+    "/api/v1/products/{product_id}/price-requests": {"price_vnd": 150000},
+    "/api/v1/products/{product_id}/batches": {"lot": "L1", "produced_on": "2026-11-01"},
 }
 
 
@@ -127,6 +135,10 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
         ("post", "/api/v1/orders"): True,
         ("post", "/api/v1/payments/stripe/webhook"): True,
+        ("patch", "/api/v1/products/{product_id}"): True,
+        ("post", "/api/v1/products/{product_id}/price-requests"): True,
+        ("post", "/api/v1/products/{product_id}/batches"): True,
+        ("post", "/api/v1/batches/{batch_id}/test-report"): True,
     }
 
 
@@ -222,6 +234,17 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/transfers/{transfer_id}/receive"),
             )
         },
+        **{
+            (method, path): [{"BearerAuth": ["admin", "producer"]}]
+            for method, path in (
+                ("get", "/api/v1/producer/products"),
+                ("patch", "/api/v1/products/{product_id}"),
+                ("post", "/api/v1/products/{product_id}/price-requests"),
+                ("post", "/api/v1/products/{product_id}/batches"),
+                ("post", "/api/v1/batches/{batch_id}/test-report"),
+                ("get", "/api/v1/batches/{batch_id}/test-report"),
+            )
+        },
         # Guests may order and read their order; a token, when sent, says whose it is.
         ("post", "/api/v1/orders"): [{"BearerAuth": []}],
         ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}],
@@ -271,6 +294,8 @@ def test_suggest_refuses_a_query_longer_than_documented(client):
         ("post", "/api/v1/auth/token"),
         ("post", "/api/v1/products/1/certificates"),
         ("post", "/api/v1/certificates/1/revoke"),
+        ("patch", "/api/v1/products/1"),
+        ("post", "/api/v1/products/1/price-requests"),
     ],
 )
 def test_a_body_over_one_mebibyte_is_413(client, session, method, path):

@@ -4,7 +4,7 @@ from apiflask import APIBlueprint
 
 bp = APIBlueprint("api_v1", __name__, tag="v1")
 
-from storefront.api.v1 import auth, certificates, orders, outlets, payments, products, stock, transfers  # noqa: E402,F401  (routes register on import)
+from storefront.api.v1 import auth, certificates, orders, outlets, payments, producer, products, stock, transfers  # noqa: E402,F401  (routes register on import)
 from storefront.api.v1.openapi import process_spec  # noqa: E402
 
 # The blueprint brings its own spec processor, so the document at /api/v1/openapi.json matches the code.
