@@ -2,6 +2,8 @@
 records batches with their test reports and sees where each batch's stock stands. Stars, certificates, group and
 price are shown, never edited (catalog.listings). Which products an account may touch: catalog.access."""
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -182,11 +184,11 @@ def product(product_id: int):
 
 
 def parse_price(text: str) -> int | None:
-    """ "150000", "150.000" or "150 000" đồng → 150000; anything else (decimals, letters) → None."""
-    digits = (text or "").strip().replace(".", "").replace(" ", "").replace("\u00a0", "")
-    if not digits.isascii() or not digits.isdigit():
+    """ "150000", "150.000" or "150 000" đồng → 150000; anything else (decimals such as 120000.5, letters) → None."""
+    text = (text or "").strip().replace("\u00a0", " ")
+    if not text.isascii() or not re.fullmatch(r"\d+|\d{1,3}(?:[. ]\d{3})+", text):
         return None
-    return int(digits)
+    return int(re.sub(r"[. ]", "", text))
 
 
 @bp.post("/san-pham/<int(max=2147483647):product_id>/gia")
