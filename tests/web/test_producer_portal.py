@@ -313,3 +313,11 @@ def test_an_oversized_report_is_413(client, session, product, signed_in):
         f"/nha-san-xuat/lo-hang/{batch.id}/phieu-kiem-nghiem", data=body, content_type="multipart/form-data; boundary=b"
     )
     assert response.status_code == 413
+
+
+def test_the_portal_speaks_english_when_asked(client, session, product, signed_in):
+    client.get("/ngon-ngu/en")
+    page = client.get("/nha-san-xuat/").get_data(as_text=True)
+    assert "My products" in page and "Certificate valid through" in page
+    response = client.post(f"/nha-san-xuat/san-pham/{product.id}", data=listing(product, gtin="8935049500118"))
+    assert "check digit" in response.get_data(as_text=True)
