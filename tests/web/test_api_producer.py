@@ -471,3 +471,14 @@ def test_a_batch_without_a_report_is_404(client, product, headers):
     ).get_json()["id"]
     response = client.get(f"/api/v1/batches/{batch_id}/test-report", headers=headers)
     assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_a_listing_without_a_certificate_has_null_stars_as_documented(client, session, owner, headers):
+    uncertified = make_product(session, "Chưa chứng nhận", producer=owner.producer, stars=None)
+    session.commit()
+    response = client.patch(f"/api/v1/products/{uncertified.id}", headers=headers, json={"usage": "Chấm"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["stars"] is None and body["certificate"] is None and body["on_sale"] is False
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert spec["UpdatedListing"]["properties"]["stars"]["type"] == ["integer", "null"]

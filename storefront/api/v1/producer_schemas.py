@@ -48,6 +48,7 @@ class ProducerProduct(ProductItem):
     """A listing as its producer keeps it: the fields of GET /api/v1/products/<id> (certificate and traceability
     null-able, as a listing may be off sale), the producer's own fields, and every certificate, newest first."""
 
+    stars = Integer(allow_none=True, metadata={"description": "The current certificate's stars; null without one."})
     unit = String()
     description = String()
     ingredients = String(metadata={"description": "Ingredients (groups 1–3) or materials (groups 4–5)."})
