@@ -321,3 +321,33 @@ def test_the_portal_speaks_english_when_asked(client, session, product, signed_i
     assert "My products" in page and "Certificate valid through" in page
     response = client.post(f"/nha-san-xuat/san-pham/{product.id}", data=listing(product, gtin="8935049500118"))
     assert "check digit" in response.get_data(as_text=True)
+
+
+def test_every_portal_form_carries_a_working_csrf_token(client, session, app, product, signed_in):
+    import re
+
+    batch = lot(session, product.id, "L1", produced_on=date(2026, 11, 1))
+    session.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/nha-san-xuat/san-pham/{product.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/nha-san-xuat/san-pham/{product.id}/gia", data={"price_vnd": "130000"}).status_code == 400
+    response = client.post(
+        f"/nha-san-xuat/san-pham/{product.id}/gia", data={"price_vnd": "130000", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    lots = client.get(f"/nha-san-xuat/san-pham/{product.id}/lo-hang").get_data(as_text=True)
+    dates_token = re.search(rf'name="lot{batch.id}-csrf_token" type="hidden" value="([^"]+)"', lots).group(1)
+    response = client.post(
+        f"/nha-san-xuat/lo-hang/{batch.id}",
+        data={f"lot{batch.id}-best_before": "2027-05-01", f"lot{batch.id}-csrf_token": dates_token},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"/nha-san-xuat/lo-hang/{batch.id}/phieu-kiem-nghiem",
+        data={"file": (io.BytesIO(PDF), "phieu.pdf"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Batch, batch.id).best_before == date(2027, 5, 1) and session.get(Batch, batch.id).test_report
