@@ -193,6 +193,18 @@ def test_a_gtin_another_product_has_is_409(client, session, product, headers):
     assert response.status_code == 409 and response.get_json()["error"] == "gtin_taken"
 
 
+def test_a_gtin_taken_meanwhile_is_caught_by_the_unique_rule_as_409(client, session, product, headers, monkeypatch):
+    make_product(session, gtin="08935049500117")
+    session.commit()
+    monkeypatch.setattr("catalog.listings.check_gtin_free", lambda *args: None)  # the check saw nothing: the race
+    response = client.patch(
+        f"/api/v1/products/{product.id}", headers=headers, json={"gtin": "8935049500117", "usage": "Chấm"}
+    )
+    assert response.status_code == 409 and response.get_json()["error"] == "gtin_taken"
+    session.expire_all()
+    assert session.get(Product, product.id).usage == ""
+
+
 def test_a_blank_unit_is_400(client, product, headers):
     response = client.patch(f"/api/v1/products/{product.id}", headers=headers, json={"unit": "   "})
     assert response.status_code == 400 and response.get_json()["error"] == "unit_required"
