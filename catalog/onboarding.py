@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from catalog import audit
 from catalog.groups import GROUPS
+from catalog.gtin import check_gtin_free, parse_gtin
 from catalog.models import Producer, Product
 from catalog.prices import approve, check_price, request_price_change
 from core import addresses
-from core.errors import N_, Conflict, InvalidInput, NotFound
+from core.errors import N_, InvalidInput, NotFound
 from core.phones import normalize_phone
 from core.text import fold_words, slugify
 from stores.models import Area
@@ -381,32 +382,10 @@ def _apply_product(
     product.producer_id, product.name, product.group, product.subgroup = producer_id, name, group, subgroup
     product.unit = _text(unit, "unit", UNIT_MAX) or "sản phẩm"
     product.description = _text(description, "description", DESCRIPTION_MAX)
-    product.gtin = _gtin14(gtin)
+    blank = gtin is None or (isinstance(gtin, str) and not gtin.strip())
+    product.gtin = None if blank else parse_gtin(gtin)
     if product.gtin is not None:
-        clash = session.scalar(select(Product.id).where(Product.gtin == product.gtin, Product.id != product.id))
-        if clash is not None:
-            raise Conflict(N_("Mã GTIN này đã dùng cho sản phẩm khác."), code="gtin_taken", field="gtin")
-
-
-def _gtin14(value) -> str | None:
-    """GTIN-8/12/13/14 with a valid GS1 check digit, as GTIN-14; None when blank.
-
-    Private stand-in for the portal's catalog.gtin (written on another branch): the lead merges the two.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    from biip import ParseError
-    from biip.gtin import Gtin
-
-    text = value.strip().replace(" ", "") if isinstance(value, str) else ""
-    try:
-        if not (text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14)):
-            raise ParseError("not a GTIN")
-        return Gtin.parse(text).as_gtin_14()
-    except ParseError:
-        raise InvalidInput(
-            N_("GTIN phải có 8, 12, 13 hoặc 14 chữ số với số kiểm tra GS1 đúng."), code="invalid_gtin", field="gtin"
-        ) from None
+        check_gtin_free(session, product.gtin, product.id)
 
 
 def _unique_slug(session: Session, name: str) -> str:

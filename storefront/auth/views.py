@@ -57,8 +57,13 @@ def login():
             login_user(user)
             merge_guest_cart(user.id)
             db.session.commit()
-            return redirect(local_path(request.args.get("next")) or url_for("shop.home"))
+            return redirect(local_path(request.args.get("next")) or landing_page(user))
     return render_template("auth/login.html", form=form)
+
+
+def landing_page(user) -> str:
+    """Where a login without a `next` lands: a producer account on its portal, everyone else on the shop."""
+    return url_for("producer.home") if user.role == "producer" else url_for("shop.home")
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -43,6 +43,12 @@ ERROR_STATUSES = {
     ("post", "/api/v1/price-requests/{request_id}/refuse"): {400, 401, 403, 404, 409, 413},
     ("post", "/api/v1/products/{product_id}/photos"): {400, 401, 403, 404, 413},
     ("delete", "/api/v1/photos/{photo_id}"): {400, 401, 403, 404},
+    ("get", "/api/v1/producer/products"): {400, 401, 403},
+    ("patch", "/api/v1/products/{product_id}"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/products/{product_id}/price-requests"): {400, 401, 403, 404, 413},
+    ("post", "/api/v1/products/{product_id}/batches"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
+    ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -56,6 +62,8 @@ VALID_BODIES = {
     "/api/v1/transfers/{transfer_id}/receive": {"lines": [{"product_id": 1, "qty": 1}]},
     "/api/v1/producers/{producer_id}/invitations": {"email": "moi@example.com"},
     "/api/v1/price-requests/{request_id}/refuse": {"reason": "Giá chưa hợp lý"},
+    "/api/v1/products/{product_id}/price-requests": {"price_vnd": 150000},
+    "/api/v1/products/{product_id}/batches": {"lot": "L1", "produced_on": "2026-11-01"},
 }
 
 
@@ -141,6 +149,10 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/producers/{producer_id}/invitations"): True,
         ("post", "/api/v1/price-requests/{request_id}/refuse"): True,
         ("post", "/api/v1/products/{product_id}/photos"): True,
+        ("patch", "/api/v1/products/{product_id}"): True,
+        ("post", "/api/v1/products/{product_id}/price-requests"): True,
+        ("post", "/api/v1/products/{product_id}/batches"): True,
+        ("post", "/api/v1/batches/{batch_id}/test-report"): True,
     }
 
 
@@ -248,6 +260,17 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
         },
         ("post", "/api/v1/products/{product_id}/photos"): [{"BearerAuth": ["admin", "producer"]}],
         ("delete", "/api/v1/photos/{photo_id}"): [{"BearerAuth": ["admin", "producer"]}],
+        **{
+            (method, path): [{"BearerAuth": ["admin", "producer"]}]
+            for method, path in (
+                ("get", "/api/v1/producer/products"),
+                ("patch", "/api/v1/products/{product_id}"),
+                ("post", "/api/v1/products/{product_id}/price-requests"),
+                ("post", "/api/v1/products/{product_id}/batches"),
+                ("post", "/api/v1/batches/{batch_id}/test-report"),
+                ("get", "/api/v1/batches/{batch_id}/test-report"),
+            )
+        },
         # Guests may order and read their order; a token, when sent, says whose it is.
         ("post", "/api/v1/orders"): [{"BearerAuth": []}],
         ("get", "/api/v1/orders/{order_id}"): [{"BearerAuth": []}],
@@ -297,6 +320,8 @@ def test_suggest_refuses_a_query_longer_than_documented(client):
         ("post", "/api/v1/auth/token"),
         ("post", "/api/v1/products/1/certificates"),
         ("post", "/api/v1/certificates/1/revoke"),
+        ("patch", "/api/v1/products/1"),
+        ("post", "/api/v1/products/1/price-requests"),
     ],
 )
 def test_a_body_over_one_mebibyte_is_413(client, session, method, path):

@@ -12,6 +12,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     outlets,
     payments,
     photos,
+    producer,
     products,
     stock,
     transfers,
