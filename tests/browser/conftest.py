@@ -43,6 +43,7 @@ def live_app(tmp_path_factory):
 
     from accounts.services import create_user, hash_password
     from catalog.models import Product
+    from catalog.photo_services import add_photo, photo_store
     from catalog.queries import sellable_products
     from catalog.seeding import load_demo_batches, load_real_products
     from catalog.services import revoke_certificate
@@ -50,6 +51,7 @@ def live_app(tmp_path_factory):
     from inventory.seeding import load_demo_stock
     from storefront import create_app
     from stores.seeding import load_areas, load_outlets
+    from tests.photo_images import phone_photo
 
     folder = tmp_path_factory.mktemp("live")
     app = create_app(
@@ -82,6 +84,14 @@ def live_app(tmp_path_factory):
                 outlet_id=outlets[0].id if role == "staff" else None,
                 producer_id=on_sale.producer_id if role == "producer" else None,
             )
+        # A photo on the producer's product on sale, so pages with pictures are visited too.
+        add_photo(
+            db.session,
+            photo_store(app.config["UPLOAD_FOLDER"]),
+            on_sale,
+            phone_photo(800, 600),
+            actor_id=None,
+        )
         certified = db.session.scalars(
             select(Product).where(Product.current_certificate_id.is_not(None)).order_by(Product.id.desc())
         ).first()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import LIVE_ACCOUNTS
 from tests.browser.test_search_ui import open_suggestions
 
 pytestmark = pytest.mark.browser
@@ -101,3 +102,92 @@ def test_checkout_with_every_mistake_shown(axe, shopper, live_server):
     submit_empty_checkout(shopper)
     assert shopper.locator(".error-summary").is_visible()
     _assert_no_violations(axe, shopper, "the checkout with its mistakes")
+
+
+@pytest.fixture(params=LANGUAGES)
+def signed_in(request, chromium_browser, live_server):
+    """Opens a browser session in the parameter's language; call it with a role of LIVE_ACCOUNTS to sign in."""
+    from tests.browser.test_csp import _log_in
+
+    contexts = []
+
+    def open_as(role: str):
+        context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        _log_in(page, live_server, LIVE_ACCOUNTS[role])
+        page.goto(f"{live_server}/ngon-ngu/{request.param}")
+        return page
+
+    try:
+        yield open_as
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def _producer_pages(live_app) -> list[str]:
+    from sqlalchemy import select
+
+    from accounts.models import User
+    from catalog.models import Product
+    from core.db import db
+
+    with live_app.app_context():
+        producer_id = db.session.scalars(select(User.producer_id).where(User.email == LIVE_ACCOUNTS["producer"])).one()
+        product_id = db.session.scalars(
+            select(Product.id).where(Product.producer_id == producer_id, Product.photos.any())
+        ).first()
+        db.session.remove()
+    return (
+        [
+            "/nha-san-xuat/",
+            f"/nha-san-xuat/san-pham/{product_id}",
+            f"/nha-san-xuat/san-pham/{product_id}/lo-hang",
+            f"/nha-san-xuat/san-pham/{product_id}/anh",
+            "/nha-san-xuat/lich-su",
+        ],
+        producer_id,
+        product_id,
+    )
+
+
+def test_the_producer_portal(axe, signed_in, live_server, live_app):
+    page = signed_in("producer")
+    pages, _, _ = _producer_pages(live_app)
+    for path in pages:
+        _visit(page, live_server + path)
+        _assert_no_violations(axe, page, f"the portal page {path}")
+
+
+def test_the_admins_new_pages(axe, signed_in, live_server, live_app):
+    page = signed_in("admin")
+    _, producer_id, product_id = _producer_pages(live_app)
+    for path in (
+        "/admin/nha-san-xuat",
+        "/admin/nha-san-xuat/moi",
+        f"/admin/nha-san-xuat/{producer_id}",
+        f"/admin/nha-san-xuat/{producer_id}/sua",
+        "/admin/san-pham?trang_thai=lapsing",
+        "/admin/san-pham/moi",
+        f"/admin/san-pham/{product_id}",
+        f"/admin/san-pham/{product_id}/sua",
+        f"/admin/san-pham/{product_id}/anh",
+        "/admin/gia",
+        "/admin/chung-nhan/sap-het-han",
+        "/admin/nhan-vien?q=ocop",
+    ):
+        _visit(page, live_server + path)
+        _assert_no_violations(axe, page, f"the admin page {path}")
+
+
+def test_a_new_producer_form_with_its_mistakes(axe, signed_in, live_server):
+    page = signed_in("admin")
+    _visit(page, live_server + "/admin/nha-san-xuat/moi")
+    page.fill('input[name="tax_code"]', "12345")  # neither 10 nor 13 digits
+    page.evaluate("document.querySelector('main form.form-page').noValidate = true")  # let the server judge
+    with page.expect_navigation():
+        page.locator("main form.form-page button[type=submit]").click()
+    assert page.locator("[aria-invalid=true]").count() >= 1, "the form shows no mistake under its fields"
+    _assert_no_violations(axe, page, "the new producer form with its mistakes")

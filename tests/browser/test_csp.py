@@ -6,6 +6,7 @@ before any page script, which the CSP does not govern) and by Chromium's console
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -16,11 +17,11 @@ from tests.browser.conftest import LIVE_ACCOUNTS, LIVE_PASSWORD, TODAY
 pytestmark = pytest.mark.browser
 
 LANGUAGES = ("vi", "en")
-ROLES = ("anonymous", "consumer", "staff", "admin")
+ROLES = ("anonymous", "consumer", "staff", "admin", "producer")
 
 #: GET routes that are not pages: they answer JSON, files or a redirect elsewhere.
-NOT_PAGES = {"shop.switch_language", "shop.favicon"}
-NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/")
+NOT_PAGES = {"shop.switch_language", "shop.favicon", "producer.test_report"}
+NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -50,6 +51,7 @@ class Page:
 @pytest.fixture(scope="module")
 def site_pages(live_app):
     """Every page of the site with the visitor who can open it, found in the live database."""
+    from accounts.invitations import invitation_token, invite
     from accounts.models import User
     from accounts.services import TokenSigner
     from catalog.models import Certificate, Product
@@ -87,10 +89,21 @@ def site_pages(live_app):
         district_slug = db.session.scalars(
             select(Area.slug).join(Product, Product.origin_district_id == Area.id).order_by(Product.id)
         ).first()
+        producer_user = db.session.scalars(select(User).where(User.email == LIVE_ACCOUNTS["producer"])).one()
+        own_product = db.session.scalars(
+            select(Product.id).where(Product.producer_id == producer_user.producer_id, Product.photos.any())
+        ).first()
+        invitation = invite(
+            db.session, producer_user.producer, "moi.nsx@ocop.example", actor_id=admin_id, now=datetime.now(UTC)
+        )
+        db.session.commit()
+        invitation_link = invitation_token(invitation, live_app.config["SECRET_KEY"])
+        producer_id = producer_user.producer_id
         order_id = _place_an_order(live_app, outlet_id)
         consumer_order_id = _place_an_order(live_app, outlet_id, user_id=consumer_id)
         db.session.remove()
     assert uncertified and revoked and expired, "the demo catalogue no longer has every kind of off-sale product"
+    assert own_product, "the live producer has no product with a photo"
 
     filters = urlencode(
         [
@@ -180,6 +193,31 @@ def site_pages(live_app):
             "admin: disable an account?", "admin", f"/admin/tai-khoan/{consumer_id}/trang-thai", "admin.account_status"
         ),
         Page("admin: disable own account?", "admin", f"/admin/tai-khoan/{admin_id}/trang-thai", "admin.account_status"),
+        Page("admin: product list, lapsing", "admin", "/admin/san-pham?trang_thai=lapsing", "admin.products"),
+        Page("admin: new product", "admin", "/admin/san-pham/moi", "admin.new_product"),
+        Page("admin: edit a product", "admin", f"/admin/san-pham/{own_product}/sua", "admin.edit_product"),
+        Page("admin: a product's photos", "admin", f"/admin/san-pham/{own_product}/anh", "admin.product_photos"),
+        Page("admin: a product with a photo", "admin", f"/admin/san-pham/{own_product}", "admin.product"),
+        Page("admin: producers", "admin", "/admin/nha-san-xuat", "admin.producers"),
+        Page("admin: new producer", "admin", "/admin/nha-san-xuat/moi", "admin.producer_form"),
+        Page("admin: a producer", "admin", f"/admin/nha-san-xuat/{producer_id}", "admin.producer"),
+        Page(
+            "admin: edit a producer",
+            "admin",
+            f"/admin/nha-san-xuat/{producer_id}/sua",
+            "admin.producer_form",
+        ),
+        Page("admin: price requests", "admin", "/admin/gia", "admin.price_requests"),
+        Page("invitation link", "anonymous", f"/moi/{invitation_link}", "auth.invitation"),
+        Page("invitation link, altered", "anonymous", f"/moi/{invitation_link}x", "auth.invitation", 400),
+        Page("producer: own products", "producer", "/nha-san-xuat/", "producer.home"),
+        Page("producer: a listing", "producer", f"/nha-san-xuat/san-pham/{own_product}", "producer.product"),
+        Page(
+            "producer: its photos", "producer", f"/nha-san-xuat/san-pham/{own_product}/anh", "producer.product_photos"
+        ),
+        Page("producer: its batches", "producer", f"/nha-san-xuat/san-pham/{own_product}/lo-hang", "producer.batches"),
+        Page("producer: history", "producer", "/nha-san-xuat/lich-su", "producer.history"),
+        Page("producer: the public page of its product", "producer", on_sale, "shop.product"),
     ]
     # Pages of work still under way elsewhere are visited once their route exists.
     routed = {rule.endpoint for rule in live_app.url_map.iter_rules() if "GET" in rule.methods}
@@ -243,7 +281,9 @@ def _pages_added_since(app, listed: set[str]) -> list[Page]:
         if rule.arguments - set(rule.defaults or {}):
             unlisted.append(f"{rule.endpoint} ({rule.rule})")
             continue
-        role = {"admin": "admin", "staff": "staff"}.get(rule.endpoint.partition(".")[0], "anonymous")
+        role = {"admin": "admin", "staff": "staff", "producer": "producer"}.get(
+            rule.endpoint.partition(".")[0], "anonymous"
+        )
         added.append(Page(f"{rule.endpoint} (found in the URL map)", role, rule.rule, rule.endpoint))
     assert not unlisted, f"pages with parameters the CSP test does not visit yet: {unlisted}"
     return added
