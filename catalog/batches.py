@@ -2,7 +2,6 @@
 groups that spoil (1–3), raw-material origin, and an optional lab test report (a PDF). Every change writes an
 audit entry in the caller's transaction; services flush, the caller commits."""
 
-from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -229,20 +228,10 @@ def attach_test_report(session: Session, batch: Batch, data: bytes, *, actor_id:
     )
     session.flush()
     if old and old != name:
-        store.release_after_commit(session, [old], report_in_use(session))
+        store.release_after_commit(session, [old], report_in_use)
     return batch
 
 
-def report_in_use(session: Session) -> Callable[[str], bool]:
-    """Asked after the commit (when the session may no longer query): whether some lot still names the file,
-    read on a session of its own; when it cannot tell, the file is kept."""
-    bind = session.get_bind()
-
-    def still_used(name: str) -> bool:
-        try:
-            with Session(bind=bind) as reader:
-                return reader.scalar(select(Batch.id).where(Batch.test_report == name).limit(1)) is not None
-        except Exception:  # noqa: BLE001 - an orphan file is harmless, a failure after the commit is not
-            return True
-
-    return still_used
+def report_in_use(session: Session, name: str) -> bool:
+    """Whether some lot still names the report file `name`."""
+    return session.scalar(select(Batch.id).where(Batch.test_report == name).limit(1)) is not None

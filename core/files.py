@@ -6,6 +6,7 @@ check finds nothing else using it (two photos of the same image share their file
 """
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _CREATED, _RELEASED = "files.created", "files.released"
+log = logging.getLogger(__name__)
 
 
 def content_name(data: bytes) -> str:
@@ -59,11 +61,14 @@ def _release(session: Session) -> None:
     released = session.info.pop(_RELEASED, [])
     if not released:
         return
-    with Session(session.get_bind()) as fresh:
-        for store, names, still_used in released:
-            for name in names:
-                if not still_used(fresh, name):
-                    store.path(name).unlink(missing_ok=True)
+    try:
+        with Session(session.get_bind()) as fresh:
+            for store, names, still_used in released:
+                for name in names:
+                    if not still_used(fresh, name):
+                        store.path(name).unlink(missing_ok=True)
+    except Exception:  # an orphan file is harmless; failing a request whose change has committed is not
+        log.exception("could not tell whether released files are still used; they are kept")
 
 
 @event.listens_for(Session, "after_soft_rollback")
