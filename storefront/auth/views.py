@@ -204,7 +204,7 @@ def invitation(token: str):
             db.session.commit()
             login_user(user)
             flash(_("Chào mừng bạn! Tài khoản nhà sản xuất của bạn đã sẵn sàng."), "success")
-            return redirect("/nha-san-xuat", 303)
+            return redirect(url_for("producer.home"), 303)
     return render_template("auth/invitation.html", form=form, invitation=invited)
 
 

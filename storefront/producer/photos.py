@@ -1,5 +1,6 @@
 """A product's photos, managed by its producer (own products only) (storefront.photo_pages)."""
 
+from flask import url_for
 from flask_babel import gettext as _
 
 from storefront import photo_pages
@@ -13,8 +14,7 @@ PHOTO_ID = "<int(max=2147483647):photo_id>"
 @bp.route(f"/san-pham/{ID}/anh", methods=["GET", "POST"])
 @body_limit(photo_pages.UPLOAD_BODY_LIMIT)
 def product_photos(product_id: int):
-    # The portal's own product page is built on another branch: back to the portal's start.
-    back = {"url": "/nha-san-xuat/", "label": _("Về trang nhà sản xuất")}
+    back = {"url": url_for("producer.product", product_id=product_id), "label": _("Thông tin và giá")}
     return photo_pages.manage_page(product_id, "producer.product_photos", back)
 
 

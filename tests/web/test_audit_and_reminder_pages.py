@@ -136,7 +136,7 @@ def test_a_producer_sees_the_changes_of_its_own_listings_only(client, session):
     response = client.get("/nha-san-xuat/lich-su")
     assert response.status_code == 200
     page = text(response.get_data(as_text=True))
-    assert 'href="/nha-san-xuat"' in page
+    assert 'href="/nha-san-xuat/"' in page  # the portal's menu
     assert "Nước mắm Cát Hải" in page and "Giá: 120.000 ₫ → 135.000 ₫" in page
     assert page.index("Duyệt đổi giá") < page.index("Đề nghị đổi giá")  # newest first
     assert account.email in page

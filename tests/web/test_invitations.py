@@ -51,7 +51,7 @@ def test_the_invited_person_sets_a_password_and_lands_in_the_producer_portal(app
     page = client.get(path)
     assert page.status_code == 200 and "HTX Mắm Cát Hải" in page.get_data(as_text=True)
     response = client.post(path, data=accept_form())
-    assert response.status_code == 303 and response.headers["Location"].endswith("/nha-san-xuat")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/nha-san-xuat/")
     user = session.scalar(select(User).where(User.email == "chu.htx@example.com"))
     assert (user.role, user.producer_id, user.name) == ("producer", producer.id, "Nguyễn Thị Lan")
     assert "chu.htx@example.com" in client.get("/tai-khoan").get_data(as_text=True)  # signed in
