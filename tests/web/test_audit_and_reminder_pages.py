@@ -228,3 +228,15 @@ def test_the_admin_sees_products_awaiting_re_evaluation_soonest_first_with_the_r
     assert "Lapsed 10 days ago" in recently_lapsed and "10 ngày trước" in recently_lapsed
     assert "Lapsed 100 days ago" not in page and "Lapsed and re-evaluated" not in page
     assert later.id and lapsed.id
+
+
+def test_a_reminder_due_but_not_yet_run_is_told_apart_from_one_skipped(client, session):
+    admin = make_user(session, role="admin")
+    make_product(session, "Lapses in 20 days", issued_on=date(2023, 12, 19))  # expires 19/12/2026
+    session.commit()
+    login(client, admin)
+    page = visible(client.get("/admin/chung-nhan/sap-het-han").get_data(as_text=True))
+    row = page[page.index("Lapses in 20 days") : page.index('id="lapsed-heading"')]
+    # Inside 30 days the 90-day reminder is never sent; the 30-day one goes with the next daily run.
+    assert "không gửi: đã đến lượt nhắc gần hơn" in row
+    assert "đến hạn: gửi ở lượt chạy hằng ngày tới" in row
