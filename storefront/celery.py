@@ -3,6 +3,7 @@
 import logging
 
 from celery import Celery, Task
+from flask import current_app, has_app_context
 from kombu.exceptions import OperationalError
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,14 @@ def celery_init_app(app) -> Celery:
 
 
 def dispatch(task, *args, **kwargs):
-    """Queue `task`; if the broker cannot be reached, run it here so the user's request still succeeds."""
+    """Queue `task` on this Flask app's Celery; if the broker cannot be reached, run it here so the user's request
+    still succeeds.
+
+    A shared task otherwise goes to whichever Celery app was made last in the process (set_default), which is
+    another app's when one process builds several (tests, scripts): its broker, and its database when it runs.
+    """
+    if has_app_context() and "celery" in current_app.extensions:
+        task = current_app.extensions["celery"].tasks[task.name]
     try:
         return task.apply_async(args=args, kwargs=kwargs, retry=False)
     except OperationalError as error:

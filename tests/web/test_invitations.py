@@ -174,3 +174,24 @@ def test_an_address_registered_after_the_invitation_gets_a_clear_answer_and_the_
     assert session.scalar(select(User.role).where(User.email == "chu.htx@example.com")) == "consumer"
     session.expire_all()
     assert session.scalars(select(Invitation)).one().used_at is None
+
+
+def test_the_mail_leaves_through_the_app_that_sent_it_when_a_process_holds_several(app, client, session):
+    """Celery's shared tasks go to the last Celery app made in the process; a mail dispatched by this app must
+    still be sent by it (here eagerly, into its outbox), not queued on the other app's broker."""
+    from storefront import create_app
+
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "another-app",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "CELERY": {**app.config["CELERY"], "broker_url": "memory://", "task_always_eager": False},
+        }
+    )
+    try:
+        invite_by_page(app, client, session)
+        assert "/moi/" in mailed_link(app)
+    finally:
+        app.extensions["celery"].set_default()
+        other.extensions["celery"].close()
