@@ -78,8 +78,11 @@ def _worker_redis_url(url: str) -> str:
 
 def pytest_configure(config):
     use_hash_method_for_tests(TEST_HASH_METHOD)
-    if os.environ.get("TEST_REDIS_URL") and not os.environ.get("OCOP_TEST_REDIS_WORKER"):
-        os.environ["TEST_REDIS_URL"] = _worker_redis_url(os.environ["TEST_REDIS_URL"])
+    # Each process maps the URL it was given once: xdist's workers inherit the controller's environment, so the
+    # given URL is kept aside (OCOP_TEST_REDIS_BASE) and each worker maps it to its own database.
+    if os.environ.get("TEST_REDIS_URL") and os.environ.get("OCOP_TEST_REDIS_WORKER") != WORKER:
+        base = os.environ.setdefault("OCOP_TEST_REDIS_BASE", os.environ["TEST_REDIS_URL"])
+        os.environ["TEST_REDIS_URL"] = _worker_redis_url(base)
         os.environ["OCOP_TEST_REDIS_WORKER"] = WORKER
 
 
