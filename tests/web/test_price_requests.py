@@ -1,7 +1,7 @@
 """Admins approve or refuse the producers' price requests: an approved price applies to new carts and orders at
 once (search too), never to an order already placed, and the price on any moment stays answerable."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -48,6 +48,8 @@ def test_an_approved_price_reaches_shop_api_and_search_at_once_but_not_an_order_
     headers = bearer(token_for(client, admin))
     response = client.post(f"/api/v1/price-requests/{request.id}/approve", headers=headers)
     assert response.status_code == 200 and response.get_json()["status"] == "approved"
+    # An instant with its offset, on SQLite (which stores none) as on PostgreSQL.
+    assert datetime.fromisoformat(response.get_json()["decided_at"]).utcoffset() is not None
 
     order = session.get(Order, placed.get_json()["id"])
     session.refresh(order)

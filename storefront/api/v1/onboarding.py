@@ -6,6 +6,7 @@ from accounts.invitations import invite, status_of
 from catalog import prices
 from catalog.certification import sellability
 from catalog.onboarding import create_producer, create_product, get_producer
+from core.dates import as_utc
 from core.db import db
 from core.errors import InvalidInput
 from core.models import utcnow
@@ -134,7 +135,7 @@ def new_invitation(producer_id, data):
         "id": invitation.id,
         "producer_id": invitation.producer_id,
         "email": invitation.email,
-        "expires_at": invitation.expires_at,
+        "expires_at": as_utc(invitation.expires_at),
         "status": status_of(invitation, now),
     }
 
@@ -146,7 +147,7 @@ def price_request_dict(request) -> dict:
         "price_vnd": request.price_vnd,
         "status": request.status,
         "reason": request.reason,
-        "decided_at": request.decided_at,
+        "decided_at": as_utc(request.decided_at),
     }
 
 
