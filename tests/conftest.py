@@ -268,6 +268,11 @@ def _shared_app(database_url: str):
     # Building another app (a test's own) re-points these process-wide singletons; point them back at this one.
     limiter._storage, limiter._limiter = storage, rate_limiter
     storage.reset()
+    # A test that stopped a Redis store leaves the limiter counting in its in-memory fallback (Flask-Limiter
+    # checks the store again only after a back-off): start every test on its own store with empty counts.
+    limiter._storage_dead = False
+    if getattr(limiter, "_fallback_storage", None) is not None:
+        limiter._fallback_storage.reset()
     app.extensions["celery"].set_default()
     app.extensions["celery"].set_current()
     use_hash_method_for_tests(TEST_HASH_METHOD)
