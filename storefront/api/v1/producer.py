@@ -40,7 +40,7 @@ from storefront.api.v1.producer_schemas import (
     ReportUpload,
     UpdatedListing,
 )
-from storefront.api.v1.products import certificate_dict, product_item
+from storefront.api.v1.products import availability_list, certificate_dict, product_item, traceability
 from storefront.context import today
 from storefront.guards import body_limit
 
@@ -78,7 +78,6 @@ def producer_product(product: Product, pending: PriceRequest | None = None) -> d
     """A listing as its producer sees it, on sale or not."""
     answer = sellability(product.active, product.certificates, today())
     stock = availability(db.session, product.id, utcnow())
-    district = product.origin_district
     return {
         **product_item(product, bool(stock), answer.certificate),
         "unit": product.unit,
@@ -95,22 +94,8 @@ def producer_product(product: Product, pending: PriceRequest | None = None) -> d
         "certificates": [
             certificate_dict(c) for c in sorted(product.certificates, key=lambda c: (c.issued_on, c.id), reverse=True)
         ],
-        "traceability": {
-            "producer": product.producer.name,
-            "commune": product.origin_commune,
-            "district": district.label if district else None,
-            "batches": [
-                {
-                    "id": b.id,
-                    "lot_code": b.lot_code,
-                    "produced_on": b.produced_on,
-                    "best_before": b.best_before,
-                    "origin": b.origin,
-                }
-                for b in product.batches
-            ],
-        },
-        "availability": [{"outlet_id": s.outlet_id, "outlet": s.outlet, "available": s.available} for s in stock],
+        "traceability": traceability(product),
+        "availability": availability_list(stock),
         "pending_price_request": {"id": pending.id, "price_vnd": pending.price_vnd} if pending else None,
     }
 

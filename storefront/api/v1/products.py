@@ -48,6 +48,30 @@ def certificate_dict(certificate) -> dict:
     }
 
 
+def traceability(product: Product) -> dict:
+    """Who made it, where, and its lots (DESIGN §3, product detail)."""
+    district = product.origin_district
+    return {
+        "producer": product.producer.name,
+        "commune": product.origin_commune,
+        "district": district.label if district else None,
+        "batches": [
+            {
+                "id": b.id,
+                "lot_code": b.lot_code,
+                "produced_on": b.produced_on,
+                "best_before": b.best_before,
+                "origin": b.origin,
+            }
+            for b in product.batches
+        ],
+    }
+
+
+def availability_list(stock) -> list[dict]:
+    return [{"outlet_id": s.outlet_id, "outlet": s.outlet, "available": s.available} for s in stock]
+
+
 @bp.get("/products")
 @bp.input(ProductQuery, location="query", arg_name="query")
 @bp.output(ProductList)
@@ -113,29 +137,14 @@ def product_detail(product_id):
             "Sản phẩm không được bán (chứng nhận OCOP hết hạn, bị thu hồi hoặc chưa có).",
             extra_data={"error": "not_found"},
         )
-    district = product.origin_district
     stock = availability(db.session, product.id, utcnow())
     return {
         **product_item(product, bool(stock), answer.certificate),
         "unit": product.unit,
         "description": product.description,
         "certificate": certificate_dict(answer.certificate),
-        "traceability": {
-            "producer": product.producer.name,
-            "commune": product.origin_commune,
-            "district": district.label if district else None,
-            "batches": [
-                {
-                    "id": b.id,
-                    "lot_code": b.lot_code,
-                    "produced_on": b.produced_on,
-                    "best_before": b.best_before,
-                    "origin": b.origin,
-                }
-                for b in product.batches
-            ],
-        },
-        "availability": [{"outlet_id": s.outlet_id, "outlet": s.outlet, "available": s.available} for s in stock],
+        "traceability": traceability(product),
+        "availability": availability_list(stock),
     }
 
 
