@@ -36,11 +36,28 @@ def request_price_change(session: Session, product: Product, price_vnd, *, actor
     check_price(price_vnd)
     if price_vnd == product.price_vnd:
         raise InvalidInput(N_("Giá đề nghị bằng giá hiện tại."), code="same_price", field="price_vnd")
-    for pending in session.scalars(
-        select(PriceRequest).where(PriceRequest.product_id == product.id, PriceRequest.status == "pending")
-    ):
-        pending.status = "withdrawn"
-        _record(session, pending, "withdrawn", actor_id, {"status": "pending"}, {"status": "withdrawn"})
+    pending = session.scalars(
+        select(PriceRequest.id).where(PriceRequest.product_id == product.id, PriceRequest.status == "pending")
+    ).all()
+    for request_id in pending:
+        # Only while still pending: an admin deciding it at this moment wins, and it stays approved or refused.
+        withdrawn = session.execute(
+            update(PriceRequest)
+            .where(PriceRequest.id == request_id, PriceRequest.status == "pending")
+            .values(status="withdrawn")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if withdrawn:
+            audit.record(
+                session,
+                entity="price",
+                entity_id=request_id,
+                action="withdrawn",
+                actor_id=actor_id,
+                product_id=product.id,
+                before={"status": "pending"},
+                after={"status": "withdrawn"},
+            )
     request = PriceRequest(product=product, price_vnd=price_vnd, status="pending", requested_by=actor_id)
     session.add(request)
     session.flush()

@@ -71,9 +71,10 @@ def _release(session: Session) -> None:
         log.exception("could not tell whether released files are still used; they are kept")
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _remove_created(session: Session, previous_transaction) -> None:
-    if not previous_transaction.nested and previous_transaction.parent is None:
+@event.listens_for(Session, "after_transaction_end")
+def _remove_created(session: Session, transaction) -> None:
+    """The session's transaction ended without a commit (a rollback, or a close): its new files go."""
+    if transaction.parent is None and not transaction.nested:
         for path in session.info.pop(_CREATED, []):
             path.unlink(missing_ok=True)
         session.info.pop(_RELEASED, None)

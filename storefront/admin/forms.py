@@ -69,6 +69,9 @@ class ProductForm(FlaskForm):
     sub_group = SelectField(_l("Bộ sản phẩm"), validate_choice=False)
     unit = StringField(_l("Đơn vị bán"), validators=[length(max=40)])
     price_vnd = IntegerField(_l("Giá (đồng)"), validators=[required(), number_range(1, 1_000_000_000)])
+    #: The price the edit form showed: only a price the admin changed is applied (another admin may have approved
+    #: a producer's price meanwhile).
+    shown_price = HiddenField()
     origin_commune = SelectField(_l("Xã, phường xuất xứ"), validate_choice=False)
     gtin = StringField(_l("GTIN (mã vạch GS1, không bắt buộc)"), validators=[length(max=20)])
     description = TextAreaField(_l("Mô tả"), validators=[length(max=5000)])

@@ -92,10 +92,13 @@ def edit_product(product_id: int):
             form.origin_commune.choices[""] = [
                 SelectChoice("", _("%(commune)s (giữ nguyên)", commune=product.origin_commune))
             ]
+    if not form.is_submitted():
+        form.shown_price.data = str(product.price_vnd)
     if form.validate_on_submit():
+        changed_price = form.price_vnd.data if str(form.price_vnd.data) != form.shown_price.data else None
         try:
             update_product(
-                db.session, product, actor_id=current_user.id, price_vnd=form.price_vnd.data, **product_details(form)
+                db.session, product, actor_id=current_user.id, price_vnd=changed_price, **product_details(form)
             )
         except DomainError as error:
             db.session.rollback()

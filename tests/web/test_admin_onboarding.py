@@ -402,6 +402,34 @@ def test_an_admin_changing_the_price_in_the_edit_form_keeps_the_price_history(cl
     assert actions == ["requested", "approved"]
 
 
+def test_an_edit_form_opened_before_a_price_approval_does_not_undo_it(client, session):
+    from catalog import prices
+
+    admin = login_admin(client, session)
+    product = make_product(session, "Rượu làng Vân", price_vnd=200_000)
+    session.commit()
+    page = client.get(f"/admin/san-pham/{product.id}/sua").get_data(as_text=True)
+    assert 'name="shown_price" type="hidden" value="200000"' in page
+    # Meanwhile another admin approves the producer's new price.
+    prices.approve(session, prices.request_price_change(session, product, 230_000, actor_id=None), actor_id=admin.id)
+    session.commit()
+    data = {
+        "producer_id": product.producer_id,
+        "name": product.name,
+        "group": "1",
+        "sub_group": "",
+        "unit": "chai",
+        "price_vnd": "200000",
+        "shown_price": "200000",
+        "origin_commune": KIEN_THUY,
+        "gtin": "",
+        "description": "Rượu nếp cái hoa vàng",
+    }
+    assert client.post(f"/admin/san-pham/{product.id}/sua", data=data).status_code == 303
+    session.refresh(product)
+    assert product.description == "Rượu nếp cái hoa vàng" and product.price_vnd == 230_000
+
+
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_every_new_admin_page_renders_in_both_languages_with_its_csrf_token(app, client, session, language):
     app.config["WTF_CSRF_ENABLED"] = True
