@@ -146,6 +146,8 @@ def _check_multipart(body: bytes) -> None:
     text = None
     try:
         while not isinstance(event := decoder.next_event(), (Epilogue, NeedData)):
+            if isinstance(event, (Field, File)) and event.name is None:
+                raise ValueError("a part whose name cannot be read")
             if isinstance(event, Field):
                 _check_text(event.name)
                 text = bytearray()

@@ -305,3 +305,19 @@ def test_with_csrf_on_an_urlencoded_field_that_is_not_utf8_is_400(app, client, s
     )
     assert response.status_code == 400
     assert stored_outlets(session) == []
+
+
+def test_a_multipart_part_whose_name_cannot_be_read_is_400(client):
+    """A Content-Disposition name that ends in an escaped quote leaves the part nameless (schemathesis found it)."""
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\\"\r\n\r\n{{"d": true}}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.pdf"\r\n\r\n%PDF-1.4\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = client.post(
+        "/api/v1/batches/1/test-report",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"]
