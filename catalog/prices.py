@@ -48,20 +48,21 @@ def request_price_change(session: Session, product: Product, price_vnd, *, actor
             .execution_options(synchronize_session=False)
         ).rowcount
         if withdrawn:
-            audit.record(
-                session,
-                entity="price",
-                entity_id=request_id,
-                action="withdrawn",
-                actor_id=actor_id,
-                product_id=product.id,
-                before={"status": "pending"},
-                after={"status": "withdrawn"},
+            _record(
+                session, request_id, product.id, "withdrawn", actor_id, {"status": "pending"}, {"status": "withdrawn"}
             )
     request = PriceRequest(product=product, price_vnd=price_vnd, status="pending", requested_by=actor_id)
     session.add(request)
     session.flush()
-    _record(session, request, "requested", actor_id, {"price_vnd": product.price_vnd}, {"price_vnd": price_vnd})
+    _record(
+        session,
+        request.id,
+        request.product_id,
+        "requested",
+        actor_id,
+        {"price_vnd": product.price_vnd},
+        {"price_vnd": price_vnd},
+    )
     session.flush()
     return request
 
@@ -95,7 +96,15 @@ def approve(session: Session, request: PriceRequest, *, actor_id: int, now: date
         PriceChange(product_id=product.id, price_vnd=request.price_vnd, effective_at=now, request_id=request.id)
     )
     product.price_vnd = request.price_vnd
-    _record(session, request, "approved", actor_id, {"price_vnd": old_price}, {"price_vnd": request.price_vnd})
+    _record(
+        session,
+        request.id,
+        request.product_id,
+        "approved",
+        actor_id,
+        {"price_vnd": old_price},
+        {"price_vnd": request.price_vnd},
+    )
     session.flush()
     return request
 
@@ -106,7 +115,16 @@ def refuse(session: Session, request: PriceRequest, *, reason: str, actor_id: in
         raise InvalidInput(N_("Cần ghi lý do từ chối."), code="reason_required", field="reason")
     _claim(session, request, "refused", actor_id, utcnow())
     request.reason = reason[:500]
-    _record(session, request, "refused", actor_id, {"status": "pending"}, {"status": "refused"}, detail=reason)
+    _record(
+        session,
+        request.id,
+        request.product_id,
+        "refused",
+        actor_id,
+        {"status": "pending"},
+        {"status": "refused"},
+        detail=reason,
+    )
     session.flush()
     return request
 
@@ -157,14 +175,14 @@ def _ensure_history(session: Session, product: Product) -> None:
         session.add(PriceChange(product_id=product.id, price_vnd=product.price_vnd, effective_at=product.created_at))
 
 
-def _record(session, request, action, actor_id, before, after, detail=""):
+def _record(session, request_id, product_id, action, actor_id, before, after, detail=""):
     audit.record(
         session,
         entity="price",
-        entity_id=request.id,
+        entity_id=request_id,
         action=action,
         actor_id=actor_id,
-        product_id=request.product_id,
+        product_id=product_id,
         before=before,
         after=after,
         detail=detail,
