@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 import inventory.models  # noqa: F401  (its tables join the metadata that migrations compare against)
 import orders.models  # noqa: F401  (likewise)
+import traceability.models  # noqa: F401  (likewise)
 from accounts.services import use_hash_method_for_tests, user_for_session
 from core.db import db
 from core.money import format_vnd
@@ -50,6 +51,8 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    if not app.config["STAMP_SIGNING_KEY"]:
+        app.config["STAMP_SIGNING_KEY"] = "1:" + instance_secret(app.instance_path, "stamp_signing_key")
     if app.config.get("TESTING") and app.config.get("PASSWORD_HASH_METHOD"):
         # A test setting only (never read from the environment): a cheap hash, so tests do not wait on scrypt.
         use_hash_method_for_tests(app.config["PASSWORD_HASH_METHOD"])

@@ -16,9 +16,9 @@ ERROR_SCHEMA = {
 }
 
 
-def instance_secret(instance_path: str) -> str:
-    """A random key kept in instance/ so sessions survive restarts without a key in the code."""
-    path = Path(instance_path) / "secret_key"
+def instance_secret(instance_path: str, name: str = "secret_key") -> str:
+    """A random key kept in instance/ so sessions (or stamps) survive restarts without a key in the code."""
+    path = Path(instance_path) / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
@@ -143,6 +143,12 @@ def load_config(instance_path: str) -> dict:
         #: anything printed or handed out for good (traceability stamps) needs PUBLIC_URL_CONFIGURED.
         "PUBLIC_URL": public_url,
         "PUBLIC_URL_CONFIGURED": bool(configured_url),
+        #: Signs traceability stamps (traceability.codes): `id:secret` list, newest first; never SECRET_KEY. Unset,
+        #: a key is kept in instance/stamp_signing_key (one server only: every server must share the keys).
+        "STAMP_SIGNING_KEY": os.environ.get("STAMP_SIGNING_KEY", ""),
+        #: A stamp is "possibly copied" once scanned by more than this many devices on more than this many networks.
+        "STAMP_COPY_DEVICES": int(os.environ.get("STAMP_COPY_DEVICES", "3")),
+        "STAMP_COPY_NETWORKS": int(os.environ.get("STAMP_COPY_NETWORKS", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "inventory", "orders", "search")
+DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "inventory", "orders", "search", "traceability")
 #: Flask-aware by design: the db handle and Celery task entrypoints.
 ENTRYPOINTS = {"core/db.py"}
 WEB_MODULES = ("flask", "flask_", "apiflask", "storefront", "core.db")
@@ -38,13 +38,16 @@ def test_domain_modules_do_not_import_the_web_layer(module):
     assert web == [], f"{module} imports {web}"
 
 
-#: Imports point one way (DESIGN §2): storefront → {orders, search} → inventory → {stores, catalog} → core.
+#: Imports point one way (DESIGN §2): storefront → {orders, search, traceability} → inventory → {stores, catalog}
+#: → core.
 LOWER_LAYERS_MAY_NOT_IMPORT = {
-    "core": ("catalog", "stores", "accounts", "inventory", "orders", "search"),
-    "catalog": ("inventory", "orders", "search"),
-    "stores": ("inventory", "orders", "search"),
-    "accounts": ("inventory", "orders", "search"),
-    "inventory": ("orders", "search"),
+    "core": ("catalog", "stores", "accounts", "inventory", "orders", "search", "traceability"),
+    "catalog": ("inventory", "orders", "search", "traceability"),
+    "stores": ("inventory", "orders", "search", "traceability"),
+    "accounts": ("inventory", "orders", "search", "traceability"),
+    "inventory": ("orders", "search", "traceability"),
+    "orders": ("traceability",),
+    "search": ("traceability",),
 }
 
 
