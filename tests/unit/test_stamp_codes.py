@@ -49,7 +49,9 @@ def test_an_altered_serial_or_signature_does_not_verify(change):
     assert not KEYS.verify(*change(serial, KEYS.sign(serial)))
 
 
-@pytest.mark.parametrize("setting", ["", " , ", "1:short", "bad id!:0123456789abcdefgh", "a:0123456789abcdefgh,a:x" * 2])
+@pytest.mark.parametrize(
+    "setting", ["", " , ", "1:short", "bad id!:0123456789abcdefgh", "a:0123456789abcdefgh,a:x" * 2]
+)
 def test_a_missing_or_malformed_key_setting_is_refused(setting):
     with pytest.raises(ValueError):
         StampKeys.parse(setting)

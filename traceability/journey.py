@@ -1,0 +1,93 @@
+"""Where a batch has been, read from the stock ledger: the events EPCIS publishes and the stages the trace page
+shows. Only places and times: an order's buyer never appears (the ledger does not name one)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from catalog.models import Batch
+from core.dates import vietnam_date
+from inventory.models import StockMovement
+from stores.models import Outlet
+
+#: Ledger kinds that move goods along the chain (adjustments, write-offs and reservations are not stages).
+JOURNEY_KINDS = ("receive", "transfer_out", "transfer_in", "sale", "order")
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One movement of the batch as the caller named it (a device sale split over lots is still one event here:
+    rows of the same key are summed). `qty` is positive: how many units went in or out."""
+
+    kind: str
+    outlet_id: int
+    outlet_code: str
+    outlet_name: str
+    occurred_at: datetime
+    qty: int
+    key: str
+    transfer_id: int | None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One line of the trace page's journey: produced, received, transferred or sold, at a place, on a day."""
+
+    stage: str
+    place: str
+    date: date
+
+
+def ledger_events(session: Session, batch_id: int) -> list[LedgerEvent]:
+    """The batch's goods movements in the order they happened."""
+    rows = session.execute(
+        select(
+            StockMovement.kind,
+            StockMovement.outlet_id,
+            Outlet.code,
+            Outlet.name,
+            func.min(StockMovement.occurred_at),
+            func.sum(StockMovement.on_hand_change),
+            StockMovement.key,
+            StockMovement.transfer_id,
+        )
+        .join(Outlet, Outlet.id == StockMovement.outlet_id)
+        .where(StockMovement.batch_id == batch_id, StockMovement.kind.in_(JOURNEY_KINDS))
+        .group_by(
+            StockMovement.key,
+            StockMovement.kind,
+            StockMovement.outlet_id,
+            Outlet.code,
+            Outlet.name,
+            StockMovement.transfer_id,
+        )
+        .order_by(func.min(StockMovement.occurred_at), func.min(StockMovement.id))
+    ).all()
+    return [
+        LedgerEvent(kind, outlet_id, code, name, occurred_at, abs(qty or 0), key, transfer_id)
+        for kind, outlet_id, code, name, occurred_at, qty, key, transfer_id in rows
+        if qty
+    ]
+
+
+#: What each ledger kind is on the journey; a transfer shows where the goods arrived, not where they left.
+_STAGE_OF = {"receive": "received", "transfer_in": "transferred", "sale": "sold", "order": "sold"}
+
+
+def journey(session: Session, batch: Batch) -> list[Stage]:
+    """Produced (at the producer's commune, on the production date), then the first day the batch was received,
+    transferred in or sold at each outlet — one line per stage and place, in date order."""
+    producer = batch.product.producer
+    place = ", ".join(part for part in (producer.commune, producer.district.name if producer.district else "") if part)
+    stages = [Stage("produced", place or producer.name, batch.produced_on)]
+    seen: set[tuple[str, int]] = set()
+    for event in ledger_events(session, batch.id):
+        stage = _STAGE_OF.get(event.kind)
+        if stage is None or (stage, event.outlet_id) in seen:
+            continue
+        seen.add((stage, event.outlet_id))
+        stages.append(Stage(stage, event.outlet_name, vietnam_date(event.occurred_at)))
+    order = {"produced": 0, "received": 1, "transferred": 2, "sold": 3}
+    return sorted(stages, key=lambda s: (s.date, order[s.stage]))
