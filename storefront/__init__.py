@@ -106,10 +106,12 @@ def _register_blueprints(app: UnitOfWorkFlask) -> None:
     from storefront.producer import bp as producer_bp
     from storefront.shop import bp as shop_bp
     from storefront.staff import bp as staff_bp
+    from storefront.trace import bp as trace_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(trace_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/cua-hang")

@@ -31,12 +31,13 @@ def client_cookie() -> str:
     return hashlib.sha256(value.encode()).hexdigest() if value else ""
 
 
-def give_device_cookie(response):
-    """Sets the device cookie on a browser that has none yet (a year; httponly, same-site)."""
-    if not request.cookies.get(DEVICE_COOKIE):
+def give_device_cookie(response, value: str | None = None):
+    """Sets the device cookie (`value`, or a new random one) on a browser that has none yet, or a given `value`
+    in place of one that was not ours (a year; httponly, same-site)."""
+    if value is not None or not request.cookies.get(DEVICE_COOKIE):
         response.set_cookie(
             DEVICE_COOKIE,
-            secrets.token_urlsafe(16),
+            value or secrets.token_urlsafe(16),
             max_age=365 * 24 * 3600,
             httponly=True,
             samesite="Lax",

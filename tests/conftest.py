@@ -52,6 +52,7 @@ TEST_HASH_METHOD = "pbkdf2:sha256:1"
 TEST_SETTINGS = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
+    "STAMP_SIGNING_KEY": "t1:test-stamp-signing-key",
     "TODAY": PINNED_TODAY,
     "WTF_CSRF_ENABLED": False,
     # Throttle counts start empty with each test, even if the environment names a shared store.

@@ -49,9 +49,12 @@ ERROR_STATUSES = {
     ("post", "/api/v1/products/{product_id}/batches"): {400, 401, 403, 404, 409, 413},
     ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
+    ("get", "/api/v1/trace/{serial}"): {400, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
+#: Path parameters that are not ids: a stamp's serial (text, DESIGN §3 "Traceability").
+TEXT_PARAMETERS = {"serial"}
 
 #: A body each operation with an id in its path accepts, so that only the id can be wrong.
 VALID_BODIES = {
@@ -119,8 +122,9 @@ def test_every_path_id_is_a_positive_database_integer_or_a_uuid(spec):
     assert all(
         schema == {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         for (_, name), schema in documented.items()
-        if name not in UUID_IDS
+        if name not in UUID_IDS | TEXT_PARAMETERS
     ), documented
+    assert all(schema["type"] == "string" for (_, name), schema in documented.items() if name in TEXT_PARAMETERS)
     assert all(
         schema["type"] == "string" and schema["format"] == "uuid"
         for (_, name), schema in documented.items()
@@ -301,7 +305,7 @@ def test_every_documented_id_is_checked_as_documented(client, session, spec, raw
     headers = {"Authorization": f"Bearer {admin_token(client, session)}"}
     checked = set()
     for method, path, operation in operations(spec):
-        for name in set(id_parameters(operation)) - UUID_IDS:
+        for name in set(id_parameters(operation)) - UUID_IDS - TEXT_PARAMETERS:
             url = path.replace("{" + name + "}", raw_id)
             response = client.open(url, method=method.upper(), headers=headers, json=VALID_BODIES.get(path))
             assert_error(response, status, code)

@@ -15,6 +15,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     producer,
     products,
     stock,
+    trace,
     transfers,
 )
 from storefront.api.v1.openapi import process_spec  # noqa: E402
