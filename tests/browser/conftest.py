@@ -5,6 +5,7 @@ Playwright drives /usr/bin/chromium; it never downloads a browser (no `playwrigh
 """
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, date
 
 import pytest
@@ -156,3 +157,60 @@ def browser_page(chromium_browser):
         yield page
     finally:
         context.close()
+
+
+@dataclass(frozen=True)
+class LiveStamps:
+    """Paths (with their signatures) of stamps on the live catalogue."""
+
+    genuine: str  # the producer's product on sale, with a GTIN and a photo: a Digital Link
+    revoked: str  # a product whose certificate was revoked: the short form
+    copied: str  # the genuine product's other stamp, scanned from five devices on five networks
+
+
+@pytest.fixture(scope="session")
+def live_stamps(live_app) -> LiveStamps:
+    from datetime import datetime
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select
+
+    from catalog.models import Batch, Certificate, Product
+    from catalog.queries import sellable_products
+    from core.db import db
+    from storefront.stamp_settings import stamp_keys
+    from traceability.models import Stamp
+    from traceability.scans import record_scan
+    from traceability.stamps import order_stamps, printed_stamps
+
+    def path(uri: str) -> str:
+        parts = urlsplit(uri)
+        return f"{parts.path}?{parts.query}"
+
+    with live_app.app_context():
+        keys = stamp_keys()
+        on_sale = db.session.scalars(sellable_products(TODAY).where(Product.photos.any()).order_by(Product.id)).first()
+        on_sale.gtin = on_sale.gtin or "08930000000019"
+        revoked = db.session.scalars(
+            select(Product)
+            .join(Certificate, Certificate.product_id == Product.id)
+            .where(Certificate.revoked_at.is_not(None))
+        ).first()
+        stamps = {}
+        for product, count in ((on_sale, 2), (revoked, 1)):
+            batch = db.session.scalars(select(Batch).where(Batch.product_id == product.id).order_by(Batch.id)).first()
+            if batch is None:
+                batch = Batch(product_id=product.id, lot_code="LO-THU-1", produced_on=TODAY, origin="Hải Phòng")
+                db.session.add(batch)
+                db.session.flush()
+            order = order_stamps(db.session, batch, count, actor_id=None, keys=keys, public_url="https://ocop.example")
+            db.session.flush()
+            stamps[product.id] = printed_stamps(db.session, order, keys=keys, public_url="https://ocop.example")
+        copied = stamps[on_sale.id][1]
+        copied_id = db.session.scalar(select(Stamp.id).where(Stamp.serial == copied.serial))
+        for n in range(5):
+            record_scan(db.session, copied_id, f"device-{n}".ljust(22, "x"), f"203.0.{n}.0/24", datetime.now(UTC))
+        db.session.commit()
+        result = LiveStamps(path(stamps[on_sale.id][0].uri), path(stamps[revoked.id][0].uri), path(copied.uri))
+        db.session.remove()
+    return result

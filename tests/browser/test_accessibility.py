@@ -177,6 +177,7 @@ def test_the_admins_new_pages(axe, signed_in, live_server, live_app):
         "/admin/gia",
         "/admin/chung-nhan/sap-het-han",
         "/admin/nhan-vien?q=ocop",
+        "/admin/tem-nghi-sao-chep",
     ):
         _visit(page, live_server + path)
         _assert_no_violations(axe, page, f"the admin page {path}")
@@ -191,3 +192,18 @@ def test_a_new_producer_form_with_its_mistakes(axe, signed_in, live_server):
         page.locator("main form.form-page button[type=submit]").click()
     assert page.locator("[aria-invalid=true]").count() >= 1, "the form shows no mistake under its fields"
     _assert_no_violations(axe, page, "the new producer form with its mistakes")
+
+
+def test_the_trace_pages(axe, shopper, live_server, live_stamps):
+    """What a shopper's phone opens from a stamp: genuine, revoked, possibly copied, and the warning."""
+    shopper.set_viewport_size({"width": 390, "height": 844})
+    for path, what in (
+        (live_stamps.genuine, "a genuine stamp"),
+        (live_stamps.revoked, "a revoked product's stamp"),
+        (live_stamps.copied, "a possibly copied stamp"),
+    ):
+        _visit(shopper, live_server + path)
+        _assert_no_violations(axe, shopper, f"the trace page of {what}")
+    response = shopper.goto(live_server + live_stamps.genuine[:-1] + "x")
+    assert response.status == 404 and "OCOP Mart" in shopper.locator("h1").inner_text()
+    _assert_no_violations(axe, shopper, "the warning for a code that is not ours")

@@ -49,7 +49,7 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def site_pages(live_app):
+def site_pages(live_app, live_stamps):
     """Every page of the site with the visitor who can open it, found in the live database."""
     from accounts.invitations import invitation_token, invite
     from accounts.models import User
@@ -104,6 +104,7 @@ def site_pages(live_app):
         db.session.remove()
     assert uncertified and revoked and expired, "the demo catalogue no longer has every kind of off-sale product"
     assert own_product, "the live producer has no product with a photo"
+    stamps = live_stamps
 
     filters = urlencode(
         [
@@ -218,6 +219,11 @@ def site_pages(live_app):
         Page("producer: its batches", "producer", f"/nha-san-xuat/san-pham/{own_product}/lo-hang", "producer.batches"),
         Page("producer: history", "producer", "/nha-san-xuat/lich-su", "producer.history"),
         Page("producer: the public page of its product", "producer", on_sale, "shop.product"),
+        Page("trace: a genuine stamp", "anonymous", stamps.genuine, "trace.digital_link"),
+        Page("trace: a revoked product's stamp", "anonymous", stamps.revoked, "trace.short_link"),
+        Page("trace: a possibly copied stamp", "anonymous", stamps.copied, "trace.digital_link"),
+        Page("trace: an altered stamp", "anonymous", stamps.genuine[:-1] + "x", "trace.digital_link", 404),
+        Page("trace: an unknown short code", "anonymous", "/t/AAAAAAAAAAAAAAAA?s=t1.x", "trace.short_link", 404),
     ]
     # Pages of work still under way elsewhere are visited once their route exists.
     routed = {rule.endpoint for rule in live_app.url_map.iter_rules() if "GET" in rule.methods}
