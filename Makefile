@@ -74,13 +74,15 @@ coverage: $(STAMP) translations
 # PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL), then search: index build
 # and query latency at 1 and 8 clients on the built-in backend (SQLite FTS5, and PostgreSQL with
 # BENCH_DATABASE_URL or TEST_DATABASE_URL) and on OpenSearch (BENCH_SEARCH_URL or TEST_SEARCH_URL) (SEARCH_BENCH_ARGS),
-# then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS).
+# then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS), then the
+# trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_BENCH_ARGS)
 	$(BIN)/python bench/photo.py $(PHOTO_BENCH_ARGS)
 	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)
+	$(BIN)/python bench/trace.py $(TRACE_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations
