@@ -131,6 +131,8 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
         # Order look-up by code and phone (storefront.lookup_limits): per address, and per code.
         "ORDER_LOOKUP_RATE_LIMIT": os.environ.get("ORDER_LOOKUP_RATE_LIMIT", "20 per minute"),
+        # Trace pages and answers per address (a fair's shared Wi-Fi is one address): a flood of codes stops here.
+        "TRACE_RATE_LIMIT": os.environ.get("TRACE_RATE_LIMIT", "120 per minute"),
         "ORDER_LOOKUP_CODE_MISSES": int(os.environ.get("ORDER_LOOKUP_CODE_MISSES", "5")),
         "ORDER_LOOKUP_CODE_LOCK_MINUTES": int(os.environ.get("ORDER_LOOKUP_CODE_LOCK_MINUTES", "15")),
         # The proxies whose X-Forwarded-For/-Proto to believe: a count or networks (storefront.proxies).

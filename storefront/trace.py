@@ -12,6 +12,7 @@ from core.db import db
 from core.errors import NotFound
 from core.models import utcnow
 from storefront.context import today
+from storefront.extensions import limiter
 from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
 from storefront.stamp_settings import stamp_keys
 from traceability.codes import parse_digital_link
@@ -28,6 +29,11 @@ from traceability.scans import (
 from traceability.trace import authentic_stamp, not_authentic, trace_facts
 
 bp = Blueprint("trace", __name__)
+
+
+def trace_limited(view):
+    """One limit per address (TRACE_RATE_LIMIT) over the pages and the API answer, whatever the code."""
+    return limiter.shared_limit(lambda: current_app.config["TRACE_RATE_LIMIT"], scope="trace")(view)
 
 
 def copy_rule() -> CopyRule:
@@ -55,6 +61,7 @@ def not_cached(response, new_device: str | None):
 
 
 @bp.get("/01/<gtin>/10/<path:lot>/21/<serial>")
+@trace_limited
 def digital_link(gtin: str, lot: str, serial: str):
     linked = parse_digital_link(gtin, lot, serial)
     if linked is None:
@@ -63,6 +70,7 @@ def digital_link(gtin: str, lot: str, serial: str):
 
 
 @bp.get("/t/<serial>")
+@trace_limited
 def short_link(serial: str):
     return trace_page(serial, None)
 

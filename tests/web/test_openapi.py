@@ -49,7 +49,7 @@ ERROR_STATUSES = {
     ("post", "/api/v1/products/{product_id}/batches"): {400, 401, 403, 404, 409, 413},
     ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
-    ("get", "/api/v1/trace/{serial}"): {400, 404},
+    ("get", "/api/v1/trace/{serial}"): {400, 404, 429},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}

@@ -311,3 +311,13 @@ def test_admins_see_the_possibly_copied_stamps_with_their_scan_history(app, sess
     other = app.test_client()
     other.post("/dang-nhap", data={"email": shopper.email, "password": PASSWORD})
     assert other.get("/admin/tem-nghi-sao-chep").status_code == 403
+
+
+def test_a_flood_of_codes_from_one_address_is_stopped_and_writes_nothing(app, client, session, batch, keys):
+    app.config["TRACE_RATE_LIMIT"] = "5 per minute"
+    stamp = stamps_of(session, batch, keys, 1)[0]
+    answers = [client.get(f"/t/{flip(stamp.serial)}?s=t1.x").status_code for _ in range(5)]
+    assert answers == [404] * 5
+    assert client.get(path_of(stamp.uri)).status_code == 429
+    assert client.get(api_path(stamp)).status_code == 429
+    assert scan_rows(session) == 0

@@ -8,16 +8,20 @@ from storefront.api.v1.trace_schemas import TraceOut, TraceQuery
 from storefront.context import today
 from storefront.media import photo_urls
 from storefront.stamp_settings import stamp_keys
-from storefront.trace import not_cached, scan
+from storefront.trace import not_cached, scan, trace_limited
 from traceability.trace import authentic_stamp, trace_facts
 
 
 @bp.get("/trace/<serial>")
+@trace_limited
 @bp.input(TraceQuery, location="query", arg_name="query")
 @bp.output(TraceOut)
 @bp.doc(
     security=[],
-    responses={404: "Unknown serial, or a missing, wrong or altered signature (error = not_authentic)"},
+    responses={
+        404: "Unknown serial, or a missing, wrong or altered signature (error = not_authentic)",
+        429: "Too many trace requests from this address (TRACE_RATE_LIMIT; error = too_many_requests)",
+    },
 )
 def trace(serial, query):
     """Public: the stamp's product, producer, batch, today's certificate and the batch's journey. A GET with a
