@@ -45,7 +45,8 @@ class StockMovement(Base):
     kind: Mapped[str] = mapped_column(String(20))
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    #: Indexed: a batch's journey (traceability) and report read its movements.
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     on_hand_change: Mapped[int] = mapped_column(Integer, default=0)
     reserved_change: Mapped[int] = mapped_column(Integer, default=0)
     #: When it happened (a device offline says so itself) and when the shop recorded it.

@@ -1,5 +1,6 @@
 """Traceability stamps (issue 17): stamp_orders (a sheet of unit stamps for a batch), stamps (one per unit: its
 serial and the signing key's id) and stamp_scans (one row per stamp, device and day, for copy detection).
+Stock movements are indexed by batch: a trace page reads its batch's journey from them.
 
 Revision ID: fd44faa4a2fa
 Revises: b7678a180ef2
@@ -56,9 +57,11 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stamp_scans")),
         sa.UniqueConstraint("stamp_id", "device", "day", name=op.f("uq_stamp_scans_stamp_id")),
     )
+    op.create_index(op.f("ix_stock_movements_batch_id"), "stock_movements", ["batch_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_stock_movements_batch_id"), table_name="stock_movements")
     op.drop_table("stamp_scans")
     op.drop_index(op.f("ix_stamps_order_id"), table_name="stamps")
     op.drop_index(op.f("ix_stamps_batch_id"), table_name="stamps")
