@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch
-from core.dates import vietnam_date
+from core.dates import as_utc, vietnam_date
 from inventory.models import StockMovement
 from stores.models import Outlet
 
@@ -41,7 +41,7 @@ class Stage:
 
 
 def ledger_events(session: Session, batch_id: int) -> list[LedgerEvent]:
-    """The batch's goods movements in the order they happened."""
+    """The batch's goods movements in the order they happened (times with their offset, on SQLite too)."""
     rows = session.execute(
         select(
             StockMovement.kind,
@@ -66,7 +66,7 @@ def ledger_events(session: Session, batch_id: int) -> list[LedgerEvent]:
         .order_by(func.min(StockMovement.occurred_at), func.min(StockMovement.id))
     ).all()
     return [
-        LedgerEvent(kind, outlet_id, code, name, occurred_at, abs(qty or 0), key, transfer_id)
+        LedgerEvent(kind, outlet_id, code, name, as_utc(occurred_at), abs(qty or 0), key, transfer_id)
         for kind, outlet_id, code, name, occurred_at, qty, key, transfer_id in rows
         if qty
     ]

@@ -50,6 +50,7 @@ ERROR_STATUSES = {
     ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
     ("get", "/api/v1/trace/{serial}"): {400, 404, 429},
+    ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -273,6 +274,7 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/products/{product_id}/batches"),
                 ("post", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/test-report"),
+                ("get", "/api/v1/batches/{batch_id}/epcis"),
             )
         },
         # Guests may order and read their order; a token, when sent, says whose it is.

@@ -7,6 +7,7 @@ bp = APIBlueprint("api_v1", __name__, tag="v1")
 from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     auth,
     certificates,
+    epcis,
     onboarding,
     orders,
     outlets,
