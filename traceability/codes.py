@@ -96,9 +96,12 @@ def stamp_uri(public_url: str, serial: str, signature: str, gtin: str | None, lo
 def digital_link_path(gtin: str, lot: str, serial: str | None = None) -> str:
     """The path of the Digital Link for a unit (with `serial`) or its lot (the class, for EPCIS)."""
     parts = f"/01/{gtin}/10/{quote(lot, safe='')}" + (f"/21/{quote(serial, safe='')}" if serial else "")
-    # biip checks each element against its AI's pattern and the GTIN's check digit; it rebuilds the same path.
-    uri = GS1DigitalLinkURI.parse("https://id.gs1.org" + parts).as_uri()
-    return uri.removeprefix("https://id.gs1.org")
+    # biip checks each element against its AI's pattern (ParseError) and rebuilds the same path; a wrong GTIN
+    # check digit it only reports, so that is refused here.
+    link = GS1DigitalLinkURI.parse("https://id.gs1.org" + parts)
+    if link.element_strings[0].gtin is None:
+        raise ValueError(f"not a valid GTIN: {gtin}")
+    return link.as_uri().removeprefix("https://id.gs1.org")
 
 
 @dataclass(frozen=True)

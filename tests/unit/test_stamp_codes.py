@@ -3,7 +3,14 @@
 import biip
 import pytest
 
-from traceability.codes import SERIAL_PATTERN, StampKeys, new_serial, parse_digital_link, stamp_uri
+from traceability.codes import (
+    SERIAL_PATTERN,
+    StampKeys,
+    digital_link_path,
+    new_serial,
+    parse_digital_link,
+    stamp_uri,
+)
 
 KEYS = StampKeys.parse("k2:second-secret-0123456789, k1:first-secret-0123456789")
 GTIN = "08930000000019"
@@ -82,3 +89,8 @@ def test_a_scanned_link_reads_back_as_gtin_14_lot_and_serial():
     assert parse_digital_link("8930000000018", "L/01", serial) is None  # wrong check digit
     assert parse_digital_link(GTIN, "LÔ 01", serial) is None
     assert parse_digital_link(GTIN, "L01", "X" * 21) is None
+
+
+def test_a_link_is_never_built_for_a_gtin_with_a_wrong_check_digit():
+    with pytest.raises(ValueError):
+        digital_link_path("08930000000018", "L01", new_serial())
