@@ -123,8 +123,44 @@ class Device(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The last request it made, to the minute (inventory.devices.SEEN_EVERY).
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: "till" (a counter, token created by staff) or "kiosk" (a fair stand's screen, paired with a code).
+    kind: Mapped[str] = mapped_column(String(10), default="till", server_default="till")
+    #: Orders the kiosk said were waiting on it, at its last sync or heartbeat; None until it reports.
+    queued_orders: Mapped[int | None] = mapped_column(Integer)
+    #: When it last sent its queue (a sync or a heartbeat that reached the server).
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     outlet = relationship("Outlet")
+
+
+class PairingCode(Base):
+    """A one-time six-digit code staff create so a kiosk can pair with their outlet (DESIGN §3 "Kiosks"): valid
+    10 minutes, used once; five wrong attempts against the outlet void every live code of it."""
+
+    __tablename__ = "pairing_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    #: SHA-256 of the outlet and the code: the code is shown once, to the staff member who made it.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set on every live code of the outlet when wrong attempts reach the limit.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The kiosk the code paired.
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+
+
+class PairingFailure(Base):
+    """One wrong pairing code tried against an outlet; those after its newest code count towards the limit."""
+
+    __tablename__ = "pairing_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Transfer(Base):

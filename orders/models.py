@@ -69,6 +69,8 @@ class Order(Base):
     #: Unpaid past this instant, the order expires and its stock goes back on sale.
     pay_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When a kiosk took it while offline (it is judged and priced as of then); None for orders placed live.
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

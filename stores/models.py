@@ -1,6 +1,6 @@
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, false
+from sqlalchemy import Date, DateTime, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -47,5 +47,7 @@ class Outlet(TimestampMixin, Base):
     opening_hours: Mapped[str] = mapped_column(String(120), default="", server_default="")
     #: The address, hours and phone are the demo seed's placeholders until an admin saves real ones.
     details_are_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: A fair stand whose staff ended the fair: its kiosks' quotas released, what was left sent back to a shop.
+    fair_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     area: Mapped[Area | None] = relationship()
