@@ -131,60 +131,20 @@ def place_order(
     )
     check_open_orders(session, buyer, rules.limits, now)
 
-    subtotal = sum(line.product.price_vnd * line.qty for line in lines)
     fee = rules.delivery_fee(address.province_code) if address else 0
-    order = Order(
-        id=str(uuid.uuid4()),
-        code=_new_code(session),
-        status="pending_payment",
-        user_id=request.user_id,
-        idempotency_key=request.key,
-        request_fingerprint=request.fingerprint(),
-        fulfilment=request.fulfilment,
+    order = build_order(
+        session,
+        request,
+        [(line.product, line.qty, line.product.price_vnd) for line in lines],
         outlet_id=outlet.id,
-        customer_name=name,
-        phone=phone,
-        email=email,
-        confirm_adult=request.confirm_adult,
-        payment_method=request.payment_method,
-        subtotal_vnd=subtotal,
-        delivery_fee_vnd=fee,
-        total_vnd=subtotal + fee,
+        buyer=(name, phone, email, address),
+        fee=fee,
         pay_by=now + rules.hold_for(request.payment_method),
-        created_at=now,
-        updated_at=now,
-        device_id=request.device_id,
-        client_address=request.client_address[:45],
-        client_cookie=request.client_cookie[:64],
+        now=now,
     )
-    if address:
-        order.address_line, order.commune_code, order.commune_name = (
-            address.line,
-            address.commune_code,
-            address.commune_name,
-        )
-        order.province_code, order.province_name = address.province_code, address.province_name
-    order.lines = [
-        OrderLine(
-            product_id=line.product.id, name=line.product.name, unit_price_vnd=line.product.price_vnd, qty=line.qty
-        )
-        for line in lines
-    ]
-    order.events = [OrderEvent(status="pending_payment", actor_id=request.user_id, at=now)]
-    if request.key:
-        # Two copies of one request racing: the second stops at the key's unique index and gets the first's order.
-        try:
-            with session.begin_nested():
-                session.add(order)
-                session.flush()
-        except IntegrityError:
-            existing = order_for_key(session, request.key)
-            if existing is None:
-                raise
-            return _same_request(existing, request)
-    else:
-        session.add(order)
-        session.flush()
+    placed_before = insert_once(session, order, request)
+    if placed_before is not None:
+        return placed_before
     product_ids = [line.product.id for line in lines]
     shared = bound_by_share(session, buyer)
     if shared:
@@ -205,6 +165,80 @@ def place_order(
     payments.start(session, order, now)
     notifications.queue(session, order, "pending_payment")
     return order
+
+
+def build_order(
+    session: Session,
+    request: OrderRequest,
+    priced_lines: list[tuple[Product, int, int]],
+    *,
+    outlet_id: int,
+    buyer: tuple[str, str, str, Address | None],
+    fee: int,
+    pay_by: datetime,
+    now: datetime,
+    occurred_at: datetime | None = None,
+) -> Order:
+    """A new order (not yet added to the session) of (product, qty, unit price) lines, prices frozen."""
+    name, phone, email, address = buyer
+    subtotal = sum(qty * unit_price for _, qty, unit_price in priced_lines)
+    order = Order(
+        id=str(uuid.uuid4()),
+        code=_new_code(session),
+        status="pending_payment",
+        user_id=request.user_id,
+        idempotency_key=request.key,
+        request_fingerprint=request.fingerprint(),
+        fulfilment=request.fulfilment,
+        outlet_id=outlet_id,
+        customer_name=name,
+        phone=phone,
+        email=email,
+        confirm_adult=request.confirm_adult,
+        payment_method=request.payment_method,
+        subtotal_vnd=subtotal,
+        delivery_fee_vnd=fee,
+        total_vnd=subtotal + fee,
+        pay_by=pay_by,
+        created_at=now,
+        updated_at=now,
+        occurred_at=occurred_at,
+        device_id=request.device_id,
+        client_address=request.client_address[:45],
+        client_cookie=request.client_cookie[:64],
+    )
+    if address:
+        order.address_line, order.commune_code, order.commune_name = (
+            address.line,
+            address.commune_code,
+            address.commune_name,
+        )
+        order.province_code, order.province_name = address.province_code, address.province_name
+    order.lines = [
+        OrderLine(product_id=product.id, name=product.name, unit_price_vnd=unit_price, qty=qty)
+        for product, qty, unit_price in priced_lines
+    ]
+    order.events = [OrderEvent(status="pending_payment", actor_id=request.user_id, at=occurred_at or now)]
+    return order
+
+
+def insert_once(session: Session, order: Order, request: OrderRequest) -> Order | None:
+    """Adds the order; None, or (two copies of one request racing) the order the other copy placed under the same
+    key: the second stops at the key's unique index."""
+    if not request.key:
+        session.add(order)
+        session.flush()
+        return None
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        existing = order_for_key(session, request.key)
+        if existing is None:
+            raise
+        return _same_request(existing, request)
+    return None
 
 
 def order_for_key(session: Session, key: str) -> Order | None:
