@@ -117,7 +117,7 @@ def place_order(
     if request.key:
         existing = order_for_key(session, request.key)
         if existing is not None:
-            return _same_request(existing, request)
+            return same_request(existing, request)
     lines = check_lines(session, request.lines, today)
     name, phone, email, address = check_request(request, lines, payments)
     outlet = _fulfilling_outlet(session, request, lines, address, now)
@@ -237,7 +237,7 @@ def insert_once(session: Session, order: Order, request: OrderRequest) -> Order 
         existing = order_for_key(session, request.key)
         if existing is None:
             raise
-        return _same_request(existing, request)
+        return same_request(existing, request)
     return None
 
 
@@ -249,7 +249,7 @@ def order_for_key(session: Session, key: str) -> Order | None:
     )
 
 
-def _same_request(existing: Order, request: OrderRequest) -> Order:
+def same_request(existing: Order, request: OrderRequest) -> Order:
     if existing.request_fingerprint != request.fingerprint():
         raise IdempotencyConflict(N_("Khóa Idempotency-Key này đã được dùng cho một đơn hàng khác."))
     return existing

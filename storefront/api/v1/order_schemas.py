@@ -12,7 +12,7 @@ from marshmallow import EXCLUDE, fields
 from orders.checkout import MAX_LINES, MAX_QTY_PER_LINE
 from orders.models import FULFILMENTS, PAYMENT_METHODS, STATUSES
 from storefront.api.v1.common import MAX_ID
-from storefront.api.v1.schemas import JsonBoolean, Text, WholeNumber, at_most, between, one_of
+from storefront.api.v1.schemas import JsonBoolean, Moment, Text, WholeNumber, at_most, between, one_of
 
 #: The Idempotency-Key is kept with the caller it came from (user, device or guest) in a 200-character column.
 IDEMPOTENCY_KEY_MAX = 128
@@ -94,6 +94,15 @@ class OrderIn(Schema):
     confirm_adult = JsonBoolean(
         load_default=False,
         metadata={"description": "Required true when an alcoholic drink is ordered (buyer is 18 or over)."},
+    )
+    occurred_at = Moment(
+        load_default=None,
+        metadata={
+            "description": "Kiosks only (a device token), for an order taken offline: when it was taken, ISO 8601 "
+            "with offset. It is then priced as of that moment, its stock taken from the kiosk's quota first, and "
+            "never refused for stock (what the quota did not cover is a discrepancy for staff); an "
+            "Idempotency-Key is required."
+        },
     )
 
 
@@ -190,6 +199,22 @@ class OrderOut(Schema):
     pay_by = fields.DateTime(allow_none=True, metadata={"description": "Unpaid past this instant, it expires."})
     created_at = fields.DateTime()
     paid_at = fields.DateTime(allow_none=True)
+    occurred_at = fields.DateTime(allow_none=True, metadata={"description": "When a kiosk took it offline"})
+    quota = Nested(
+        "QuotaSplit",
+        allow_none=True,
+        metadata={"description": "Offline orders only: units the kiosk's quota covered and units beyond it"},
+    )
+
+
+class QuotaLine(Schema):
+    product_id = Integer()
+    qty = Integer()
+
+
+class QuotaSplit(Schema):
+    from_quota = List(Nested(QuotaLine))
+    beyond_quota = List(Nested(QuotaLine), metadata={"description": "Each recorded as a discrepancy for staff"})
 
 
 class StripeEventIn(Schema):

@@ -16,10 +16,12 @@ from core.db import db
 from core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from core.models import utcnow
 from core.phones import normalize_phone
+from inventory.devices import get_device
 from orders import vietqr
 from orders.checkout import OrderRequest, place_order
 from orders.masking import mask_address_line, mask_email
 from orders.models import Order
+from orders.offline import OfflineOrder, place_offline_order
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, token_auth
 from storefront.api.v1.openapi import CHECKOUT_ERROR, ERROR_REF, UNAVAILABLE_HEADERS
@@ -85,6 +87,17 @@ def order_dict(order: Order) -> dict:
         "pay_by": as_utc(order.pay_by),
         "created_at": as_utc(order.created_at),
         "paid_at": as_utc(order.paid_at),
+        "occurred_at": as_utc(order.occurred_at),
+        "quota": None,
+    }
+
+
+def offline_order_dict(placed: OfflineOrder) -> dict:
+    def lines(quantities: dict[int, int]) -> list[dict]:
+        return [{"product_id": p, "qty": q} for p, q in sorted(quantities.items())]
+
+    return order_dict(placed.order) | {
+        "quota": {"from_quota": lines(placed.from_quota), "beyond_quota": lines(placed.beyond_quota)}
     }
 
 
@@ -213,6 +226,8 @@ def create_order(headers, data):
     ):
         raise Forbidden(N_("Thiết bị chỉ đặt được đơn nhận tại cửa hàng của mình."))
     order_request = _order_request(data, caller, headers.get("key"))
+    if data["occurred_at"] is not None:
+        return _offline_order(order_request, data["occurred_at"], caller)
     try:
         with whole_or_nothing():
             order = place_order(db.session, order_request, checkout_rules(), payment_methods(), utcnow(), today())
@@ -222,6 +237,23 @@ def create_order(headers, data):
     count_attempt()
     db.session.commit()
     return order_dict(order)
+
+
+def _offline_order(order_request: OrderRequest, occurred_at, caller):
+    """A kiosk's order taken offline (orders.offline): never refused for stock, nothing doubled."""
+    if caller is None or caller.role != "device":
+        raise InvalidInput(
+            N_("occurred_at chỉ dành cho đơn kiosk đặt khi mất mạng (cần token của thiết bị)."),
+            code="occurred_at_not_allowed",
+            field="occurred_at",
+        )
+    device = get_device(db.session, caller.device_id)
+    with whole_or_nothing():
+        placed = place_offline_order(
+            db.session, order_request, occurred_at, device, checkout_rules(), payment_methods(), utcnow()
+        )
+    db.session.commit()
+    return offline_order_dict(placed)
 
 
 @bp.get("/orders/lookup")

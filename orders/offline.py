@@ -1,0 +1,212 @@
+"""Orders a kiosk took while the hall's network was down (DESIGN §3 "Kiosks"), arriving when it is back.
+
+The sale happened at the stand: the visitor chose, the kiosk queued the order with its own UUID (the
+Idempotency-Key) and the moment it was taken. So it is never refused for what happened since — a revocation,
+a price change, stock sold online meanwhile. It is judged as of `occurred_at`: priced at the price in force then
+(never what the device sent), its stock taken first from the kiosk's quota; what the quota did not cover is
+held from the outlet's free stock where there is some, and is always recorded as a discrepancy for staff, as is
+a product that could not be sold at that moment. Nothing is doubled: the same key returns the same order.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.certification import sellability_at
+from catalog.groups import SERVICE_GROUP
+from catalog.models import Product
+from catalog.prices import price_on
+from core.dates import as_utc
+from core.errors import N_, InvalidInput, NotFound
+from inventory.availability import available_by_outlet
+from inventory.ledger import InsufficientStock
+from inventory.models import Device, Discrepancy, Reservation
+from inventory.quota import take_from_quota
+from inventory.reservations import reserve
+from orders.checkout import (
+    MAX_LINES,
+    MAX_QTY_PER_LINE,
+    CheckedLine,
+    CheckoutRules,
+    OrderRequest,
+    build_order,
+    check_request,
+    insert_once,
+    order_for_key,
+    same_request,
+)
+from orders.models import Order
+from orders.payments.methods import PaymentMethods
+
+#: A device clock a little ahead of the server's is not a lie; more is.
+CLOCK_SKEW = timedelta(minutes=5)
+#: An order older than this is not one a kiosk queued at this fair.
+MAX_AGE = timedelta(days=30)
+BEYOND_QUOTA = "beyond_quota"
+#: Paid at the stand's counter: no card page can open without the network.
+OFFLINE_PAYMENT_METHODS = ("cash", "vietqr")
+SOLD_WHILE_OFF_SALE = "sold_while_off_sale"
+
+
+@dataclass(frozen=True)
+class OfflineOrder:
+    order: Order
+    #: {product id: units the kiosk's quota covered}
+    from_quota: dict[int, int]
+    #: {product id: units beyond the quota} (each a discrepancy for staff)
+    beyond_quota: dict[int, int]
+
+
+def place_offline_order(
+    session: Session,
+    request: OrderRequest,
+    occurred_at: datetime,
+    device: Device,
+    rules: CheckoutRules,
+    payments: PaymentMethods,
+    now: datetime,
+) -> OfflineOrder:
+    """The order the kiosk `device` took at `occurred_at`, new or (same key, same body) the one recorded before.
+    InvalidInput for a body no kiosk sends (no key, a moment in the future or long past, an unknown product);
+    IdempotencyConflict for a key reused with another body."""
+    if not request.key:
+        raise InvalidInput(N_("Đơn đặt ngoại tuyến cần Idempotency-Key."), code="idempotency_key_required")
+    if request.payment_method not in OFFLINE_PAYMENT_METHODS:
+        raise InvalidInput(
+            N_("Đơn đặt khi mất mạng chỉ trả tiền mặt hoặc VietQR tại quầy."), code="invalid", field="payment_method"
+        )
+    existing = order_for_key(session, request.key)
+    if existing is not None:
+        return _as_recorded(session, same_request(existing, request))
+    occurred_at = as_utc(occurred_at)
+    if occurred_at > now + CLOCK_SKEW or occurred_at < now - MAX_AGE:
+        raise InvalidInput(
+            N_("Thời điểm đặt đơn (occurred_at) không hợp lệ: không được ở tương lai hay quá 30 ngày trước."),
+            code="invalid_occurred_at",
+            field="occurred_at",
+        )
+    lines = _known_lines(session, request.lines)
+    name, phone, email, _ = check_request(request, lines, payments)
+    order = build_order(
+        session,
+        request,
+        [(line.product, line.qty, price_on(session, line.product.id, occurred_at)) for line in lines],
+        outlet_id=device.outlet_id,
+        buyer=(name, phone, email, None),
+        fee=0,
+        pay_by=now + rules.hold_for(request.payment_method),
+        now=now,
+        occurred_at=occurred_at,
+    )
+    placed_before = insert_once(session, order, request)
+    if placed_before is not None:
+        return _as_recorded(session, placed_before)
+    wanted = {line.product.id: line.qty for line in lines}
+    covered = take_from_quota(session, device, wanted, now)
+    beyond = {p: q - covered.get(p, 0) for p, q in wanted.items() if q > covered.get(p, 0)}
+    order.reservation_id = _hold(session, order, covered, beyond, now).id
+    for line in lines:
+        _flag(session, order, line.product, occurred_at, beyond.get(line.product.id, 0), line.qty)
+    session.flush()
+    payments.start(session, order, now)
+    return OfflineOrder(order, covered, beyond)
+
+
+def _known_lines(session: Session, wanted) -> list[CheckedLine]:
+    """The lines as products, summed per product; whether they could be sold is judged later, at occurred_at."""
+    quantities: dict[int, int] = {}
+    for product_id, qty in wanted:
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_QTY_PER_LINE:
+            raise InvalidInput(
+                N_("Mỗi sản phẩm đặt từ 1 đến %(n)s."), code="invalid_quantity", field="lines", n=MAX_QTY_PER_LINE
+            )
+        quantities[product_id] = quantities.get(product_id, 0) + qty
+    if not quantities:
+        raise InvalidInput(N_("Giỏ hàng trống."), code="empty_cart", field="lines")
+    if len(quantities) > MAX_LINES:
+        raise InvalidInput(N_("Một đơn có tối đa %(n)s sản phẩm khác nhau."), field="lines", n=MAX_LINES)
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates))
+        )
+    }
+    unknown = sorted(set(quantities) - set(products))
+    if unknown:
+        raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=unknown[0])
+    for product in products.values():
+        if product.group == SERVICE_GROUP:
+            raise InvalidInput(
+                N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
+                code="service_not_sold",
+                field="lines",
+                name=product.name,
+            )
+    return [CheckedLine(products[i], quantities[i]) for i in sorted(quantities)]
+
+
+def _hold(session: Session, order: Order, covered: dict[int, int], beyond: dict[int, int], now: datetime):
+    """Holds for the order what the quota covered (freed in this transaction, so always there) and, of the rest,
+    what the outlet has free; the goods already left the stand, so a shortfall is never a refusal."""
+    free = available_by_outlet(session, list(beyond), now)
+    extra = {p: min(q, free.get(p, {}).get(order.outlet_id, 0)) for p, q in beyond.items()}
+    lines = {p: covered.get(p, 0) + extra.get(p, 0) for p in {*covered, *extra}}
+    lines = sorted((p, q) for p, q in lines.items() if q > 0)
+    hold = {"key": f"order:{order.id}", "outlet_id": order.outlet_id, "now": now, "expires_at": order.pay_by}
+    if not lines:
+        return _empty_hold(session, order, now)
+    try:
+        with session.begin_nested():
+            return reserve(session, lines=lines, **hold)
+    except InsufficientStock:  # the free stock went to someone else meanwhile: hold what the quota covered
+        covered_lines = sorted((p, q) for p, q in covered.items() if q > 0)
+        return reserve(session, lines=covered_lines, **hold) if covered_lines else _empty_hold(session, order, now)
+
+
+def _empty_hold(session: Session, order: Order, now: datetime) -> Reservation:
+    """A hold of nothing: every unit was beyond the quota and the outlet had none free. The order's lifecycle
+    (handover, expiry) still has a hold to end; the discrepancies tell staff what left unrecorded."""
+    reservation = Reservation(key=f"order:{order.id}", outlet_id=order.outlet_id, expires_at=order.pay_by)
+    session.add(reservation)
+    session.flush()
+    return reservation
+
+
+def _flag(session: Session, order: Order, product: Product, occurred_at: datetime, beyond: int, qty: int) -> None:
+    if beyond:
+        session.add(
+            Discrepancy(
+                outlet_id=order.outlet_id,
+                product_id=product.id,
+                kind=BEYOND_QUOTA,
+                qty=beyond,
+                movement_key=f"order:{order.id}",
+            )
+        )
+    answer = sellability_at(product.active, product.certificates, occurred_at)
+    if not answer.on_sale:
+        session.add(
+            Discrepancy(
+                outlet_id=order.outlet_id,
+                product_id=product.id,
+                kind=SOLD_WHILE_OFF_SALE,
+                reason=answer.reason,
+                qty=qty,
+                movement_key=f"order:{order.id}",
+            )
+        )
+
+
+def _as_recorded(session: Session, order: Order) -> OfflineOrder:
+    """A replay's answer: the quota split as it was recorded the first time (the discrepancies say the rest)."""
+    beyond = dict(
+        session.execute(
+            select(Discrepancy.product_id, Discrepancy.qty).where(
+                Discrepancy.movement_key == f"order:{order.id}", Discrepancy.kind == BEYOND_QUOTA
+            )
+        ).all()
+    )
+    covered = {line.product_id: line.qty - beyond.get(line.product_id, 0) for line in order.lines}
+    return OfflineOrder(order, {p: q for p, q in covered.items() if q > 0}, beyond)
