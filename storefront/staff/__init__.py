@@ -5,4 +5,4 @@ from apiflask import APIBlueprint
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.
 bp = APIBlueprint("staff", __name__, enable_openapi=False)
 
-from storefront.staff import devices, orders, stock, transfers, views  # noqa: E402,F401
+from storefront.staff import devices, fair, orders, stock, transfers, views  # noqa: E402,F401

@@ -142,6 +142,7 @@ def site_pages(live_app, live_stamps):
         Page("staff: stock", "staff", f"/cua-hang/{outlet_id}/ton-kho", "staff.stock"),
         Page("staff: receive goods", "staff", f"/cua-hang/{outlet_id}/nhap-hang", "staff.receive"),
         Page("staff: counter sale", "staff", f"/cua-hang/{outlet_id}/ban-hang", "staff.sale"),
+        Page("staff: the fair day page", "staff", f"/cua-hang/{outlet_id}/hoi-cho", "staff.fair_day"),
         Page("staff: stock count", "staff", f"/cua-hang/{outlet_id}/kiem-kho", "staff.stock_count"),
         Page(
             "staff: stock count of a lot", "staff", f"/cua-hang/{outlet_id}/kiem-kho?lo={lot_id}", "staff.stock_count"
