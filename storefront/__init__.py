@@ -102,6 +102,7 @@ def _register_blueprints(app: UnitOfWorkFlask) -> None:
     from storefront.api.v1 import bp as api_bp
     from storefront.auth import bp as auth_bp
     from storefront.health import bp as health_bp
+    from storefront.kiosk import bp as kiosk_bp
     from storefront.media import bp as media_bp
     from storefront.producer import bp as producer_bp
     from storefront.shop import bp as shop_bp
@@ -112,6 +113,7 @@ def _register_blueprints(app: UnitOfWorkFlask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(trace_bp)
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/cua-hang")

@@ -151,6 +151,9 @@ def load_config(instance_path: str) -> dict:
         #: A stamp is "possibly copied" once scanned by more than this many devices on more than this many networks.
         "STAMP_COPY_DEVICES": int(os.environ.get("STAMP_COPY_DEVICES", "3")),
         "STAMP_COPY_NETWORKS": int(os.environ.get("STAMP_COPY_NETWORKS", "3")),
+        #: A fair kiosk (/kiosk/<code>) left untouched this many seconds empties its cart and returns to its start
+        #: screen, after a countdown the visitor can cancel.
+        "KIOSK_IDLE_SECONDS": int(os.environ.get("KIOSK_IDLE_SECONDS", "90")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),

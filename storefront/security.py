@@ -9,6 +9,8 @@ from flask_talisman import Talisman
 #: - frame-ancestors 'none' and X-Frame-Options DENY: no page is ever framed (clickjacking on revoke/assign).
 #: - base-uri 'self': an injected <base> cannot reroute relative links and form actions.
 #: - object-src 'none': no plugins.
+#: - The fair kiosk's service worker (/kiosk/sw.js) and web app manifest need no directive of their own:
+#:   worker-src and manifest-src fall back to script-src/default-src, which are 'self', and both are served here.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",

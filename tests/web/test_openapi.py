@@ -52,6 +52,7 @@ ERROR_STATUSES = {
     ("get", "/api/v1/trace/{serial}"): {400, 404, 429},
     ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
     ("put", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -252,6 +253,7 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("get", "/api/v1/outlets/{outlet_id}/stock"),
                 ("post", "/api/v1/outlets/{outlet_id}/movements"),
                 ("get", "/api/v1/outlets/{outlet_id}/changes"),
+                ("get", "/api/v1/devices/{device_id}/quota"),
             )
         },
         **{
