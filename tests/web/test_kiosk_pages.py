@@ -149,7 +149,8 @@ def test_a_kiosk_cannot_read_another_kiosks_quota_nor_strangers(client, session,
     session.commit()
     answer = client.get(f"/api/v1/devices/{device.id}/quota", headers=bearer(other_token))
     assert answer.status_code == 403 and answer.get_json()["error"] == "forbidden"
-    assert client.get(f"/api/v1/devices/{device.id}/quota", headers=bearer(token_for(client, stranger))).status_code == 403
+    strangers = bearer(token_for(client, stranger))
+    assert client.get(f"/api/v1/devices/{device.id}/quota", headers=strangers).status_code == 403
     assert client.get(f"/api/v1/devices/{device.id}/quota").status_code == 401
 
 
