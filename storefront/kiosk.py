@@ -101,7 +101,7 @@ def strings() -> dict:
         "queued_n": _("{n} đơn đang chờ gửi"),
         "failed_n": _("{n} đơn gửi không được — mời nhân viên kiểm tra."),
         "beyond_quota": _("Khi mất mạng chỉ bán được {n} “{name}” nữa (hạn mức của kiosk)."),
-        "not_in_quota": _("Khi mất mạng kiosk không bán “{name}” (ngoài hạn mức)."),
+        "not_in_quota": _("Khi mất mạng kiosk không bán thêm “{name}” được nữa (hết hạn mức của kiosk)."),
         "error": _("Có lỗi, xin thử lại hoặc hỏi nhân viên."),
         "idle_title": _("Còn ai dùng máy không?"),
         "idle_countdown": _("Máy trở về màn hình đầu sau {n} giây."),

@@ -351,7 +351,7 @@
     if (product.photo && product.photo[size]) {
       return el('img', { src: product.photo[size], alt: '', class: 'kiosk-photo', width: size, height: Math.round(size * 0.75) });
     }
-    return el('span', { class: 'kiosk-photo kiosk-photo-missing', text: t('photo_missing') });
+    return el('span', { class: 'kiosk-photo kiosk-photo-missing', 'aria-hidden': 'true', text: t('photo_missing') });
   }
 
   function startScreen() {
@@ -912,6 +912,7 @@
     for (let i = 0; i < urls.length; i += 4) {
       await Promise.all(urls.slice(i, i + 4).map((url) => fetch(url).catch(() => null)));
     }
+    root.dataset.cached = '1';
   }
 
   function controlled() {

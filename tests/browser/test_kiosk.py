@@ -1,0 +1,446 @@
+"""The fair kiosk in a real Chromium (issue 18, "Done when"): it pairs, browses, searches and orders online; with
+the network cut for real it takes two orders within its quota and refuses one beyond it, survives a reload, and
+sends both exactly once when the network returns; idle reset; a revoked kiosk stops with a clear screen.
+
+The kiosk runs on an app of its own (kiosk_site) whose every request is recorded by an after_request hook, so the
+test can prove that nothing reached the server while the kiosk was offline. `context.set_offline(True)` cuts the
+pages and, in Playwright ≥ 1.4x on Chromium, the service worker's own fetches too (it emulates the network per
+worker target): the recording is what shows that the cut was real.
+"""
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.browser.conftest import TODAY
+from tests.live import serving
+
+pytestmark = pytest.mark.browser
+
+CODE = "hoi-cho-kiosk"
+KIOSK_UA = "Mozilla/5.0 OCOPKioskTest Chrome"
+PHONE = "0912345678"
+CSP_MESSAGE = re.compile(r"Content[- ]Security[- ]Policy", re.IGNORECASE)
+
+
+@dataclass
+class Recorded:
+    """Every request the kiosk app answered: (monotonic time, method, path, status, body bytes)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests: list = field(default_factory=list)
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.requests)
+
+    def since(self, mark: int) -> list:
+        with self.lock:
+            return list(self.requests[mark:])
+
+
+@dataclass
+class KioskSite:
+    app: object
+    url: str
+    recorded: Recorded
+    outlet_id: int
+    products: dict  # name -> id
+    staff_email: str
+
+
+@pytest.fixture(scope="module")
+def kiosk_site(tmp_path_factory):
+    """A fresh app with a fair stand selling four products (one more sold elsewhere only), served for real, with
+    every request it answers recorded."""
+    from flask import request
+    from flask_migrate import upgrade
+
+    from accounts.services import create_user, hash_password
+    from catalog.photo_services import add_photo, photo_store
+    from core.db import db
+    from search.indexing import reindex
+    from storefront import create_app
+    from stores.seeding import load_areas
+    from tests.factories import make_outlet, make_product, receive_stock
+    from tests.photo_images import phone_photo
+
+    folder = tmp_path_factory.mktemp("kiosk")
+    app = create_app(
+        {
+            "TODAY": TODAY,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'kiosk.sqlite'}",
+            "SECRET_KEY": "kiosk-browser-test",
+            "TESTING": True,
+            "MAIL_OUTBOX": str(folder / "outbox"),
+            "UPLOAD_FOLDER": str(folder / "uploads"),
+            "KIOSK_IDLE_SECONDS": 600,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    recorded = Recorded()
+
+    @app.after_request
+    def record(response):
+        size = response.calculate_content_length() or 0
+        with recorded.lock:
+            recorded.requests.append((time.monotonic(), request.method, request.path, response.status_code, size))
+        return response
+
+    with app.app_context():
+        upgrade()
+        load_areas(db.session)
+        stand = make_outlet(db.session, CODE, kind="fair")
+        stand.name = "Gian hàng OCOP Hội chợ Xuân"
+        shop = make_outlet(db.session, "kiosk-shop")
+        store = photo_store(app.config["UPLOAD_FOLDER"])
+        products = {}
+        for name, stars, group, price, qty, photo in [
+            ("Nước mắm Cát Hải", 5, 1, 150_000, 20, True),
+            ("Chè vối Kiến Thụy", 4, 2, 120_000, 10, True),
+            ("Mật ong hoa nhãn", 3, 1, 95_000, 8, False),
+            ("Gốm Hương Canh", 4, 4, 250_000, 5, True),
+        ]:
+            product = make_product(db.session, name, stars=stars, group=group, price_vnd=price, today=TODAY)
+            receive_stock(db.session, stand, product, qty)
+            if photo:
+                add_photo(db.session, store, product, phone_photo(800, 600), actor_id=None)
+            products[name] = product.id
+        elsewhere = make_product(db.session, "Bánh đa cua", stars=4, today=TODAY)
+        receive_stock(db.session, shop, elsewhere, 10)
+        products["Bánh đa cua"] = elsewhere.id
+        staff_email = "staff.kiosk@ocop.example"
+        create_user(
+            db.session,
+            email=staff_email,
+            password_hash=hash_password("kiosk-password"),
+            name="Nhân viên hội chợ",
+            role="staff",
+            outlet_id=stand.id,
+        )
+        reindex(db.session, None, datetime.now(UTC))
+        db.session.commit()
+        outlet_id = stand.id
+        db.session.remove()
+    with serving(app, "kiosk-server") as url:
+        yield KioskSite(app, url, recorded, outlet_id, products, staff_email)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def new_kiosk_device(site: KioskSite, quota: dict[str, int] | None = None) -> tuple[int, str]:
+    """A kiosk device of the stand (as pairing makes one) with its offline quota held."""
+    from core.db import db
+    from core.models import utcnow
+    from inventory.devices import create_device, get_device
+    from inventory.quota import set_quota
+
+    with site.app.app_context():
+        device, token = create_device(db.session, site.outlet_id, f"Kiosk {time.monotonic_ns()}", created_by=None)
+        device.kind = "kiosk"
+        db.session.flush()
+        if quota:
+            set_quota(
+                db.session,
+                get_device(db.session, device.id),
+                {site.products[name]: qty for name, qty in quota.items()},
+                utcnow(),
+                actor_id=None,
+            )
+        db.session.commit()
+        device_id = device.id
+        db.session.remove()
+    return device_id, token
+
+
+INJECT_PAIRING = """async ([code, pairing]) => {
+  await new Promise((resolve, reject) => {
+    const open = indexedDB.open('ocop-kiosk-' + code, 1);
+    open.onupgradeneeded = () => {
+      open.result.createObjectStore('meta');
+      open.result.createObjectStore('queue', { keyPath: 'id' });
+    };
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('meta', 'readwrite');
+      tx.objectStore('meta').put(pairing, 'pairing');
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}"""
+
+READ_QUEUE = """async (code) => await new Promise((resolve, reject) => {
+  const open = indexedDB.open('ocop-kiosk-' + code, 1);
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const request = open.result.transaction('queue', 'readonly').objectStore('queue').getAll();
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+    request.onerror = () => reject(request.error);
+  };
+})"""
+
+
+def pair(page, site: KioskSite, device_id: int, token: str) -> None:
+    """The kiosk on its pairing screen gets its device token as the pairing screen stores it, and starts."""
+    page.goto(f"{site.url}/kiosk/{CODE}")
+    page.get_by_role("heading", name="Ghép kiosk với gian hàng").wait_for()
+    page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
+    page.reload()
+    page.locator("[data-screen=start]").wait_for()
+
+
+def open_context(browser, site: KioskSite, viewport=(1080, 1920)):
+    context = browser.new_context(
+        locale="vi-VN",
+        viewport={"width": viewport[0], "height": viewport[1]},
+        user_agent=KIOSK_UA,
+        base_url=site.url,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def order_cart(page, name: str, phone: str = PHONE, method: str = "cash") -> None:
+    page.get_by_role("button", name=re.compile(r"^Giỏ hàng")).click()
+    page.get_by_role("button", name="Đặt hàng").click()
+    page.get_by_label("Họ tên").fill(name)
+    page.get_by_label("Số điện thoại").fill(phone)
+    page.get_by_label("Chuyển khoản VietQR" if method == "vietqr" else "Tiền mặt tại quầy").check()
+    page.get_by_role("button", name="Xác nhận đặt hàng").click()
+
+
+def add_to_cart(page, name: str, times: int = 1) -> None:
+    page.locator(".kiosk-card", has_text=name).click()
+    for _ in range(times):
+        page.get_by_role("button", name="Thêm vào giỏ").click()
+    page.get_by_role("button", name="Quay lại").click()
+
+
+def images_loaded(page, selector: str) -> list[bool]:
+    return page.eval_on_selector_all(selector, "images => images.map(i => i.complete && i.naturalWidth > 0)")
+
+
+def small_targets(page) -> list[str]:
+    """Visible touch targets smaller than 44 × 44 px."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              'button, input:not([type=hidden]), a[href], [role=option], select, textarea, label.kiosk-choice')]
+            .filter(e => e.offsetParent !== null || e.closest('dialog[open]'))
+            .map(e => [e, e.getBoundingClientRect()])
+            .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44))
+            .map(([e, r]) => `${e.tagName} "${(e.textContent || e.value || '').trim().slice(0, 30)}" `
+                            + `${Math.round(r.width)}×${Math.round(r.height)}`)"""
+    )
+
+
+def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chromium_browser, kiosk_site):
+    from sqlalchemy import func, select
+
+    from core.db import db
+    from inventory.models import Discrepancy
+    from inventory.quota import quota_left
+    from orders.models import Order
+
+    site = kiosk_site
+    fish_sauce = site.products["Nước mắm Cát Hải"]
+    device_id, token = new_kiosk_device(site, {"Nước mắm Cát Hải": 3})
+    context, page = open_context(chromium_browser, site)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    too_small: list[str] = []
+    try:
+        started, first = time.monotonic(), site.recorded.mark()
+        pair(page, site, device_id, token)
+
+        # Browse: the stand's four products only, photos, stars and prices as the shop writes them.
+        cards = page.locator(".kiosk-card")
+        assert cards.count() == 4
+        assert "Bánh đa cua" not in page.locator("#kiosk-grid").inner_text()
+        card = page.locator(".kiosk-card", has_text="Nước mắm Cát Hải")
+        assert "150.000 ₫" in card.inner_text() and "5 sao" in card.inner_text()
+        page.wait_for_function("() => document.getElementById('kiosk').dataset.cached === '1'", timeout=20_000)
+        ready = time.monotonic() - started
+        too_small += small_targets(page)
+        page.get_by_role("group", name="Nhóm sản phẩm").get_by_role("button", name="Hàng thủ công mỹ nghệ").click()
+        assert page.locator(".kiosk-card").all_inner_texts()[0].startswith("Gốm Hương Canh")
+        assert page.locator(".kiosk-card").count() == 1
+        page.get_by_role("group", name="Nhóm sản phẩm").get_by_role("button", name="Tất cả").click()
+        page.get_by_role("group", name="Hạng sao").get_by_role("button", name="★★★ 3 sao").click()
+        assert page.locator(".kiosk-card").count() == 1
+        page.get_by_role("group", name="Hạng sao").get_by_role("button", name="Tất cả").click()
+
+        # Search without accents, with suggestions; the product page shows its certificate and a QR for phones.
+        page.get_by_role("combobox", name="Tìm sản phẩm").fill("nuoc mam")
+        suggestion = page.get_by_role("option", name="Nước mắm Cát Hải")
+        suggestion.wait_for()
+        too_small += small_targets(page)
+        suggestion.click()
+        page.get_by_role("heading", name="Nước mắm Cát Hải").wait_for()
+        facts = page.locator(".kiosk-certificate").inner_text()
+        assert "5 sao" in facts and "01/03/2025" in facts
+        qr = page.get_by_role("img", name="Mã QR trang sản phẩm Nước mắm Cát Hải")
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=qr.element_handle())
+        too_small += small_targets(page)
+
+        # Order online, by VietQR: the code and the QR shown large.
+        page.get_by_role("button", name="Thêm vào giỏ").click()
+        page.get_by_role("button", name="Quay lại").click()
+        add_to_cart(page, "Gốm Hương Canh")
+        page.get_by_role("button", name=re.compile(r"^Giỏ hàng")).click()
+        assert "400.000 ₫" in page.locator(".kiosk-total").inner_text()
+        too_small += small_targets(page)
+        page.get_by_role("button", name="Đặt hàng").click()
+        too_small += small_targets(page)
+        page.get_by_label("Họ tên").fill("Khách trực tuyến")
+        page.get_by_label("Số điện thoại").fill(PHONE)
+        page.get_by_label("Chuyển khoản VietQR").check()
+        page.get_by_role("button", name="Xác nhận đặt hàng").click()
+        online_code = page.locator("#kiosk-order-code").inner_text()
+        vietqr = page.get_by_role("img", name=f"Mã VietQR của đơn {online_code}")
+        page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=vietqr.element_handle())
+        assert vietqr.bounding_box()["width"] >= 400
+        too_small += small_targets(page)
+        with site.app.app_context():
+            online = db.session.scalars(select(Order).where(Order.code == online_code)).one()
+            assert online.device_id == device_id and online.occurred_at is None and online.total_vnd == 400_000
+            db.session.remove()
+        page.get_by_role("button", name="Xong").click()
+        loaded = site.recorded.since(first)
+
+        # Cut the network for real.
+        context.set_offline(True)
+        cut_at, cut = time.monotonic(), site.recorded.mark()
+        status = page.locator("#kiosk-status")
+        page.wait_for_function("() => document.getElementById('kiosk-status').dataset.online === '0'")
+        assert "Mất mạng" in status.inner_text()
+
+        # Two orders within the quota of 3, then one beyond it, refused on the device.
+        add_to_cart(page, "Nước mắm Cát Hải")
+        order_cart(page, "Khách thứ nhất")
+        page.get_by_text("Máy đang mất mạng: đơn đã lưu trên máy").wait_for()
+        page.get_by_role("button", name="Xong").click()
+        add_to_cart(page, "Nước mắm Cát Hải", times=2)
+        order_cart(page, "Khách thứ hai")
+        page.get_by_role("button", name="Xong").click()
+        assert status.get_attribute("data-queued") == "2"
+        assert "2 đơn đang chờ gửi" in status.inner_text()
+        add_to_cart(page, "Nước mắm Cát Hải")
+        order_cart(page, "Khách thứ ba")
+        refusal = page.get_by_role("alert")
+        refusal.filter(has_text="Nước mắm Cát Hải").wait_for()
+        assert "hết hạn mức" in refusal.inner_text()
+        assert page.locator("[data-screen=checkout]").is_visible()
+        # VietQR needs the network: offered, but not while offline.
+        assert page.get_by_label("Chuyển khoản VietQR").is_disabled()
+
+        # Reload while offline: the service worker serves the kiosk, the queue is still there, photos too.
+        page.reload()
+        page.locator("[data-screen=start]").wait_for()
+        assert page.locator(".kiosk-card").count() == 4
+        assert all(images_loaded(page, ".kiosk-card img"))
+        assert page.locator("#kiosk-status").get_attribute("data-queued") == "2"
+        queued = page.evaluate(READ_QUEUE, CODE)
+        assert sorted(sum(line["qty"] for line in entry["body"]["lines"]) for entry in queued) == [1, 2]
+        assert all(entry["body"]["occurred_at"] and entry["status"] == "queued" for entry in queued)
+        page.get_by_role("combobox", name="Tìm sản phẩm").fill("che voi")
+        page.get_by_role("option", name="Chè vối Kiến Thụy").wait_for()  # suggestions offline, from the catalogue
+
+        time.sleep(1)  # a moment for any straggling request to show up
+        assert site.recorded.since(cut) == [], "the kiosk reached the server while it was offline"
+        offline_for = time.monotonic() - cut_at
+
+        # Restore the network: both orders reach the server once, stock taken once from the quota.
+        context.set_offline(False)
+        restored = time.monotonic()
+        page.wait_for_function("() => document.getElementById('kiosk-status').dataset.queued === '0'", timeout=30_000)
+        sync_seconds = time.monotonic() - restored
+        assert page.evaluate(READ_QUEUE, CODE) == []
+        page.reload()
+        page.locator("[data-screen=start]").wait_for()
+        with site.app.app_context():
+            offline_orders = db.session.scalars(
+                select(Order).where(Order.device_id == device_id, Order.occurred_at.is_not(None))
+            ).all()
+            assert sorted(o.customer_name for o in offline_orders) == ["Khách thứ hai", "Khách thứ nhất"]
+            assert sorted(o.total_vnd for o in offline_orders) == [150_000, 300_000]
+            assert {entry["id"] for entry in queued} == {o.idempotency_key.rsplit(":", 1)[1] for o in offline_orders}
+            assert quota_left(db.session, device_id).get(fish_sauce, 0) == 0
+            assert db.session.scalar(select(func.count(Discrepancy.id))) == 0
+            assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 3
+            db.session.remove()
+    finally:
+        context.close()
+    assert not too_small, f"touch targets under 44 px: {too_small}"
+    assert not [m for m in console if CSP_MESSAGE.search(m)], console
+    first_bytes = sum(size for *_, size in loaded)
+    print(
+        f"\nKIOSK first load: {ready:.2f} s until the catalogue was shown and cached, "
+        f"{len(loaded)} requests and {first_bytes} body bytes served until after the online order; "
+        f"offline for {offline_for:.1f} s with no request; queued orders reached the server {sync_seconds:.2f} s "
+        f"after the network returned"
+    )
+
+
+def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk_site):
+    site = kiosk_site
+    device_id, token = new_kiosk_device(site)
+    site.app.config["KIOSK_IDLE_SECONDS"] = 6
+    context, page = open_context(chromium_browser, site, viewport=(1920, 1080))
+    try:
+        pair(page, site, device_id, token)
+        add_to_cart(page, "Mật ong hoa nhãn")
+        assert page.get_by_role("button", name="Giỏ hàng (1)").is_visible()
+        page.get_by_role("button", name="English").click()
+        dialog = page.get_by_role("dialog", name="Is anyone still here?")
+        dialog.wait_for(timeout=8_000)
+        assert re.search(r"returns to the start in \d seconds", dialog.inner_text())
+        dialog.get_by_role("button", name="I'm still here").click()
+        assert dialog.is_hidden()
+        assert page.get_by_role("button", name="Cart (1)").is_visible()
+        # Left alone: the countdown runs out, the cart is emptied, the kiosk is back at the start in Vietnamese.
+        page.wait_for_function("() => document.getElementById('kiosk-cart').textContent === 'Giỏ hàng'", timeout=10_000)
+        assert page.locator("[data-screen=start]").is_visible()
+        assert page.evaluate("document.documentElement.lang") == "vi"
+    finally:
+        site.app.config["KIOSK_IDLE_SECONDS"] = 600
+        context.close()
+
+
+def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_browser, kiosk_site):
+    from core.db import db
+    from core.models import utcnow
+    from inventory.devices import get_device, revoke_device
+
+    site = kiosk_site
+    device_id, token = new_kiosk_device(site, {"Chè vối Kiến Thụy": 2})
+    context, page = open_context(chromium_browser, site)
+    try:
+        pair(page, site, device_id, token)
+        page.wait_for_function("() => document.getElementById('kiosk').dataset.cached === '1'", timeout=20_000)
+        context.set_offline(True)
+        page.wait_for_function("() => document.getElementById('kiosk-status').dataset.online === '0'")
+        add_to_cart(page, "Chè vối Kiến Thụy")
+        order_cart(page, "Khách chưa gửi")
+        page.get_by_role("button", name="Xong").click()
+        with site.app.app_context():
+            revoke_device(db.session, get_device(db.session, device_id), utcnow())
+            db.session.commit()
+            db.session.remove()
+        context.set_offline(False)
+        page.get_by_role("heading", name="Máy này không còn được ghép với cửa hàng.").wait_for(timeout=30_000)
+        assert "Số đơn chưa gửi vẫn giữ trên máy: 1" in page.locator("[data-screen=revoked]").inner_text()
+        assert page.locator(".kiosk-card").count() == 0
+        assert page.get_by_role("button", name=re.compile("Giỏ hàng")).count() == 0
+        assert len(page.evaluate(READ_QUEUE, CODE)) == 1
+        # Still stopped after a reload: nothing is sold under a revoked token.
+        page.reload()
+        page.get_by_role("heading", name="Máy này không còn được ghép với cửa hàng.").wait_for()
+        assert len(page.evaluate(READ_QUEUE, CODE)) == 1
+    finally:
+        context.close()
