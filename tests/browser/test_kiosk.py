@@ -2,13 +2,22 @@
 the network cut for real it takes two orders within its quota and refuses one beyond it, survives a reload, and
 sends both exactly once when the network returns; idle reset; a revoked kiosk stops with a clear screen.
 
-The kiosk runs on an app of its own (kiosk_site) whose every request is recorded by an after_request hook, so the
-test can prove that nothing reached the server while the kiosk was offline. `context.set_offline(True)` cuts the
-pages and, in Playwright ≥ 1.4x on Chromium, the service worker's own fetches too (it emulates the network per
-worker target): the recording is what shows that the cut was real.
+How the network is cut, for real. `go_offline(context, cable)` makes the pages and (Playwright on Chromium emulates
+the network per worker target) the service worker's own fetches fail, and navigator.onLine false; but the browser
+itself still checks the service worker's script for updates on each navigation, and that request reached the
+server in a first version of this test. So the kiosk's browser context talks to the server only through a Cable:
+a TCP forwarder the test can cut (every open connection closed, new ones read and reset), Chromium being told to
+send even loopback traffic through it (proxy bypass `<-loopback>`). Offline = both. Request interception
+(`route`) is not used: it would make Chromium bypass the service worker.
+
+The kiosk runs on an app of its own (kiosk_site) whose every request is recorded by an after_request hook: the test
+asserts that nothing reached the server while the kiosk was offline, and that the browser did try (the cable
+turned attempts away, the service worker's own fetches failed).
 """
 
 import re
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +50,96 @@ class Recorded:
     def since(self, mark: int) -> list:
         with self.lock:
             return list(self.requests[mark:])
+
+
+class Cable:
+    """A TCP forwarder from the browser to the live server that the test can cut, as a hall's network drops."""
+
+    def __init__(self, upstream_url: str):
+        self.upstream = ("127.0.0.1", int(upstream_url.rsplit(":", 1)[1]))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.cut = False
+        self.turned_away: list[str] = []  # first lines of requests refused while cut
+        threading.Thread(target=self._accept, name="kiosk-cable", daemon=True).start()
+
+    @property
+    def proxy(self) -> dict:
+        # "<-loopback>": Chromium otherwise sends 127.0.0.1 straight to the server, never through a proxy.
+        return {"server": f"http://127.0.0.1:{self.port}", "bypass": "<-loopback>"}
+
+    def disconnect(self) -> None:
+        with self.lock:
+            self.cut = True
+            sockets, self.open = list(self.open), set()
+        for sock in sockets:
+            _drop(sock)
+
+    def reconnect(self) -> None:
+        with self.lock:
+            self.cut = False
+
+    def close(self) -> None:
+        self.disconnect()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        client.settimeout(5)
+        try:
+            head = client.recv(65536)
+        except OSError:
+            head = b""
+        client.settimeout(None)
+        first_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        with self.lock:
+            cut = self.cut
+            if cut:
+                self.turned_away.append(first_line)
+        # Only the shop is reachable: the browser's own calls elsewhere (CONNECT to a Google service) go nowhere.
+        target = f"http://127.0.0.1:{self.upstream[1]}/"
+        if cut or target not in first_line:
+            _drop(client)
+            return
+        try:
+            server = socket.create_connection(self.upstream)
+            server.sendall(head)
+        except OSError:
+            _drop(client)
+            return
+        with self.lock:
+            self.open.update((client, server))
+        for source, sink in ((client, server), (server, client)):
+            threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _drop(source)
+        _drop(sink)
+
+
+def _drop(sock: socket.socket) -> None:
+    """Closed with a reset: to the browser, a network failure (never an HTTP answer)."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
 
 
 @dataclass
@@ -86,7 +185,7 @@ def kiosk_site(tmp_path_factory):
 
     @app.after_request
     def record(response):
-        size = response.calculate_content_length() or 0
+        size = int(response.headers.get("Content-Length") or response.calculate_content_length() or 0)
         with recorded.lock:
             recorded.requests.append((time.monotonic(), request.method, request.path, response.status_code, size))
         return response
@@ -185,6 +284,20 @@ READ_QUEUE = """async (code) => await new Promise((resolve, reject) => {
 })"""
 
 
+PUT_QUEUED = """async ([code, entry]) => {
+  await new Promise((resolve, reject) => {
+    const open = indexedDB.open('ocop-kiosk-' + code, 1);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('queue', 'readwrite');
+      tx.objectStore('queue').put(entry);
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}"""
+
+
 def pair(page, site: KioskSite, device_id: int, token: str) -> None:
     """The kiosk on its pairing screen gets its device token as the pairing screen stores it, and starts."""
     page.goto(f"{site.url}/kiosk/{CODE}")
@@ -194,16 +307,34 @@ def pair(page, site: KioskSite, device_id: int, token: str) -> None:
     page.locator("[data-screen=start]").wait_for()
 
 
-def open_context(browser, site: KioskSite, viewport=(1080, 1920)):
+@pytest.fixture
+def cable(kiosk_site):
+    line = Cable(kiosk_site.url)
+    yield line
+    line.close()
+
+
+def open_context(browser, site: KioskSite, cable: Cable, viewport=(1080, 1920)):
     context = browser.new_context(
         locale="vi-VN",
         viewport={"width": viewport[0], "height": viewport[1]},
         user_agent=KIOSK_UA,
         base_url=site.url,
+        proxy=cable.proxy,
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
     return context, page
+
+
+def go_offline(context, cable: Cable) -> None:
+    cable.disconnect()
+    context.set_offline(True)
+
+
+def go_online(context, cable: Cable) -> None:
+    cable.reconnect()
+    context.set_offline(False)
 
 
 def order_cart(page, name: str, phone: str = PHONE, method: str = "cash") -> None:
@@ -220,6 +351,15 @@ def add_to_cart(page, name: str, times: int = 1) -> None:
     for _ in range(times):
         page.get_by_role("button", name="Thêm vào giỏ").click()
     page.get_by_role("button", name="Quay lại").click()
+
+
+def wait_cached(page) -> None:
+    """Until the kiosk has passed its catalogue, photos and QR codes through the service worker."""
+    try:
+        page.wait_for_function("() => document.getElementById('kiosk').dataset.cached === '1'", timeout=20_000)
+    except Exception as error:
+        controlled = page.evaluate("!!navigator.serviceWorker.controller")
+        raise AssertionError(f"the kiosk never finished caching (controlled by its worker: {controlled})") from error
 
 
 def images_loaded(page, selector: str) -> list[bool]:
@@ -239,7 +379,7 @@ def small_targets(page) -> list[str]:
     )
 
 
-def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chromium_browser, kiosk_site):
+def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chromium_browser, kiosk_site, cable):
     from sqlalchemy import func, select
 
     from core.db import db
@@ -250,13 +390,21 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
     site = kiosk_site
     fish_sauce = site.products["Nước mắm Cát Hải"]
     device_id, token = new_kiosk_device(site, {"Nước mắm Cát Hải": 3})
-    context, page = open_context(chromium_browser, site)
+    context, page = open_context(chromium_browser, site, cable)
     console: list[str] = []
-    page.on("console", lambda message: console.append(message.text))
+    context.on("console", lambda message: console.append(message.text))
     too_small: list[str] = []
     try:
+        # First visit: the pairing screen; then the paired kiosk loads the stand's catalogue and caches it.
         started, first = time.monotonic(), site.recorded.mark()
-        pair(page, site, device_id, token)
+        page.goto(f"{site.url}/kiosk/{CODE}")
+        page.get_by_role("heading", name="Ghép kiosk với gian hàng").wait_for()
+        pairing_shown, pairing_bytes = time.monotonic() - started, _bytes(site.recorded.since(first))
+        page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
+        paired, before = time.monotonic(), site.recorded.mark()
+        page.reload()
+        page.locator("[data-screen=start] .kiosk-card img").first.wait_for()
+        catalogue_shown = time.monotonic() - paired
 
         # Browse: the stand's four products only, photos, stars and prices as the shop writes them.
         cards = page.locator(".kiosk-card")
@@ -264,8 +412,9 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         assert "Bánh đa cua" not in page.locator("#kiosk-grid").inner_text()
         card = page.locator(".kiosk-card", has_text="Nước mắm Cát Hải")
         assert "150.000 ₫" in card.inner_text() and "5 sao" in card.inner_text()
-        page.wait_for_function("() => document.getElementById('kiosk').dataset.cached === '1'", timeout=20_000)
-        ready = time.monotonic() - started
+        wait_cached(page)
+        cached = time.monotonic() - paired
+        cached_requests = site.recorded.since(before)
         too_small += small_targets(page)
         page.get_by_role("group", name="Nhóm sản phẩm").get_by_role("button", name="Hàng thủ công mỹ nghệ").click()
         assert page.locator(".kiosk-card").all_inner_texts()[0].startswith("Gốm Hương Canh")
@@ -311,11 +460,17 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
             assert online.device_id == device_id and online.occurred_at is None and online.total_vnd == 400_000
             db.session.remove()
         page.get_by_role("button", name="Xong").click()
-        loaded = site.recorded.since(first)
 
         # Cut the network for real.
-        context.set_offline(True)
+        go_offline(context, cable)
         cut_at, cut = time.monotonic(), site.recorded.mark()
+        blocked: list[str] = []
+        context.on("requestfailed", lambda request: blocked.append(f"{request.method} {request.url}"))
+        worker_blocked: list[str] = []
+        context.on(
+            "requestfailed",
+            lambda request: request.service_worker is not None and worker_blocked.append(request.url),
+        )
         status = page.locator("#kiosk-status")
         page.wait_for_function("() => document.getElementById('kiosk-status').dataset.online === '0'")
         assert "Mất mạng" in status.inner_text()
@@ -353,10 +508,14 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
 
         time.sleep(1)  # a moment for any straggling request to show up
         assert site.recorded.since(cut) == [], "the kiosk reached the server while it was offline"
+        # The browser did try: the service worker's own fetches (its network-first shell after the reload) failed,
+        # and what got past the offline emulation (the browser's update check of /kiosk/sw.js) met the cut cable.
+        assert any(url.endswith(f"/kiosk/{CODE}") for url in worker_blocked), (worker_blocked, blocked)
+        print(f"\nturned away by the cut cable while offline: {cable.turned_away}")
         offline_for = time.monotonic() - cut_at
 
         # Restore the network: both orders reach the server once, stock taken once from the quota.
-        context.set_offline(False)
+        go_online(context, cable)
         restored = time.monotonic()
         page.wait_for_function("() => document.getElementById('kiosk-status').dataset.queued === '0'", timeout=30_000)
         sync_seconds = time.monotonic() - restored
@@ -378,20 +537,23 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         context.close()
     assert not too_small, f"touch targets under 44 px: {too_small}"
     assert not [m for m in console if CSP_MESSAGE.search(m)], console
-    first_bytes = sum(size for *_, size in loaded)
     print(
-        f"\nKIOSK first load: {ready:.2f} s until the catalogue was shown and cached, "
-        f"{len(loaded)} requests and {first_bytes} body bytes served until after the online order; "
-        f"offline for {offline_for:.1f} s with no request; queued orders reached the server {sync_seconds:.2f} s "
-        f"after the network returned"
+        f"\nKIOSK first load: pairing screen {pairing_shown:.2f} s, {pairing_bytes} bytes; once paired, catalogue "
+        f"shown in {catalogue_shown:.2f} s and all cached for offline in {cached:.2f} s: {len(cached_requests)} "
+        f"requests, {_bytes(cached_requests)} bytes (response bodies); offline {offline_for:.1f} s with no request "
+        f"reaching the server; both queued orders on the server {sync_seconds:.2f} s after the network returned"
     )
 
 
-def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk_site):
+def _bytes(requests: list) -> int:
+    return sum(size for *_, size in requests)
+
+
+def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk_site, cable):
     site = kiosk_site
     device_id, token = new_kiosk_device(site)
     site.app.config["KIOSK_IDLE_SECONDS"] = 6
-    context, page = open_context(chromium_browser, site, viewport=(1920, 1080))
+    context, page = open_context(chromium_browser, site, cable, viewport=(1920, 1080))
     try:
         pair(page, site, device_id, token)
         add_to_cart(page, "Mật ong hoa nhãn")
@@ -412,18 +574,18 @@ def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk
         context.close()
 
 
-def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_browser, kiosk_site):
+def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_browser, kiosk_site, cable):
     from core.db import db
     from core.models import utcnow
     from inventory.devices import get_device, revoke_device
 
     site = kiosk_site
     device_id, token = new_kiosk_device(site, {"Chè vối Kiến Thụy": 2})
-    context, page = open_context(chromium_browser, site)
+    context, page = open_context(chromium_browser, site, cable)
     try:
         pair(page, site, device_id, token)
-        page.wait_for_function("() => document.getElementById('kiosk').dataset.cached === '1'", timeout=20_000)
-        context.set_offline(True)
+        wait_cached(page)
+        go_offline(context, cable)
         page.wait_for_function("() => document.getElementById('kiosk-status').dataset.online === '0'")
         add_to_cart(page, "Chè vối Kiến Thụy")
         order_cart(page, "Khách chưa gửi")
@@ -432,7 +594,7 @@ def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_brow
             revoke_device(db.session, get_device(db.session, device_id), utcnow())
             db.session.commit()
             db.session.remove()
-        context.set_offline(False)
+        go_online(context, cable)
         page.get_by_role("heading", name="Máy này không còn được ghép với cửa hàng.").wait_for(timeout=30_000)
         assert "Số đơn chưa gửi vẫn giữ trên máy: 1" in page.locator("[data-screen=revoked]").inner_text()
         assert page.locator(".kiosk-card").count() == 0
@@ -442,5 +604,52 @@ def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_brow
         page.reload()
         page.get_by_role("heading", name="Máy này không còn được ghép với cửa hàng.").wait_for()
         assert len(page.evaluate(READ_QUEUE, CODE)) == 1
+    finally:
+        context.close()
+
+
+def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromium_browser, kiosk_site, cable):
+    import uuid
+
+    from sqlalchemy import func, select
+
+    from core.db import db
+    from orders.models import Order
+
+    site = kiosk_site
+    device_id, token = new_kiosk_device(site)
+    context, page = open_context(chromium_browser, site, cable)
+    try:
+        pair(page, site, device_id, token)
+        # An order taken offline for a product the server does not know (a tampered or stale catalogue).
+        key = str(uuid.uuid4())
+        entry = {
+            "id": key,
+            "status": "queued",
+            "created": 1,
+            "body": {
+                "lines": [{"product_id": 999_999, "qty": 1}],
+                "fulfilment": {"type": "pickup", "outlet_id": site.outlet_id},
+                "payment_method": "cash",
+                "customer": {"name": "Khách bị từ chối", "phone": PHONE, "email": ""},
+                "confirm_adult": False,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            },
+        }
+        page.evaluate(PUT_QUEUED, [CODE, entry])
+        page.reload()
+        status = page.locator("#kiosk-status")
+        page.wait_for_function("() => document.getElementById('kiosk-status').dataset.failed === '1'")
+        assert "1 đơn gửi không được" in status.inner_text()
+        panel = page.get_by_role("region", name="Đơn gửi không được (nhân viên xử lý)")
+        assert key[:8].upper() in panel.inner_text() and "Khách bị từ chối" in panel.inner_text()
+        page.reload()
+        page.get_by_role("region", name="Đơn gửi không được (nhân viên xử lý)").wait_for()
+        kept = page.evaluate(READ_QUEUE, CODE)
+        assert [(e["id"], e["status"]) for e in kept] == [(key, "failed")]
+        assert kept[0]["error"]["status"] in (400, 404)
+        with site.app.app_context():
+            assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 0
+            db.session.remove()
     finally:
         context.close()

@@ -81,6 +81,19 @@
     return words.every((word) => name.includes(word));
   }
 
+  /** A Vietnamese number as core/phones.py accepts it: mobile 0[35789] + 8 digits, landline 02 + 9 digits. */
+  function phoneOk(text) {
+    let digits = String(text || '').normalize('NFKC').replace(/[\s.\-()]+/g, '');
+    for (const international of ['+84', '0084', '84']) {
+      if (digits.startsWith(international)) {
+        const rest = digits.slice(international.length);
+        digits = rest.startsWith('0') && !rest.startsWith('00') ? rest : '0' + rest;
+        break;
+      }
+    }
+    return /^0[35789][0-9]{8}$/.test(digits) || /^02[0-9]{9}$/.test(digits);
+  }
+
   function localTime(date) {
     const pad = (n) => String(Math.abs(n)).padStart(2, '0');
     const offset = -date.getTimezoneOffset();
@@ -384,6 +397,7 @@
       'section',
       { class: 'kiosk-start', 'data-screen': 'start' },
       el('h1', { text: t('start_title') }),
+      failedPanel(),
       searchBox(fillGrid),
       el('div', { class: 'kiosk-filters' }, groupFilters, starFilters),
       state.catalogueError && !state.products.length
@@ -394,6 +408,30 @@
     );
     fillGrid();
     return section;
+  }
+
+  /** Orders the server refused on sync: kept on the device and listed for the stand's staff, never dropped. */
+  function failedPanel() {
+    const failed = state.queue.filter((entry) => entry.status === 'failed');
+    if (!failed.length) return null;
+    return el(
+      'section',
+      { class: 'kiosk-failed', 'aria-labelledby': 'kiosk-failed-title' },
+      el('h2', { id: 'kiosk-failed-title', text: t('failed_title') }),
+      el(
+        'ul',
+        {},
+        failed.map((entry) =>
+          el(
+            'li',
+            { 'data-order-id': entry.id },
+            `${t('temp_code')} ${entry.id.slice(0, 8).toUpperCase()} · ${entry.body.occurred_at.slice(11, 16)} · ` +
+              `${entry.body.customer.name} · ${entry.body.customer.phone}: ` +
+              ((entry.error && entry.error.message) || t('error')),
+          ),
+        ),
+      ),
+    );
   }
 
   let suggestTimer = null;
@@ -667,6 +705,7 @@
       error.textContent = '';
       if (!checkoutDraft.name) return (error.textContent = t('name_missing'));
       if (!checkoutDraft.phone) return (error.textContent = t('phone_missing'));
+      if (!phoneOk(checkoutDraft.phone)) return (error.textContent = t('phone_wrong'));
       submit.disabled = true;
       submit.textContent = t('sending');
       const problem = await placeOrder();
@@ -774,8 +813,13 @@
   }
 
   async function loadQueue() {
+    const failedBefore = state.queue.filter((entry) => entry.status === 'failed').length;
     state.queue = (await queueAll()).sort((a, b) => a.created - b.created);
     renderStatus();
+    const failed = state.queue.filter((entry) => entry.status === 'failed').length;
+    if (failed !== failedBefore && state.screen === 'start' && state.pairing && !state.revoked && state.products.length) {
+      renderScreen(false);
+    }
   }
 
   // ---------------------------------------------------------------- sync and heartbeat
@@ -811,9 +855,8 @@
             return;
           }
           // Refused for good: kept on the device, shown to staff as failed, never dropped.
-          entry.status = 'failed';
-          entry.error = { status: error.status, code: error.body.error || null, message: error.body.message || null };
-          await queuePut(entry);
+          const error_ = { status: error.status, code: error.body.error || null, message: error.body.message || null };
+          await queuePut({ ...entry, status: 'failed', error: error_ });
         }
         await loadQueue();
       }
@@ -915,10 +958,15 @@
     root.dataset.cached = '1';
   }
 
+  /** Resolves once the service worker controls this page. A page that loaded while the worker was still being
+   * installed is not claimed by its activation: it asks the active worker to claim it. */
   function controlled() {
     return new Promise((resolve) => {
       if (navigator.serviceWorker.controller) return resolve();
       navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true });
+      navigator.serviceWorker.ready.then((registration) => {
+        if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage('claim');
+      });
       setTimeout(resolve, 10000);
     });
   }

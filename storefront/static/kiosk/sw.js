@@ -41,6 +41,11 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// A kiosk page that loaded while this worker was being installed asks to be taken in.
+self.addEventListener('message', (event) => {
+  if (event.data === 'claim') event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
