@@ -10,7 +10,7 @@ import io
 import json
 
 import segno
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -124,14 +124,23 @@ def all_strings() -> dict:
     return table
 
 
+def start_language() -> str:
+    """Vietnamese, unless the shop's language was chosen explicitly (?lang= or the language switch): never the
+    browser's own preference, so that every visitor of a stand starts in Vietnamese."""
+    chosen = request.args.get("lang") or session.get("lang")
+    return chosen if chosen in current_app.config["LANGUAGES"] else "vi"
+
+
 @bp.get("/<code>")
 def shell(code: str):
     """The kiosk of the outlet with this code (404 for an unknown one)."""
     outlet = _outlet(code)
-    with force_locale("vi"):
+    language = start_language()
+    with force_locale(language):
         response = current_app.make_response(
             render_template(
                 "kiosk/shell.html",
+                language=language,
                 outlet=outlet,
                 idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
                 strings_json=json.dumps(all_strings(), ensure_ascii=False),

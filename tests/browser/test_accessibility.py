@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.browser.conftest import LIVE_ACCOUNTS
+from tests.browser.test_kiosk import cable, kiosk_site, open_context, walk_screens  # noqa: F401  (fixtures)
 from tests.browser.test_search_ui import open_suggestions
 
 pytestmark = pytest.mark.browser
@@ -207,3 +208,15 @@ def test_the_trace_pages(axe, shopper, live_server, live_stamps):
     response = shopper.goto(live_server + live_stamps.genuine[:-1] + "x")
     assert response.status == 404 and "OCOP Mart" in shopper.locator("h1").inner_text()
     _assert_no_violations(axe, shopper, "the warning for a code that is not ours")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kiosk_screen(axe, chromium_browser, kiosk_site, cable, language):  # noqa: F811
+    """The fair kiosk's screens, from pairing to the revoked screen (tests/browser/test_kiosk.py walks them)."""
+    context, page = open_context(chromium_browser, kiosk_site, cable)
+    try:
+        for screen in walk_screens(page, kiosk_site, language):
+            assert page.evaluate("document.documentElement.lang") == language
+            _assert_no_violations(axe, page, f"the kiosk's {screen} screen")
+    finally:
+        context.close()

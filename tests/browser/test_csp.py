@@ -20,7 +20,14 @@ LANGUAGES = ("vi", "en")
 ROLES = ("anonymous", "consumer", "staff", "admin", "producer")
 
 #: GET routes that are not pages: they answer JSON, files or a redirect elsewhere.
-NOT_PAGES = {"shop.switch_language", "shop.favicon", "producer.test_report"}
+NOT_PAGES = {
+    "shop.switch_language",
+    "shop.favicon",
+    "producer.test_report",
+    "kiosk.manifest",
+    "kiosk.service_worker",
+    "kiosk.product_qr",
+}
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 
 RECORD_VIOLATIONS = """
@@ -134,6 +141,8 @@ def site_pages(live_app, live_stamps):
         Page("not found", "anonymous", "/khong-co-trang-nay", "", 404),
         Page("account", "consumer", "/tai-khoan", "auth.account"),
         Page("outlets", "anonymous", "/cua-hang-ocop", "shop.outlets"),
+        # Its screens after pairing are checked by tests/browser/test_kiosk.py (no console CSP message).
+        Page("fair kiosk, not yet paired", "anonymous", "/kiosk/hoi-cho", "kiosk.shell"),
         Page("a buyer's receipt: what happens next", "consumer", f"/don-hang/{consumer_order_id}", "shop.order"),
         Page("cancel an order?", "consumer", f"/don-hang/{consumer_order_id}/huy", "shop.cancel_order"),
         Page("admin page refused to a consumer", "consumer", "/admin/", "admin.dashboard", 403),

@@ -185,7 +185,7 @@ def kiosk_site(tmp_path_factory):
 
     @app.after_request
     def record(response):
-        size = int(response.headers.get("Content-Length") or response.calculate_content_length() or 0)
+        size = 0 if response.status_code == 304 else int(response.headers.get("Content-Length") or 0)
         with recorded.lock:
             recorded.requests.append((time.monotonic(), request.method, request.path, response.status_code, size))
         return response
@@ -537,6 +537,8 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         context.close()
     assert not too_small, f"touch targets under 44 px: {too_small}"
     assert not [m for m in console if CSP_MESSAGE.search(m)], console
+    for _, method, path, status_code, size in cached_requests:
+        print(f"  {method} {path} {status_code} {size}")
     print(
         f"\nKIOSK first load: pairing screen {pairing_shown:.2f} s, {pairing_bytes} bytes; once paired, catalogue "
         f"shown in {catalogue_shown:.2f} s and all cached for offline in {cached:.2f} s: {len(cached_requests)} "
@@ -651,5 +653,83 @@ def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromi
         with site.app.app_context():
             assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 0
             db.session.remove()
+    finally:
+        context.close()
+
+
+def walk_screens(page, site: KioskSite, language: str = "vi"):
+    """Through every screen of a new kiosk (pairing, start, suggestions, product, cart, checkout, confirmation of a
+    cash order, the revoked screen), yielding each one's name once it is shown; selectors, not words, so that it
+    walks the English screens too."""
+    from core.db import db
+    from core.models import utcnow
+    from inventory.devices import get_device, revoke_device
+
+    device_id, token = new_kiosk_device(site)
+    page.goto(f"{site.url}/kiosk/{CODE}")
+    page.locator("#pair-code").wait_for()
+    if language != "vi":
+        page.locator("#kiosk-lang").click()
+        page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
+    yield "pairing"
+    page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
+    page.reload()
+    page.locator("[data-screen=start] .kiosk-card img").first.wait_for()
+    wait_cached(page)
+    if language != "vi":
+        page.locator("#kiosk-lang").click()
+        page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    yield "start"
+    page.locator("#kiosk-search").fill("nuoc")
+    page.locator(".kiosk-suggestion").first.wait_for()
+    yield "search suggestions"
+    page.locator(".kiosk-suggestion").first.click()
+    page.locator("[data-screen=product]").wait_for()
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    yield "product"
+    page.locator(".kiosk-add").click()
+    page.locator("#kiosk-cart").click()
+    page.locator("[data-screen=cart]").wait_for()
+    yield "cart"
+    page.locator("[data-screen=cart] .kiosk-button-primary").click()
+    page.locator("[data-screen=checkout]").wait_for()
+    yield "checkout"
+    page.locator("#checkout-name").fill("Khách xem màn hình")
+    page.locator("#checkout-phone").fill(PHONE)
+    page.locator("[data-screen=checkout] button[type=submit]").click()
+    page.locator("[data-screen=done]").wait_for()
+    yield "confirmation"
+    with site.app.app_context():
+        revoke_device(db.session, get_device(db.session, device_id), utcnow())
+        db.session.commit()
+        db.session.remove()
+    page.reload()
+    page.locator("[data-screen=revoked]").wait_for()
+    if language != "vi":
+        page.locator("#kiosk-lang").click()
+    yield "revoked"
+
+
+@pytest.mark.parametrize("viewport", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
+def test_every_kiosk_screen_fits_a_portrait_and_a_landscape_kiosk(chromium_browser, kiosk_site, cable, viewport):
+    """Nothing wider than the screen, every target at least 44 px; KIOSK_SHOTS=<folder> keeps a screenshot of each."""
+    import os
+    from pathlib import Path
+
+    shots = os.environ.get("KIOSK_SHOTS")
+    context, page = open_context(chromium_browser, kiosk_site, cable, viewport=viewport)
+    try:
+        seen = []
+        for screen in walk_screens(page, kiosk_site):
+            seen.append(screen)
+            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{screen} is {overflow} px wider than a {viewport} screen"
+            assert small_targets(page) == [], screen
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                name = f"{viewport[0]}x{viewport[1]}-{len(seen):02d}-{screen.replace(' ', '-')}.png"
+                page.screenshot(path=str(Path(shots) / name))
+        assert len(seen) == 8
     finally:
         context.close()

@@ -160,3 +160,16 @@ def test_a_revoked_kiosk_reads_no_quota(client, session, stand, kiosk):
     session.commit()
     answer = client.get(f"/api/v1/devices/{device.id}/quota", headers=kiosk_headers)
     assert answer.status_code == 401
+
+
+def test_a_kiosk_starts_in_vietnamese_whatever_the_browser_prefers(client, stand):
+    page = client.get("/kiosk/hoi-cho-thu", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="vi">' in page and 'data-lang="vi"' in page
+
+
+def test_a_kiosk_set_up_in_english_starts_in_english(client, stand):
+    page = client.get("/kiosk/hoi-cho-thu?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page and 'data-lang="en"' in page
+    assert "<title>OCOP stand – " in page
+    client.get("/ngon-ngu/en")
+    assert '<html lang="en">' in client.get("/kiosk/hoi-cho-thu").get_data(as_text=True)

@@ -20,9 +20,12 @@
   const STRINGS = JSON.parse(root.dataset.strings);
   const HEARTBEAT_MS = 30000;
   const LANGUAGE_NAMES = { vi: 'Tiếng Việt', en: 'English' };
+  /** Vietnamese unless the shop's language was chosen for this kiosk; every visitor starts in it. */
+  const START_LANG = STRINGS[root.dataset.lang] ? root.dataset.lang : 'vi';
 
+  const controlledAtLoad = Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
   const state = {
-    lang: 'vi',
+    lang: START_LANG,
     pairing: null, // {token, device_id, outlet_id}
     revoked: false,
     online: navigator.onLine,
@@ -915,7 +918,8 @@
     );
     const products = details.filter(Boolean).map((p) => {
       const cover = p.photos && p.photos[0];
-      const path = (url) => (url ? new URL(url, location.href).pathname : null);
+      // WebP: the smallest of the variants the shop makes, and what Chromium kiosks show.
+      const path = (url) => (url ? new URL(url, location.href).pathname.replace(/\.jpg$/, '.webp') : null);
       return {
         id: p.id,
         slug: p.slug,
@@ -940,14 +944,16 @@
     if (!('serviceWorker' in navigator)) return;
     await controlled();
     if (!isOnline() || !navigator.serviceWorker.controller) return;
-    // Once more through the worker: on the very first visit the page loaded before the worker controlled it.
-    try {
-      await api(`/api/v1/outlets/${OUTLET_ID}/stock`);
-      await Promise.all(state.products.map((p) => api(`/api/v1/products/${p.id}`, { auth: false }).catch(() => null)));
-    } catch (error) {
-      return;
+    // Once more through the worker when the page loaded before the worker controlled it (the very first visit).
+    if (!controlledAtLoad) {
+      try {
+        await api(`/api/v1/outlets/${OUTLET_ID}/stock`);
+        await Promise.all(state.products.map((p) => api(`/api/v1/products/${p.id}`, { auth: false }).catch(() => null)));
+      } catch (error) {
+        return;
+      }
     }
-    const urls = [location.pathname];
+    const urls = controlledAtLoad ? [] : [location.pathname];
     for (const p of state.products) {
       if (p.photo) urls.push(p.photo[320], p.photo[640]);
       urls.push(qrUrl(p.id));
@@ -1001,7 +1007,7 @@
   }
 
   function somethingToReset() {
-    return state.screen !== 'start' || state.cart.size > 0 || state.query || state.group !== null || state.stars !== null || state.lang !== 'vi';
+    return state.screen !== 'start' || state.cart.size > 0 || state.query || state.group !== null || state.stars !== null || state.lang !== START_LANG;
   }
 
   function idleTick() {
@@ -1026,7 +1032,7 @@
   function resetToStart() {
     state.cart.clear();
     Object.assign(checkoutDraft, { name: '', phone: '', method: 'cash', adult: false, error: '' });
-    Object.assign(state, { lang: 'vi', query: '', group: null, stars: null, productId: null, lastOrder: null });
+    Object.assign(state, { lang: START_LANG, query: '', group: null, stars: null, productId: null, lastOrder: null });
     lastActivity = Date.now();
     go('start');
   }
