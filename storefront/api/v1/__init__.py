@@ -14,6 +14,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     photos,
     producer,
     products,
+    stamps,
     stock,
     transfers,
 )
