@@ -29,6 +29,7 @@ and the serial in text, and a line saying what the code is for. Why it is built 
 
 import math
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -100,14 +101,21 @@ def star_badge(stars: int) -> str:
     return f"{'★' * stars} {stars} sao OCOP"
 
 
-def new_document() -> FPDF:
+@contextmanager
+def open_document() -> Iterator[FPDF]:
+    """An empty A4 document in the bundled font; the font file is closed afterwards (fpdf2 reads it lazily)."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
     pdf.c_margin = 0
     pdf.add_font(FONT, fname=str(FONT_PATH))
-    pdf.set_font(FONT, size=7)
-    return pdf
+    try:
+        pdf.set_font(FONT, size=7)
+        yield pdf
+    finally:
+        for font in pdf.fonts.values():
+            if hasattr(font, "close"):
+                font.close()
 
 
 def fit_text(pdf: FPDF, text: str, width: float, height: float, largest: float, smallest: float) -> FittedText:
@@ -179,7 +187,11 @@ def render_sheet(
     created_at: datetime | None = None,
 ) -> bytes:
     """The A4 PDF of `stamps`, in order, left to right and top to bottom."""
-    pdf = new_document()
+    with open_document() as pdf:
+        return _render(pdf, product_name, stars, lot, stamps, footer, created_at)
+
+
+def _render(pdf: FPDF, product_name, stars, lot, stamps, footer, created_at) -> bytes:
     pdf.set_title(f"Tem truy xuất – {product_name} – lô {lot}")
     pdf.set_creator("OCOP Mart")
     if created_at is not None:

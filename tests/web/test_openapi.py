@@ -49,6 +49,9 @@ ERROR_STATUSES = {
     ("post", "/api/v1/products/{product_id}/batches"): {400, 401, 403, 404, 409, 413},
     ("post", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/batches/{batch_id}/test-report"): {400, 401, 403, 404},
+    ("post", "/api/v1/batches/{batch_id}/stamps"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}"): {400, 401, 403, 404, 409},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"): {400, 401, 403, 404, 409},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -64,6 +67,7 @@ VALID_BODIES = {
     "/api/v1/price-requests/{request_id}/refuse": {"reason": "Giá chưa hợp lý"},
     "/api/v1/products/{product_id}/price-requests": {"price_vnd": 150000},
     "/api/v1/products/{product_id}/batches": {"lot": "L1", "produced_on": "2026-11-01"},
+    "/api/v1/batches/{batch_id}/stamps": {"count": 1},
 }
 
 
@@ -153,6 +157,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/products/{product_id}/price-requests"): True,
         ("post", "/api/v1/products/{product_id}/batches"): True,
         ("post", "/api/v1/batches/{batch_id}/test-report"): True,
+        ("post", "/api/v1/batches/{batch_id}/stamps"): True,
     }
 
 
@@ -269,6 +274,9 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/products/{product_id}/batches"),
                 ("post", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/test-report"),
+                ("post", "/api/v1/batches/{batch_id}/stamps"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"),
             )
         },
         # Guests may order and read their order; a token, when sent, says whose it is.
