@@ -7,8 +7,8 @@ and the serial in text, and a line saying what the code is for. Why it is built 
 
 - **The QR is vector, not a picture.** Each QR is drawn as filled rectangles straight from segno's module matrix,
   one per horizontal run of dark modules, in a coordinate system of one unit per module (a single `cm`
-  transform), so every rectangle is a few integers. 100 stamps make a file of about 40 KB (`make bench`
-  measures it), print sharp at any printer resolution, and need no image library at print time. fpdf2 has no
+  transform), so every rectangle is a few integers. 100 stamps make a file of about 85 KB, text included
+  (`make bench` measures it), print sharp at any printer resolution, and need no image library. fpdf2 has no
   public call for raw path operators, so `_qr` writes them with FPDF._out; the integration test decodes every
   QR with zbarimg, which catches any change there.
 - **Sizes.** The QR with its quiet zone (4 modules each side, as ISO/IEC 18004 asks) fills a 24 mm square, so the
@@ -22,6 +22,9 @@ and the serial in text, and a line saying what the code is for. Why it is built 
 - **The font ships with the code.** Vietnamese needs a Unicode TrueType font, and a fresh machine may have none:
   traceability/fonts/ holds DejaVu Sans Condensed (Bitstream Vera licence, LICENSE-DejaVu.txt beside it; it
   has every Vietnamese letter and ★). fpdf2 embeds only the glyphs a sheet uses.
+- **Cost.** About 11 ms a stamp, most of it segno trying the eight QR masks to pick the most readable one (kept:
+  a sheet is made rarely and read by cheap phones): 100 stamps in about a second, 1,000 in about ten. The sheet
+  is made on each download rather than stored, so it never disagrees with the keys or PUBLIC_URL.
 - **The sheet is printed in Vietnamese** whatever the language of the page that asked for it: it goes on goods
   sold in Vietnam. The star badge shows the stars of the certificate valid on the day the sheet is made, and
   none when no certificate is valid then: a fresh sheet never claims stars the product no longer has.
