@@ -23,14 +23,18 @@ and the serial in text, and a line saying what the code is for. Why it is built 
   traceability/fonts/ holds DejaVu Sans Condensed (Bitstream Vera licence, LICENSE-DejaVu.txt beside it; it
   has every Vietnamese letter and ★). fpdf2 embeds only the glyphs a sheet uses.
 - **Cost.** About 11 ms a stamp, most of it segno trying the eight QR masks to pick the most readable one (kept:
-  a sheet is made rarely and read by cheap phones): 100 stamps in about a second, 1,000 in about ten. The sheet
-  is made on each download rather than stored, so it never disagrees with the keys or PUBLIC_URL.
+  a sheet is made rarely and read by cheap phones): 100 stamps in about a second, 1,000 in about ten. A sheet is
+  not stored: the last few made stay in memory, keyed by everything printed on them, so a second download is
+  immediate and a sheet never disagrees with the keys, PUBLIC_URL or the certificate.
 - **The sheet is printed in Vietnamese** whatever the language of the page that asked for it: it goes on goods
   sold in Vietnam. The star badge shows the stars of the certificate valid on the day the sheet is made, and
   none when no certificate is valid then: a fresh sheet never claims stars the product no longer has.
 """
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -285,17 +289,35 @@ def sheet_stars(order: StampOrder, today: date) -> int | None:
     return certificate.stars
 
 
+#: The last sheets made in this process, by a digest of everything printed on them: printing a sheet again (a
+#: jammed printer, a second box of labels) does not make its QR codes again.
+SHEETS_KEPT = 8
+_made: OrderedDict[bytes, bytes] = OrderedDict()
+_made_lock = threading.Lock()
+
+
 def order_sheet(session: Session, order: StampOrder, *, keys: StampKeys, public_url: str, today: date) -> bytes:
     """The PDF of a stamp order; the same codes every time it is made."""
     batch = order.batch
-    return render_sheet(
-        product_name=batch.product.name,
-        stars=sheet_stars(order, today),
-        lot=batch.lot_code,
-        stamps=printed_stamps(session, order, keys=keys, public_url=public_url),
-        footer=f"OCOP Mart · đơn tem #{order.id} · {order.count} tem · lô {batch.lot_code}",
-        created_at=order.ordered_at,
-    )
+    content = {
+        "product_name": batch.product.name,
+        "stars": sheet_stars(order, today),
+        "lot": batch.lot_code,
+        "stamps": printed_stamps(session, order, keys=keys, public_url=public_url),
+        "footer": f"OCOP Mart · đơn tem #{order.id} · {order.count} tem · lô {batch.lot_code}",
+        "created_at": order.ordered_at,
+    }
+    digest = hashlib.sha256(repr(sorted(content.items())).encode("utf-8")).digest()
+    with _made_lock:
+        if digest in _made:
+            _made.move_to_end(digest)
+            return _made[digest]
+    pdf = render_sheet(**content)
+    with _made_lock:
+        _made[digest] = pdf
+        while len(_made) > SHEETS_KEPT:
+            _made.popitem(last=False)
+    return pdf
 
 
 def sheet_filename(order: StampOrder) -> str:

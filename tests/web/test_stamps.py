@@ -2,7 +2,7 @@
 product page, the API (POST /api/v1/batches/<id>/stamps, GET /api/v1/stamp-orders/<id>[/sheet.pdf]) and the
 printable sheet they hand out. Every refusal stores nothing."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -211,7 +211,8 @@ def test_the_api_orders_stamps_with_digital_links_and_a_sheet(client, session, p
     body = response.get_json()
     order = session.get(StampOrder, body["order_id"])
     sheet = f"{PUBLIC_URL}/api/v1/stamp-orders/{order.id}/sheet.pdf"
-    assert body["batch_id"] == batch.id and body["count"] == 10 and body["ordered_at"]
+    assert body["batch_id"] == batch.id and body["count"] == 10
+    assert datetime.fromisoformat(body["ordered_at"]).utcoffset() == timedelta(0), "a moment, in UTC"
     assert body["sheet"] == body["sheet_url"] == sheet
     assert body["codes"] == body["stamps"] and len(body["stamps"]) == 10
     serials = set(session.scalars(select(Stamp.serial).where(Stamp.order_id == order.id)))
@@ -334,3 +335,19 @@ def test_an_admin_orders_stamps_for_any_batch_through_the_api(client, session, p
     response = client.post(order_url(batch), json={"count": 1000}, headers=bearer(token_for(client, admin)))
     assert response.status_code == 201 and len(response.get_json()["stamps"]) == 1000
     assert stored(session) == (1, 1000, 1)
+
+
+def test_a_sheet_downloaded_again_is_the_same_and_not_made_again(client, session, printing, owner, batch, monkeypatch):
+    from traceability import sheets
+
+    made = []
+    render = sheets.render_sheet
+    monkeypatch.setattr(sheets, "render_sheet", lambda **content: made.append(content) or render(**content))
+    session.commit()
+    headers = bearer(token_for(client, owner))
+    order = client.post(order_url(batch), json={"count": 4}, headers=headers).get_json()
+    path = order["sheet"].removeprefix(PUBLIC_URL)
+    first, second = client.get(path, headers=headers), client.get(path, headers=headers)
+    assert_pdf_download(first)
+    assert first.data == second.data and len(made) == 1
+    assert [stamp.serial for stamp in made[0]["stamps"]] == [stamp["serial"] for stamp in order["stamps"]]

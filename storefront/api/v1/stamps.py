@@ -6,6 +6,7 @@ from apiflask.schemas import FileSchema
 from flask import make_response, url_for
 from flask.typing import ResponseReturnValue
 
+from core.dates import as_utc
 from core.db import db
 from core.errors import N_, Conflict
 from storefront.api.v1 import bp
@@ -56,7 +57,7 @@ def order_dict(order: StampOrder, base_url: str) -> dict:
         "order_id": order.id,
         "batch_id": order.batch_id,
         "count": order.count,
-        "ordered_at": order.ordered_at,
+        "ordered_at": as_utc(order.ordered_at),
         "sheet": sheet,
         "sheet_url": sheet,
         "stamps": stamps,
