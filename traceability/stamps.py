@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from catalog.audit import record
 from catalog.models import Batch
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
@@ -36,9 +37,9 @@ def check_count(count) -> int:
 def order_stamps(
     session: Session, batch: Batch, count, *, actor_id: int | None, keys: StampKeys, public_url: str | None
 ) -> StampOrder:
-    """`count` new stamps of `batch`, signed with the current key. `public_url` is None while PUBLIC_URL is unset:
-    a printed code must never point at a development address (Conflict `public_url_unset`). Who may order is
-    the caller's to check (catalog.access)."""
+    """`count` new stamps of `batch`, signed with the current key, recorded in the audit trail. `public_url` is
+    None while PUBLIC_URL is unset: a printed code must never point at a development address (Conflict
+    `public_url_unset`). Who may order is the caller's to check (catalog.access)."""
     count = check_count(count)
     if not public_url:
         raise Conflict(
@@ -56,6 +57,15 @@ def order_stamps(
             {"serial": new_serial(), "order_id": order.id, "batch_id": batch.id, "key_id": keys.current_id}
             for _ in range(count)
         ],
+    )
+    record(
+        session,
+        entity="batch",
+        entity_id=batch.id,
+        action="stamps_ordered",
+        actor_id=actor_id,
+        product_id=batch.product_id,
+        after={"count": count, "stamp_order_id": order.id},
     )
     return order
 

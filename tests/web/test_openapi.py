@@ -52,6 +52,9 @@ ERROR_STATUSES = {
     ("get", "/api/v1/trace/{serial}"): {400, 404, 429},
     ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
     ("put", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404, 409, 413},
+    ("post", "/api/v1/batches/{batch_id}/stamps"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}"): {400, 401, 403, 404, 409},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"): {400, 401, 403, 404, 409},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -70,6 +73,7 @@ VALID_BODIES = {
     "/api/v1/products/{product_id}/price-requests": {"price_vnd": 150000},
     "/api/v1/products/{product_id}/batches": {"lot": "L1", "produced_on": "2026-11-01"},
     "/api/v1/devices/{device_id}/quota": {"items": []},
+    "/api/v1/batches/{batch_id}/stamps": {"count": 1},
 }
 
 
@@ -161,6 +165,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/products/{product_id}/batches"): True,
         ("post", "/api/v1/batches/{batch_id}/test-report"): True,
         ("put", "/api/v1/devices/{device_id}/quota"): True,
+        ("post", "/api/v1/batches/{batch_id}/stamps"): True,
     }
 
 
@@ -279,6 +284,9 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/epcis"),
+                ("post", "/api/v1/batches/{batch_id}/stamps"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"),
             )
         },
         # Guests may order and read their order; a token, when sent, says whose it is.

@@ -16,6 +16,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     producer,
     products,
     quota,
+    stamps,
     stock,
     trace,
     transfers,
