@@ -56,7 +56,7 @@ def ordered_sheet(client, owner, batch, count: int) -> tuple[dict, bytes]:
     response = client.post(f"/api/v1/batches/{batch.id}/stamps", json={"count": count}, headers=headers)
     assert response.status_code == 201, response.get_json()
     order = response.get_json()
-    sheet = client.get(order["sheet"].removeprefix(PUBLIC_URL), headers=headers)
+    sheet = client.get(order["sheet_url"].removeprefix(PUBLIC_URL), headers=headers)
     assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
     return order, sheet.data
 
@@ -92,7 +92,7 @@ def test_every_qr_on_a_sheet_of_ten_decodes_to_its_stamps_digital_link(client, s
     order, pdf = ordered_sheet(client, owner, batch, 10)
 
     uris = scanned(pdf, tmp_path)
-    assert sorted(uris) == sorted(stamp["uri"] for stamp in order["stamps"])
+    assert sorted(uris) == sorted(stamp["uri"] for stamp in order["codes"])
     keys = StampKeys.parse(app.config["STAMP_SIGNING_KEY"])
     for uri in uris:
         link = biip.parse(uri).gs1_digital_link_uri
@@ -101,7 +101,7 @@ def test_every_qr_on_a_sheet_of_ten_decodes_to_its_stamps_digital_link(client, s
         assert elements["01"].gtin.as_gtin_14() == GTIN
         assert elements["10"].value == "CH-2026/11"
         serial = elements["21"].value
-        assert serial in {stamp["serial"] for stamp in order["stamps"]}
+        assert serial in {stamp["serial"] for stamp in order["codes"]}
         assert uri.startswith(PUBLIC_URL + "/01/")
         assert keys.verify(serial, parse_qs(urlsplit(uri).query)["s"][0])
 
@@ -111,7 +111,7 @@ def test_a_product_without_gtin_prints_the_short_trace_link(client, session, own
     session.commit()
     order, pdf = ordered_sheet(client, owner, batch, 3)
     uris = scanned(pdf, tmp_path)
-    serials = {stamp["serial"] for stamp in order["stamps"]}
+    serials = {stamp["serial"] for stamp in order["codes"]}
     assert len(uris) == 3
     for uri in uris:
         match = re.fullmatch(re.escape(PUBLIC_URL) + r"/t/([A-Z2-7]{16})\?s=[A-Za-z0-9]+\.[A-Za-z0-9_-]{12}", uri)

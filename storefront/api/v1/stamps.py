@@ -48,20 +48,16 @@ def managed_order(stamp_order_id: str) -> StampOrder:
 
 
 def order_dict(order: StampOrder, base_url: str) -> dict:
-    stamps = [
-        {"serial": stamp.serial, "uri": stamp.uri}
-        for stamp in printed_stamps(db.session, order, keys=stamp_keys(), public_url=base_url)
-    ]
-    sheet = base_url + url_for("api_v1.stamp_sheet", stamp_order_id=order.id)
     return {
         "order_id": order.id,
         "batch_id": order.batch_id,
         "count": order.count,
         "ordered_at": as_utc(order.ordered_at),
-        "sheet": sheet,
-        "sheet_url": sheet,
-        "stamps": stamps,
-        "codes": stamps,
+        "sheet_url": base_url + url_for("api_v1.stamp_sheet", stamp_order_id=order.id),
+        "codes": [
+            {"serial": stamp.serial, "uri": stamp.uri}
+            for stamp in printed_stamps(db.session, order, keys=stamp_keys(), public_url=base_url)
+        ],
     }
 
 
