@@ -186,7 +186,8 @@ def create_device_token(outlet_id, data):
     }
 )
 def list_device_tokens(outlet_id):
-    """Staff: the outlet's devices, with who created each, when, when it was last seen and whether it is revoked."""
+    """Staff: the outlet's devices (tills and kiosks), with who created each, when, when it was last seen, when it
+    last synced, the orders it last reported waiting on it, and whether it is revoked."""
     outlet_id = _outlet_for_caller(outlet_id)
     return {"items": [device_item(device, creator) for device, creator in devices_with_creators(outlet_id)]}
 
