@@ -11,6 +11,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     onboarding,
     orders,
     outlets,
+    pairing,
     payments,
     photos,
     producer,
