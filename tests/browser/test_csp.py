@@ -20,7 +20,13 @@ LANGUAGES = ("vi", "en")
 ROLES = ("anonymous", "consumer", "staff", "admin", "producer")
 
 #: GET routes that are not pages: they answer JSON, files or a redirect elsewhere.
-NOT_PAGES = {"shop.switch_language", "shop.favicon", "producer.test_report"}
+NOT_PAGES = {
+    "shop.switch_language",
+    "shop.favicon",
+    "producer.test_report",
+    "producer.stamp_sheet",
+    "admin.stamp_sheet",
+}
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 
 RECORD_VIOLATIONS = """
