@@ -83,6 +83,11 @@ def printed_stamps(session: Session, order: StampOrder, *, keys: StampKeys, publ
     rows = session.execute(
         select(Stamp.serial, Stamp.key_id).where(Stamp.order_id == order.id).order_by(Stamp.id)
     ).all()
+    if any(not keys.knows(key_id) for _, key_id in rows):
+        raise Conflict(
+            N_("Khóa ký của các tem này đã bị gỡ khỏi STAMP_SIGNING_KEY: không in lại được tờ tem."),
+            code="signing_key_retired",
+        )
     return [
         PrintedStamp(
             serial, stamp_uri(public_url, serial, keys.sign(serial, key_id), product.gtin, order.batch.lot_code)

@@ -349,3 +349,12 @@ def test_a_sheet_downloaded_again_is_the_same_and_not_made_again(client, session
     assert_pdf_download(first)
     assert first.data == second.data and len(made) == 1
     assert [stamp.serial for stamp in made[0]["stamps"]] == [stamp["serial"] for stamp in order["codes"]]
+
+
+def test_a_sheet_whose_signing_key_was_removed_is_refused_plainly(client, session, app, printing, owner, batch):
+    session.commit()
+    headers = bearer(token_for(client, owner))
+    order = client.post(order_url(batch), json={"count": 2}, headers=headers).get_json()
+    app.config["STAMP_SIGNING_KEY"] = "t9:a-newer-signing-key-only"
+    again = client.get(f"/api/v1/stamp-orders/{order['order_id']}", headers=headers)
+    assert again.status_code == 409 and again.get_json()["error"] == "signing_key_retired"
