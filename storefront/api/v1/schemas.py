@@ -410,6 +410,17 @@ class DeviceItem(Schema):
         allow_none=True, metadata={"description": "Orders it last reported waiting on it; null: it never reported"}
     )
     last_sync = DateTime(allow_none=True, metadata={"description": "Its last sync or heartbeat; null: never"})
+    quota = List(
+        Nested("DeviceQuotaLine"),
+        metadata={
+            "description": "Units held for it to sell offline, per product (PUT /devices/<id>/quota); empty: none"
+        },
+    )
+
+
+class DeviceQuotaLine(Schema):
+    product_id = Integer()
+    qty = Integer()
 
 
 class DevicesOut(Schema):

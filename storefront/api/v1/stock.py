@@ -10,6 +10,7 @@ from core.db import db
 from core.errors import N_, Forbidden
 from core.models import utcnow
 from inventory.devices import create_device, get_device, outlet_devices, report_queue, revoke_device
+from inventory.quota import quota_left
 from inventory.stock import outlet_stock
 from inventory.sync import DeviceMovement, changes_since, push
 from inventory.till import SOLD_WHILE_OFF_SALE
@@ -241,4 +242,5 @@ def device_item(device, creator) -> dict:
         "kind": device.kind,
         "queued": device.queued_orders,
         "last_sync": as_utc(device.last_sync_at),
+        "quota": [{"product_id": p, "qty": q} for p, q in sorted(quota_left(db.session, device.id).items())],
     }
