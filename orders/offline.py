@@ -106,7 +106,7 @@ def place_offline_order(
     wanted = {line.product.id: line.qty for line in lines}
     covered = take_from_quota(session, device, wanted, now)
     beyond = {p: q - covered.get(p, 0) for p, q in wanted.items() if q > covered.get(p, 0)}
-    order.reservation_id = _hold(session, order, covered, beyond, now).id
+    order.reservation_id = _hold(session, order, wanted, now).id
     for line in lines:
         _flag(session, order, line.product, occurred_at, beyond.get(line.product.id, 0), line.qty)
     session.flush()
@@ -147,22 +147,27 @@ def _known_lines(session: Session, wanted) -> list[CheckedLine]:
     return [CheckedLine(products[i], quantities[i]) for i in sorted(quantities)]
 
 
-def _hold(session: Session, order: Order, covered: dict[int, int], beyond: dict[int, int], now: datetime):
-    """Holds for the order what the quota covered (freed in this transaction, so always there) and, of the rest,
-    what the outlet has free; the goods already left the stand, so a shortfall is never a refusal."""
-    free = available_by_outlet(session, list(beyond), now)
-    extra = {p: min(q, free.get(p, {}).get(order.outlet_id, 0)) for p, q in beyond.items()}
-    lines = {p: covered.get(p, 0) + extra.get(p, 0) for p in {*covered, *extra}}
-    lines = sorted((p, q) for p, q in lines.items() if q > 0)
-    hold = {"key": f"order:{order.id}", "outlet_id": order.outlet_id, "now": now, "expires_at": order.pay_by}
-    if not lines:
-        return _empty_hold(session, order, now)
-    try:
-        with session.begin_nested():
-            return reserve(session, lines=lines, **hold)
-    except InsufficientStock:  # the free stock went to someone else meanwhile: hold what the quota covered
-        covered_lines = sorted((p, q) for p, q in covered.items() if q > 0)
-        return reserve(session, lines=covered_lines, **hold) if covered_lines else _empty_hold(session, order, now)
+def _hold(session: Session, order: Order, wanted: dict[int, int], now: datetime) -> Reservation:
+    """Holds for the order what the outlet has free of each line now — the units the quota covered were freed in
+    this transaction, so they are there unless their lot lapsed meanwhile. The goods already left the stand:
+    a shortfall is never a refusal (the discrepancies tell staff)."""
+    free = available_by_outlet(session, list(wanted), now)
+    lines = sorted((p, min(q, free.get(p, {}).get(order.outlet_id, 0))) for p, q in wanted.items())
+    lines = [(p, q) for p, q in lines if q > 0]
+    if lines:
+        try:
+            with session.begin_nested():
+                return reserve(
+                    session,
+                    key=f"order:{order.id}",
+                    outlet_id=order.outlet_id,
+                    lines=lines,
+                    now=now,
+                    expires_at=order.pay_by,
+                )
+        except InsufficientStock:  # another sale took the free stock this instant: hold nothing rather than refuse
+            pass
+    return _empty_hold(session, order, now)
 
 
 def _empty_hold(session: Session, order: Order, now: datetime) -> Reservation:
