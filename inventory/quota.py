@@ -26,9 +26,14 @@ MAX_QUOTA_PER_PRODUCT = 10_000
 
 def lock_device(session: Session, device_id: int) -> Device | None:
     """The device, its row locked until commit: one quota change or offline order per device at a time (a second
-    one waits, then reads the quota the first left)."""
+    one waits, then reads the quota the first left). FOR NO KEY UPDATE (key_share=True), not FOR UPDATE: rows that
+    point at the device (an order, a reservation) take KEY SHARE on it, and two orders each holding that while
+    waiting for the other's FOR UPDATE deadlock (tests/concurrency/test_offline_orders_race.py)."""
     return session.scalar(
-        select(Device).where(Device.id == device_id).with_for_update().execution_options(populate_existing=True)
+        select(Device)
+        .where(Device.id == device_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
 
 
