@@ -12,28 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from catalog.certification import sellability_at
-from catalog.groups import SERVICE_GROUP
 from catalog.models import Product
 from catalog.prices import price_on
 from core.dates import as_utc
-from core.errors import N_, InvalidInput, NotFound
+from core.errors import N_, InvalidInput
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock
 from inventory.models import Device, Discrepancy, Reservation
 from inventory.quota import take_from_quota
 from inventory.reservations import reserve
 from orders.checkout import (
-    MAX_LINES,
-    MAX_QTY_PER_LINE,
-    CheckedLine,
     CheckoutRules,
     OrderRequest,
     build_order,
     check_request,
     insert_once,
+    known_lines,
     order_for_key,
     same_request,
 )
@@ -87,7 +84,7 @@ def place_offline_order(
             code="invalid_occurred_at",
             field="occurred_at",
         )
-    lines = _known_lines(session, request.lines)
+    lines = known_lines(session, request.lines)
     name, phone, email, _ = check_request(request, lines, payments)
     order = build_order(
         session,
@@ -112,39 +109,6 @@ def place_offline_order(
     session.flush()
     payments.start(session, order, now)
     return OfflineOrder(order, covered, beyond)
-
-
-def _known_lines(session: Session, wanted) -> list[CheckedLine]:
-    """The lines as products, summed per product; whether they could be sold is judged later, at occurred_at."""
-    quantities: dict[int, int] = {}
-    for product_id, qty in wanted:
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_QTY_PER_LINE:
-            raise InvalidInput(
-                N_("Mỗi sản phẩm đặt từ 1 đến %(n)s."), code="invalid_quantity", field="lines", n=MAX_QTY_PER_LINE
-            )
-        quantities[product_id] = quantities.get(product_id, 0) + qty
-    if not quantities:
-        raise InvalidInput(N_("Giỏ hàng trống."), code="empty_cart", field="lines")
-    if len(quantities) > MAX_LINES:
-        raise InvalidInput(N_("Một đơn có tối đa %(n)s sản phẩm khác nhau."), field="lines", n=MAX_LINES)
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates))
-        )
-    }
-    unknown = sorted(set(quantities) - set(products))
-    if unknown:
-        raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=unknown[0])
-    for product in products.values():
-        if product.group == SERVICE_GROUP:
-            raise InvalidInput(
-                N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
-                code="service_not_sold",
-                field="lines",
-                name=product.name,
-            )
-    return [CheckedLine(products[i], quantities[i]) for i in sorted(quantities)]
 
 
 def _hold(session: Session, order: Order, wanted: dict[int, int], now: datetime) -> Reservation:
