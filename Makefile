@@ -7,7 +7,8 @@
 #   make stack  the full stack (scripts/stack.sh); make stack-stop stops what it started
 #   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
 #               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
-#               OpenSearch if set), contested checkouts (PostgreSQL), and processing one 12-megapixel photo
+#               OpenSearch if set), contested checkouts (PostgreSQL), processing one 12-megapixel photo, and
+#               traceability stamps: generated per second and the bytes and time of a 100-stamp sheet (SQLite)
 
 PY     ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   ?= .venv
@@ -74,7 +75,8 @@ coverage: $(STAMP) translations
 # PostgreSQL only: it says it skipped without BENCH_DATABASE_URL or TEST_DATABASE_URL), then search: index build
 # and query latency at 1 and 8 clients on the built-in backend (SQLite FTS5, and PostgreSQL with
 # BENCH_DATABASE_URL or TEST_DATABASE_URL) and on OpenSearch (BENCH_SEARCH_URL or TEST_SEARCH_URL) (SEARCH_BENCH_ARGS),
-# then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS), then the
+# then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS), then
+# 1,000 traceability stamps ordered and the PDF sheet of 100 rendered, with its bytes (STAMP_BENCH_ARGS), then the
 # trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
@@ -82,6 +84,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search.py $(SEARCH_BENCH_ARGS)
 	$(BIN)/python bench/photo.py $(PHOTO_BENCH_ARGS)
 	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)
+	$(BIN)/python bench/stamps.py $(STAMP_BENCH_ARGS)
 	$(BIN)/python bench/trace.py $(TRACE_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.

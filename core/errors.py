@@ -55,6 +55,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Gone(DomainError):
+    """What was asked for existed but can no longer be used (an expired or voided one-time code)."""
+
+    code = "gone"
+
+
 class Unavailable(DomainError):
     """A service the request needs (a payment provider) cannot be reached now; trying again may succeed."""
 

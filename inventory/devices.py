@@ -19,6 +19,10 @@ from stores.services import get_outlet
 #: Tells a device token apart from a user's signed token (those are base64 JSON, never starting so).
 DEVICE_TOKEN_PREFIX = "dev_"
 MAX_NAME = 120
+#: A counter whose token staff created, or a fair stand's screen paired with a one-time code (inventory.pairing).
+KINDS = ("till", "kiosk")
+#: The most orders a device may say it holds: more is a device gone wrong, not a queue.
+MAX_QUEUED = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,12 @@ def is_device_token(token: str) -> bool:
     return token.startswith(DEVICE_TOKEN_PREFIX)
 
 
-def create_device(session: Session, outlet_id: int, name: str, *, created_by: int | None) -> tuple[Device, str]:
+def create_device(
+    session: Session, outlet_id: int, name: str, *, created_by: int | None, kind: str = "till"
+) -> tuple[Device, str]:
     """A named device of the outlet and its token (returned once, never stored)."""
+    if kind not in KINDS:
+        raise ValueError(f"device kind {kind!r} is none of {KINDS}")
     get_outlet(session, outlet_id)
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
@@ -49,7 +57,7 @@ def create_device(session: Session, outlet_id: int, name: str, *, created_by: in
             N_("Tên thiết bị cần từ 1 đến %(max)s ký tự."), code="invalid_name", field="name", max=MAX_NAME
         )
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device(outlet_id=outlet_id, name=name, token_hash=token_digest(token), created_by=created_by)
+    device = Device(outlet_id=outlet_id, name=name, token_hash=token_digest(token), created_by=created_by, kind=kind)
     session.add(device)
     session.flush()
     return device, token
@@ -63,6 +71,17 @@ def principal_for_token(session: Session, token: str) -> DevicePrincipal | None:
         select(Device.id, Device.outlet_id).where(Device.token_hash == token_digest(token), Device.revoked_at.is_(None))
     ).first()
     return DevicePrincipal(device_id=found.id, outlet_id=found.outlet_id) if found else None
+
+
+def token_was_revoked(session: Session, token: str) -> bool:
+    """Whether the token is a real device's whose staff revoked it (so the device can say it is no longer paired,
+    rather than that its token is wrong)."""
+    return is_device_token(token) and (
+        session.scalar(
+            select(Device.id).where(Device.token_hash == token_digest(token), Device.revoked_at.is_not(None))
+        )
+        is not None
+    )
 
 
 #: A device's last_seen_at is written at most this often (a till may call every few seconds).
@@ -80,6 +99,21 @@ def seen(session: Session, device_id: int, now: datetime) -> bool:
             .execution_options(synchronize_session=False)
         ).rowcount
         == 1
+    )
+
+
+def report_queue(session: Session, device_id: int, queued: int | None, now: datetime) -> None:
+    """The device synced or sent a heartbeat now and said how many orders wait on it (None: it did not say, the
+    last number it gave stands), in the caller's transaction. Staff see both on the devices page."""
+    if queued is not None and not 0 <= queued <= MAX_QUEUED:
+        raise InvalidInput(
+            N_("Số đơn chờ gửi phải từ 0 đến %(max)s."), code="invalid_queued", field="queued", max=MAX_QUEUED
+        )
+    values: dict = {"last_sync_at": now}
+    if queued is not None:
+        values["queued_orders"] = queued
+    session.execute(
+        update(Device).where(Device.id == device_id).values(**values).execution_options(synchronize_session=False)
     )
 
 

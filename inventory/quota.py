@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import N_, Conflict, InvalidInput
+from inventory.availability import available_by_outlet
+from inventory.ledger import InsufficientStock
 from inventory.models import Device, Reservation
 from inventory.reservations import release, reserve
 
@@ -24,9 +26,14 @@ MAX_QUOTA_PER_PRODUCT = 10_000
 
 def lock_device(session: Session, device_id: int) -> Device | None:
     """The device, its row locked until commit: one quota change or offline order per device at a time (a second
-    one waits, then reads the quota the first left)."""
+    one waits, then reads the quota the first left). FOR NO KEY UPDATE (key_share=True), not FOR UPDATE: rows that
+    point at the device (an order, a reservation) take KEY SHARE on it, and two orders each holding that while
+    waiting for the other's FOR UPDATE deadlock (tests/concurrency/test_offline_orders_race.py)."""
     return session.scalar(
-        select(Device).where(Device.id == device_id).with_for_update().execution_options(populate_existing=True)
+        select(Device)
+        .where(Device.id == device_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -83,9 +90,8 @@ def take_from_quota(session: Session, device: Device, wanted: Mapping[int, int],
     held = quota_left(session, device.id)
     covered = {p: min(q, held.get(p, 0)) for p, q in wanted.items() if held.get(p, 0) > 0}
     if covered:
-        _hold(
-            session, device, {p: q - covered.get(p, 0) for p, q in held.items() if q - covered.get(p, 0) > 0}, now, None
-        )
+        rest = {p: q - covered.get(p, 0) for p, q in held.items() if q > covered.get(p, 0)}
+        _hold(session, device, rest, now, None, best_effort=True)
     return covered
 
 
@@ -97,18 +103,36 @@ def release_quota(session: Session, device: Device, now: datetime, *, actor_id: 
     return held
 
 
-def _hold(session: Session, device: Device, lines: dict[int, int], now: datetime, actor_id: int | None) -> None:
+def _hold(
+    session: Session, device: Device, lines: dict[int, int], now: datetime, actor_id: int | None, *, best_effort=False
+) -> None:
+    """Replaces the device's quota by `lines`. `best_effort`: hold what the outlet still has of each (a held lot
+    may have passed its best-before since it was held), never refuse: an offline sale must not fail for it."""
     current = quota_reservation(session, device.id)
     if current is not None:
         release(session, current, now, actor_id=actor_id)
-    if lines:
-        reserve(
-            session,
-            key=f"quota:{device.id}:{uuid.uuid4().hex}",
-            outlet_id=device.outlet_id,
-            lines=sorted(lines.items()),
-            now=now,
-            expires_at=None,
-            device_id=device.id,
-            actor_id=actor_id,
-        )
+    if not lines:
+        return
+    try:
+        with session.begin_nested():
+            _reserve(session, device, lines, now, actor_id)
+    except InsufficientStock:
+        if not best_effort:
+            raise
+        free = available_by_outlet(session, list(lines), now)
+        kept = {p: min(q, free.get(p, {}).get(device.outlet_id, 0)) for p, q in lines.items()}
+        if any(kept.values()):
+            _reserve(session, device, {p: q for p, q in kept.items() if q > 0}, now, actor_id)
+
+
+def _reserve(session: Session, device: Device, lines: dict[int, int], now: datetime, actor_id: int | None) -> None:
+    reserve(
+        session,
+        key=f"quota:{device.id}:{uuid.uuid4().hex}",
+        outlet_id=device.outlet_id,
+        lines=sorted(lines.items()),
+        now=now,
+        expires_at=None,
+        device_id=device.id,
+        actor_id=actor_id,
+    )

@@ -258,6 +258,26 @@ def same_request(existing: Order, request: OrderRequest) -> Order:
 def check_lines(session: Session, wanted, today: date) -> list[CheckedLine]:
     """The wanted (product id, qty) pairs as products that may be ordered now, quantities summed per product.
     Unsellable products are named first (409 not_sellable), then anything else wrong (400)."""
+    quantities, products = _load_lines(session, wanted)
+    for product in sorted(products.values(), key=lambda p: p.id):
+        answer = sellability(product.active, product.certificates, today)
+        if not answer.on_sale:
+            raise NotSellable(
+                N_("'%(name)s' hiện không được bán (chứng nhận OCOP không còn hiệu lực)."),
+                name=product.name,
+                product_id=product.id,
+                reason=answer.reason,
+            )
+    return stocked_lines(quantities, products)
+
+
+def known_lines(session: Session, wanted) -> list[CheckedLine]:
+    """Like check_lines, without judging whether the products may be sold (an offline order is judged at its own
+    moment, orders.offline)."""
+    return stocked_lines(*_load_lines(session, wanted))
+
+
+def _load_lines(session: Session, wanted) -> tuple[dict[int, int], dict[int, Product]]:
     quantities: dict[int, int] = {}
     for product_id, qty in wanted:
         if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
@@ -273,15 +293,11 @@ def check_lines(session: Session, wanted, today: date) -> list[CheckedLine]:
             select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates))
         )
     }
-    for product in sorted(products.values(), key=lambda p: p.id):
-        answer = sellability(product.active, product.certificates, today)
-        if not answer.on_sale:
-            raise NotSellable(
-                N_("'%(name)s' hiện không được bán (chứng nhận OCOP không còn hiệu lực)."),
-                name=product.name,
-                product_id=product.id,
-                reason=answer.reason,
-            )
+    return quantities, products
+
+
+def stocked_lines(quantities: dict[int, int], products: dict[int, Product]) -> list[CheckedLine]:
+    """Every product known, none a service, at most MAX_QTY_PER_LINE of each."""
     unknown = sorted(set(quantities) - set(products))
     if unknown:
         raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=unknown[0])

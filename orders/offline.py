@@ -12,28 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from catalog.certification import sellability_at
-from catalog.groups import SERVICE_GROUP
 from catalog.models import Product
 from catalog.prices import price_on
 from core.dates import as_utc
-from core.errors import N_, InvalidInput, NotFound
+from core.errors import N_, InvalidInput
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock
 from inventory.models import Device, Discrepancy, Reservation
 from inventory.quota import take_from_quota
 from inventory.reservations import reserve
 from orders.checkout import (
-    MAX_LINES,
-    MAX_QTY_PER_LINE,
-    CheckedLine,
     CheckoutRules,
     OrderRequest,
     build_order,
     check_request,
     insert_once,
+    known_lines,
     order_for_key,
     same_request,
 )
@@ -87,7 +84,7 @@ def place_offline_order(
             code="invalid_occurred_at",
             field="occurred_at",
         )
-    lines = _known_lines(session, request.lines)
+    lines = known_lines(session, request.lines)
     name, phone, email, _ = check_request(request, lines, payments)
     order = build_order(
         session,
@@ -106,7 +103,7 @@ def place_offline_order(
     wanted = {line.product.id: line.qty for line in lines}
     covered = take_from_quota(session, device, wanted, now)
     beyond = {p: q - covered.get(p, 0) for p, q in wanted.items() if q > covered.get(p, 0)}
-    order.reservation_id = _hold(session, order, covered, beyond, now).id
+    order.reservation_id = _hold(session, order, wanted, now).id
     for line in lines:
         _flag(session, order, line.product, occurred_at, beyond.get(line.product.id, 0), line.qty)
     session.flush()
@@ -114,55 +111,27 @@ def place_offline_order(
     return OfflineOrder(order, covered, beyond)
 
 
-def _known_lines(session: Session, wanted) -> list[CheckedLine]:
-    """The lines as products, summed per product; whether they could be sold is judged later, at occurred_at."""
-    quantities: dict[int, int] = {}
-    for product_id, qty in wanted:
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_QTY_PER_LINE:
-            raise InvalidInput(
-                N_("Mỗi sản phẩm đặt từ 1 đến %(n)s."), code="invalid_quantity", field="lines", n=MAX_QTY_PER_LINE
-            )
-        quantities[product_id] = quantities.get(product_id, 0) + qty
-    if not quantities:
-        raise InvalidInput(N_("Giỏ hàng trống."), code="empty_cart", field="lines")
-    if len(quantities) > MAX_LINES:
-        raise InvalidInput(N_("Một đơn có tối đa %(n)s sản phẩm khác nhau."), field="lines", n=MAX_LINES)
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(quantities)).options(selectinload(Product.certificates))
-        )
-    }
-    unknown = sorted(set(quantities) - set(products))
-    if unknown:
-        raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=unknown[0])
-    for product in products.values():
-        if product.group == SERVICE_GROUP:
-            raise InvalidInput(
-                N_("'%(name)s' là dịch vụ du lịch: hãy đặt trực tiếp với đơn vị cung cấp."),
-                code="service_not_sold",
-                field="lines",
-                name=product.name,
-            )
-    return [CheckedLine(products[i], quantities[i]) for i in sorted(quantities)]
-
-
-def _hold(session: Session, order: Order, covered: dict[int, int], beyond: dict[int, int], now: datetime):
-    """Holds for the order what the quota covered (freed in this transaction, so always there) and, of the rest,
-    what the outlet has free; the goods already left the stand, so a shortfall is never a refusal."""
-    free = available_by_outlet(session, list(beyond), now)
-    extra = {p: min(q, free.get(p, {}).get(order.outlet_id, 0)) for p, q in beyond.items()}
-    lines = {p: covered.get(p, 0) + extra.get(p, 0) for p in {*covered, *extra}}
-    lines = sorted((p, q) for p, q in lines.items() if q > 0)
-    hold = {"key": f"order:{order.id}", "outlet_id": order.outlet_id, "now": now, "expires_at": order.pay_by}
-    if not lines:
-        return _empty_hold(session, order, now)
-    try:
-        with session.begin_nested():
-            return reserve(session, lines=lines, **hold)
-    except InsufficientStock:  # the free stock went to someone else meanwhile: hold what the quota covered
-        covered_lines = sorted((p, q) for p, q in covered.items() if q > 0)
-        return reserve(session, lines=covered_lines, **hold) if covered_lines else _empty_hold(session, order, now)
+def _hold(session: Session, order: Order, wanted: dict[int, int], now: datetime) -> Reservation:
+    """Holds for the order what the outlet has free of each line now — the units the quota covered were freed in
+    this transaction, so they are there unless their lot lapsed meanwhile. The goods already left the stand:
+    a shortfall is never a refusal (the discrepancies tell staff)."""
+    free = available_by_outlet(session, list(wanted), now)
+    lines = sorted((p, min(q, free.get(p, {}).get(order.outlet_id, 0))) for p, q in wanted.items())
+    lines = [(p, q) for p, q in lines if q > 0]
+    if lines:
+        try:
+            with session.begin_nested():
+                return reserve(
+                    session,
+                    key=f"order:{order.id}",
+                    outlet_id=order.outlet_id,
+                    lines=lines,
+                    now=now,
+                    expires_at=order.pay_by,
+                )
+        except InsufficientStock:  # another sale took the free stock this instant: hold nothing rather than refuse
+            pass
+    return _empty_hold(session, order, now)
 
 
 def _empty_hold(session: Session, order: Order, now: datetime) -> Reservation:

@@ -12,11 +12,11 @@ from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
 from core.db import db, is_lock_error, is_sqlite_error
-from core.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidInputs, NotFound, Term, Unavailable
+from core.errors import Conflict, DomainError, Forbidden, Gone, InvalidInput, InvalidInputs, NotFound, Term, Unavailable
 
 log = logging.getLogger(__name__)
 
-STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, Unavailable: 503}
+STATUS_FOR = {InvalidInput: 400, NotFound: 404, Conflict: 409, Forbidden: 403, Gone: 410, Unavailable: 503}
 CODE_FOR_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -24,6 +24,7 @@ CODE_FOR_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    410: "gone",
     413: "too_large",
     414: "uri_too_long",
     422: "invalid",

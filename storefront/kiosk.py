@@ -43,6 +43,8 @@ def strings() -> dict:
         "pair_wrong": _("Mã không đúng hoặc đã hết hạn."),
         "pair_void": _("Nhập sai quá 5 lần nên các mã đã bị hủy. Hãy tạo mã mới."),
         "pair_offline": _("Cần có mạng để ghép máy."),
+        "pair_used": _("Mã này đã được dùng. Hãy tạo mã mới."),
+        "pair_wait": _("Thử quá nhiều lần. Xin chờ một lát rồi thử lại."),
         "start_title": _("Sản phẩm OCOP tại gian hàng"),
         "search_label": _("Tìm sản phẩm"),
         "search_placeholder": _("Ví dụ: nước mắm"),

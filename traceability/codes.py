@@ -65,6 +65,9 @@ class StampKeys:
     def current_id(self) -> str:
         return self.keys[0][0]
 
+    def knows(self, key_id: str) -> bool:
+        return key_id in dict(self.keys)
+
     def sign(self, serial: str, key_id: str | None = None) -> str:
         key_id = key_id or self.current_id
         return f"{key_id}.{_mac(dict(self.keys)[key_id], serial)}"

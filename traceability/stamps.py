@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from catalog.audit import record
 from catalog.models import Batch
 from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
@@ -36,9 +37,9 @@ def check_count(count) -> int:
 def order_stamps(
     session: Session, batch: Batch, count, *, actor_id: int | None, keys: StampKeys, public_url: str | None
 ) -> StampOrder:
-    """`count` new stamps of `batch`, signed with the current key. `public_url` is None while PUBLIC_URL is unset:
-    a printed code must never point at a development address (Conflict `public_url_unset`). Who may order is
-    the caller's to check (catalog.access)."""
+    """`count` new stamps of `batch`, signed with the current key, recorded in the audit trail. `public_url` is
+    None while PUBLIC_URL is unset: a printed code must never point at a development address (Conflict
+    `public_url_unset`). Who may order is the caller's to check (catalog.access)."""
     count = check_count(count)
     if not public_url:
         raise Conflict(
@@ -57,6 +58,15 @@ def order_stamps(
             for _ in range(count)
         ],
     )
+    record(
+        session,
+        entity="batch",
+        entity_id=batch.id,
+        action="stamps_ordered",
+        actor_id=actor_id,
+        product_id=batch.product_id,
+        after={"count": count, "stamp_order_id": order.id},
+    )
     return order
 
 
@@ -73,6 +83,11 @@ def printed_stamps(session: Session, order: StampOrder, *, keys: StampKeys, publ
     rows = session.execute(
         select(Stamp.serial, Stamp.key_id).where(Stamp.order_id == order.id).order_by(Stamp.id)
     ).all()
+    if any(not keys.knows(key_id) for _, key_id in rows):
+        raise Conflict(
+            N_("Khóa ký của các tem này đã bị gỡ khỏi STAMP_SIGNING_KEY: không in lại được tờ tem."),
+            code="signing_key_retired",
+        )
     return [
         PrintedStamp(
             serial, stamp_uri(public_url, serial, keys.sign(serial, key_id), product.gtin, order.batch.lot_code)

@@ -27,6 +27,7 @@ from storefront.audit_view import history_rows
 from storefront.context import today
 from storefront.errors import translated
 from storefront.roles import role_required
+from storefront.stamp_pages import stamp_context
 from stores.services import district_areas, get_outlet, list_outlets, save_outlet
 
 PRODUCTS_PER_PAGE = 50
@@ -122,15 +123,26 @@ def product(product_id: int):
                 else:
                     flash(_("Đã cấp giấy chứng nhận."), "success")
                 return redirect(url_for("admin.product", product_id=product.id))
-    return render_template(
-        "admin/product.html",
-        product=product,
-        form=form,
-        rights=certifying_rights(),
-        history=history_rows(product_history(db.session, product.id)),
-        same_day=same_day,
-        reason=sellability(product.active, product.certificates, today()).reason,
-        listing_form=ListingForm(formdata=None),
+    return product_page(product, form, same_day=same_day)
+
+
+def product_page(product, form: CertificateForm, *, same_day=None, stamp_forms: dict | None = None, status: int = 200):
+    """The admin's product page: its facts, certificates, lots with their stamps, and history."""
+    lots = sorted(product.batches, key=lambda b: (b.produced_on, b.id), reverse=True)
+    return (
+        render_template(
+            "admin/product.html",
+            product=product,
+            form=form,
+            rights=certifying_rights(),
+            history=history_rows(product_history(db.session, product.id)),
+            same_day=same_day,
+            reason=sellability(product.active, product.certificates, today()).reason,
+            listing_form=ListingForm(formdata=None),
+            lots=lots,
+            **stamp_context(product, lots, stamp_forms, request.args.get("tem")),
+        ),
+        status,
     )
 
 

@@ -14,4 +14,4 @@ def producers_only():
     """Every portal page needs a producer account; which products it may touch is catalog.access's rule."""
 
 
-from storefront.producer import history, photos, views  # noqa: E402,F401 - their routes register on bp, so they come after it
+from storefront.producer import history, photos, stamps, views  # noqa: E402,F401 - their routes register on bp, so they come after it

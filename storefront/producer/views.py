@@ -32,6 +32,7 @@ from storefront.context import today
 from storefront.errors import translated
 from storefront.guards import body_limit
 from storefront.producer import bp
+from storefront.stamp_pages import stamp_context
 from storefront.validators import length, required
 
 #: Requests shown on a product page besides the pending one: the latest refusals, with their reasons.
@@ -239,7 +240,13 @@ def batches(product_id: int):
     return render_batches(product, form, 400 if form.errors else 200)
 
 
-def render_batches(product: Product, form: BatchForm, status: int = 200, report_errors: dict | None = None):
+def render_batches(
+    product: Product,
+    form: BatchForm,
+    status: int = 200,
+    report_errors: dict | None = None,
+    stamp_forms: dict | None = None,
+):
     lots = sorted(product.batches, key=lambda b: (b.produced_on, b.id), reverse=True)
     return (
         render_template(
@@ -252,6 +259,7 @@ def render_batches(product: Product, form: BatchForm, status: int = 200, report_
             is_service=product.group == SERVICE_GROUP,
             report_errors=report_errors or {},
             dates_form_for=lambda batch: BatchDatesForm(formdata=None, prefix=dates_prefix(batch.id)),
+            **stamp_context(product, lots, stamp_forms, request.args.get("tem")),
         ),
         status,
     )

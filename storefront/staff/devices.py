@@ -1,5 +1,7 @@
-"""The outlet's devices (counters, kiosks): who created each, when, when it was last seen, whether it is revoked;
-staff create one (its token is shown once) and revoke one, e.g. when a till is lost or a person leaves."""
+"""The outlet's devices (counters, kiosks): who created each, when, when it was last seen and last synced, the
+orders it last said were waiting on it, whether it is revoked; staff create one (its token is shown once), create
+a one-time code a fair stand's kiosk pairs with (shown once), and revoke one, e.g. when a till is lost or a person
+leaves."""
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -12,6 +14,7 @@ from core.db import db
 from core.errors import DomainError
 from core.models import utcnow
 from inventory.devices import create_device, get_device, revoke_device
+from inventory.pairing import create_pairing_code
 from storefront.api.v1.stock import devices_with_creators
 from storefront.errors import translated
 from storefront.staff import bp
@@ -29,14 +32,20 @@ class RevokeDeviceForm(FlaskForm):
     """Only its CSRF token: the device is named by the address."""
 
 
-def devices_page(outlet, form: DeviceForm, token: str = ""):
+class PairingCodeForm(FlaskForm):
+    """Only its CSRF token: the outlet is named by the address."""
+
+
+def devices_page(outlet, form: DeviceForm, token: str = "", pairing=None):
     return render_template(
         "staff/devices.html",
         outlet=outlet,
         devices=devices_with_creators(outlet.id),
         form=form,
         revoke_form=RevokeDeviceForm(formdata=None),
+        pairing_form=PairingCodeForm(formdata=None),
         token=token,
+        pairing=pairing,
     )
 
 
@@ -69,3 +78,21 @@ def revoke_outlet_device(outlet_id: int, device_id: int):
         db.session.commit()
         flash(_("Đã thu hồi thiết bị %(name)s: mã của nó không còn dùng được.", name=device.name), "success")
     return redirect(url_for("staff.devices", outlet_id=outlet_id), 303)
+
+
+@bp.post(f"{OUTLET}/thiet-bi/ma-ghep")
+@outlet_manager_required
+def pairing_code(outlet_id: int):
+    """A one-time code a kiosk of this fair stand pairs with, shown large on this answer only (not a redirect:
+    only its digest is kept)."""
+    outlet = get_outlet(db.session, outlet_id)
+    if not PairingCodeForm().validate_on_submit():  # CSRFProtect has refused a bad token already
+        return redirect(url_for("staff.devices", outlet_id=outlet_id), 303)
+    try:
+        pairing, code = create_pairing_code(db.session, outlet_id, current_user.id, utcnow())
+    except DomainError as error:
+        db.session.rollback()
+        flash(translated(error), "error")
+        return redirect(url_for("staff.devices", outlet_id=outlet_id), 303)
+    db.session.commit()
+    return devices_page(outlet, DeviceForm(formdata=None), pairing={"code": code, "expires_at": pairing.expires_at})

@@ -27,6 +27,8 @@ NOT_PAGES = {
     "kiosk.manifest",
     "kiosk.service_worker",
     "kiosk.product_qr",
+    "producer.stamp_sheet",
+    "admin.stamp_sheet",
 }
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 

@@ -31,6 +31,7 @@ from tests.live import serving
 pytestmark = pytest.mark.browser
 
 CODE = "hoi-cho-kiosk"
+STAFF_PASSWORD = "kiosk-password"
 KIOSK_UA = "Mozilla/5.0 OCOPKioskTest Chrome"
 PHONE = "0912345678"
 CSP_MESSAGE = re.compile(r"Content[- ]Security[- ]Policy", re.IGNORECASE)
@@ -216,7 +217,7 @@ def kiosk_site(tmp_path_factory):
         create_user(
             db.session,
             email=staff_email,
-            password_hash=hash_password("kiosk-password"),
+            password_hash=hash_password(STAFF_PASSWORD),
             name="Nhân viên hội chợ",
             role="staff",
             outlet_id=stand.id,
@@ -231,47 +232,39 @@ def kiosk_site(tmp_path_factory):
         db.engine.dispose()
 
 
-def new_kiosk_device(site: KioskSite, quota: dict[str, int] | None = None) -> tuple[int, str]:
-    """A kiosk device of the stand (as pairing makes one) with its offline quota held."""
+def pairing_code(site: KioskSite) -> str:
+    """A one-time code, as the stand's staff create one on their devices page."""
+    client = site.app.test_client()
+    login = client.post("/api/v1/auth/token", json={"email": site.staff_email, "password": STAFF_PASSWORD})
+    headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
+    answer = client.post(f"/api/v1/outlets/{site.outlet_id}/pairing-codes", headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["code"]
+
+
+def set_device_quota(site: KioskSite, device_id: int, quota: dict[str, int]) -> None:
+    """Staff hold stock for the kiosk to sell offline (as PUT /api/v1/devices/<id>/quota does)."""
     from core.db import db
     from core.models import utcnow
-    from inventory.devices import create_device, get_device
+    from inventory.devices import get_device
     from inventory.quota import set_quota
 
     with site.app.app_context():
-        device, token = create_device(db.session, site.outlet_id, f"Kiosk {time.monotonic_ns()}", created_by=None)
-        device.kind = "kiosk"
-        db.session.flush()
-        if quota:
-            set_quota(
-                db.session,
-                get_device(db.session, device.id),
-                {site.products[name]: qty for name, qty in quota.items()},
-                utcnow(),
-                actor_id=None,
-            )
+        items = {site.products[name]: qty for name, qty in quota.items()}
+        set_quota(db.session, get_device(db.session, device_id), items, utcnow(), actor_id=None)
         db.session.commit()
-        device_id = device.id
         db.session.remove()
-    return device_id, token
 
 
-INJECT_PAIRING = """async ([code, pairing]) => {
-  await new Promise((resolve, reject) => {
-    const open = indexedDB.open('ocop-kiosk-' + code, 1);
-    open.onupgradeneeded = () => {
-      open.result.createObjectStore('meta');
-      open.result.createObjectStore('queue', { keyPath: 'id' });
-    };
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction('meta', 'readwrite');
-      tx.objectStore('meta').put(pairing, 'pairing');
-      tx.oncomplete = () => { open.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  });
-}"""
+READ_PAIRING = """async (code) => await new Promise((resolve, reject) => {
+  const open = indexedDB.open('ocop-kiosk-' + code, 1);
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const request = open.result.transaction('meta', 'readonly').objectStore('meta').get('pairing');
+    request.onsuccess = () => { open.result.close(); resolve(request.result); };
+    request.onerror = () => reject(request.error);
+  };
+})"""
 
 READ_QUEUE = """async (code) => await new Promise((resolve, reject) => {
   const open = indexedDB.open('ocop-kiosk-' + code, 1);
@@ -298,13 +291,19 @@ PUT_QUEUED = """async ([code, entry]) => {
 }"""
 
 
-def pair(page, site: KioskSite, device_id: int, token: str) -> None:
-    """The kiosk on its pairing screen gets its device token as the pairing screen stores it, and starts."""
+def pair(page, site: KioskSite, quota: dict[str, int] | None = None) -> int:
+    """Pairs a new kiosk with the code staff created (its token kept in IndexedDB), gives it its quota, and answers
+    its device id."""
     page.goto(f"{site.url}/kiosk/{CODE}")
-    page.get_by_role("heading", name="Ghép kiosk với gian hàng").wait_for()
-    page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
-    page.reload()
+    page.locator("#pair-code").fill(pairing_code(site))
+    page.locator(".kiosk-pairing button[type=submit]").click()
     page.locator("[data-screen=start]").wait_for()
+    device_id = page.evaluate(READ_PAIRING, CODE)["device_id"]
+    if quota:
+        set_device_quota(site, device_id, quota)
+        page.reload()  # the kiosk reads its quota as it starts (and with each heartbeat)
+        page.locator("[data-screen=start]").wait_for()
+    return device_id
 
 
 @pytest.fixture
@@ -389,32 +388,44 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
 
     site = kiosk_site
     fish_sauce = site.products["Nước mắm Cát Hải"]
-    device_id, token = new_kiosk_device(site, {"Nước mắm Cát Hải": 3})
     context, page = open_context(chromium_browser, site, cable)
     console: list[str] = []
     context.on("console", lambda message: console.append(message.text))
     too_small: list[str] = []
     try:
-        # First visit: the pairing screen; then the paired kiosk loads the stand's catalogue and caches it.
+        # First visit: the pairing screen. A wrong code is refused plainly; staff's code pairs the kiosk, which
+        # then loads the stand's catalogue and caches it for offline use.
         started, first = time.monotonic(), site.recorded.mark()
         page.goto(f"{site.url}/kiosk/{CODE}")
         page.get_by_role("heading", name="Ghép kiosk với gian hàng").wait_for()
         pairing_shown, pairing_bytes = time.monotonic() - started, _bytes(site.recorded.since(first))
-        page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
+        too_small += small_targets(page)
+        code = pairing_code(site)
+        page.get_by_label("Mã ghép (6 số)").fill(f"{(int(code) + 1) % 1_000_000:06d}")
+        page.get_by_role("button", name="Ghép máy").click()
+        page.get_by_role("alert").filter(has_text="Mã không đúng hoặc đã hết hạn.").wait_for()
+        page.get_by_label("Mã ghép (6 số)").fill(code)
         paired, before = time.monotonic(), site.recorded.mark()
-        page.reload()
+        page.get_by_role("button", name="Ghép máy").click()
         page.locator("[data-screen=start] .kiosk-card img").first.wait_for()
         catalogue_shown = time.monotonic() - paired
+        wait_cached(page)
+        cached = time.monotonic() - paired
+        cached_requests = site.recorded.since(before)
+        pairing = page.evaluate(READ_PAIRING, CODE)
+        device_id = pairing["device_id"]
+        assert pairing["token"] and pairing["outlet_id"] == site.outlet_id
+        # Staff give it a quota of three bottles of fish sauce; the kiosk reads it as it starts.
+        set_device_quota(site, device_id, {"Nước mắm Cát Hải": 3})
+        page.reload()
 
         # Browse: the stand's four products only, photos, stars and prices as the shop writes them.
         cards = page.locator(".kiosk-card")
+        cards.first.wait_for()
         assert cards.count() == 4
         assert "Bánh đa cua" not in page.locator("#kiosk-grid").inner_text()
         card = page.locator(".kiosk-card", has_text="Nước mắm Cát Hải")
         assert "150.000 ₫" in card.inner_text() and "5 sao" in card.inner_text()
-        wait_cached(page)
-        cached = time.monotonic() - paired
-        cached_requests = site.recorded.since(before)
         too_small += small_targets(page)
         page.get_by_role("group", name="Nhóm sản phẩm").get_by_role("button", name="Hàng thủ công mỹ nghệ").click()
         assert page.locator(".kiosk-card").all_inner_texts()[0].startswith("Gốm Hương Canh")
@@ -553,11 +564,10 @@ def _bytes(requests: list) -> int:
 
 def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk_site, cable):
     site = kiosk_site
-    device_id, token = new_kiosk_device(site)
     site.app.config["KIOSK_IDLE_SECONDS"] = 6
     context, page = open_context(chromium_browser, site, cable, viewport=(1920, 1080))
     try:
-        pair(page, site, device_id, token)
+        pair(page, site)
         add_to_cart(page, "Mật ong hoa nhãn")
         assert page.get_by_role("button", name="Giỏ hàng (1)").is_visible()
         page.get_by_role("button", name="English").click()
@@ -582,10 +592,9 @@ def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_brow
     from inventory.devices import get_device, revoke_device
 
     site = kiosk_site
-    device_id, token = new_kiosk_device(site, {"Chè vối Kiến Thụy": 2})
     context, page = open_context(chromium_browser, site, cable)
     try:
-        pair(page, site, device_id, token)
+        device_id = pair(page, site, {"Chè vối Kiến Thụy": 2})
         wait_cached(page)
         go_offline(context, cable)
         page.wait_for_function("() => document.getElementById('kiosk-status').dataset.online === '0'")
@@ -619,10 +628,9 @@ def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromi
     from orders.models import Order
 
     site = kiosk_site
-    device_id, token = new_kiosk_device(site)
     context, page = open_context(chromium_browser, site, cable)
     try:
-        pair(page, site, device_id, token)
+        device_id = pair(page, site)
         # An order taken offline for a product the server does not know (a tampered or stale catalogue).
         key = str(uuid.uuid4())
         entry = {
@@ -665,14 +673,19 @@ def walk_screens(page, site: KioskSite, language: str = "vi"):
     from core.models import utcnow
     from inventory.devices import get_device, revoke_device
 
-    device_id, token = new_kiosk_device(site)
     page.goto(f"{site.url}/kiosk/{CODE}")
     page.locator("#pair-code").wait_for()
     if language != "vi":
         page.locator("#kiosk-lang").click()
         page.wait_for_function(f"() => document.documentElement.lang === '{language}'")
+    page.locator("#pair-code").fill("12")
+    page.locator(".kiosk-pairing button[type=submit]").click()
+    page.locator(".kiosk-pairing [role=alert]:not(:empty)").wait_for()
     yield "pairing"
-    page.evaluate(INJECT_PAIRING, [CODE, {"token": token, "device_id": device_id, "outlet_id": site.outlet_id}])
+    page.locator("#pair-code").fill(pairing_code(site))
+    page.locator(".kiosk-pairing button[type=submit]").click()
+    page.locator("[data-screen=start]").wait_for()
+    device_id = page.evaluate(READ_PAIRING, CODE)["device_id"]
     page.reload()
     page.locator("[data-screen=start] .kiosk-card img").first.wait_for()
     wait_cached(page)

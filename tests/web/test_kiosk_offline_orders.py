@@ -241,3 +241,20 @@ def test_handing_over_an_offline_order_sells_its_stock_once(client, session, sta
     )
     assert sold == -3
     assert set_quota(client, staff, device).get_json()["items"] == [{"product_id": product.id, "qty": 1}]
+
+
+def test_a_kiosk_says_how_many_orders_still_wait_on_it_with_each_order(client, session, stand, product, kiosk):
+    device, kiosk_headers = kiosk
+    answer = offline_order(client, {**kiosk_headers, "X-Queued-Orders": "3"}, stand, (product, 1))
+    assert answer.status_code == 201
+    session.refresh(device)
+    assert device.queued_orders == 3 and device.last_sync_at is not None
+
+
+def test_the_device_list_shows_each_kiosks_quota(client, session, stand, product, kiosk, staff):
+    device, _ = kiosk
+    set_quota(client, staff, device, (product, 4))
+    items = client.get(f"/api/v1/outlets/{stand.id}/devices", headers=staff).get_json()["items"]
+    assert [item["quota"] for item in items if item["device_id"] == device.id] == [
+        [{"product_id": product.id, "qty": 4}]
+    ]

@@ -27,6 +27,9 @@ ERROR_STATUSES = {
     ("post", "/api/v1/outlets/{outlet_id}/devices"): {400, 401, 403, 404, 413},
     ("get", "/api/v1/outlets/{outlet_id}/devices"): {400, 401, 403, 404},
     ("delete", "/api/v1/devices/{device_id}"): {400, 401, 403, 404},
+    ("post", "/api/v1/outlets/{outlet_id}/pairing-codes"): {400, 401, 403, 404, 409},
+    ("post", "/api/v1/kiosks/pair"): {400, 404, 409, 410, 413, 429},
+    ("post", "/api/v1/devices/heartbeat"): {400, 401, 403, 413},
     ("post", "/api/v1/transfers"): {400, 401, 403, 413},
     ("get", "/api/v1/transfers/{transfer_id}"): {400, 401, 403, 404},
     ("post", "/api/v1/transfers/{transfer_id}/dispatch"): {400, 401, 403, 404, 409},
@@ -53,6 +56,9 @@ ERROR_STATUSES = {
     ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
     ("put", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404, 409, 413},
     ("get", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404},
+    ("post", "/api/v1/batches/{batch_id}/stamps"): {400, 401, 403, 404, 409, 413},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}"): {400, 401, 403, 404, 409},
+    ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"): {400, 401, 403, 404, 409},
 }
 #: Ids that are not database integers: order ids are UUIDs (DESIGN §3).
 UUID_IDS = {"order_id"}
@@ -71,6 +77,7 @@ VALID_BODIES = {
     "/api/v1/products/{product_id}/price-requests": {"price_vnd": 150000},
     "/api/v1/products/{product_id}/batches": {"lot": "L1", "produced_on": "2026-11-01"},
     "/api/v1/devices/{device_id}/quota": {"items": []},
+    "/api/v1/batches/{batch_id}/stamps": {"count": 1},
 }
 
 
@@ -148,6 +155,8 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/certificates/{certificate_id}/revoke"): True,
         ("post", "/api/v1/outlets/{outlet_id}/movements"): True,
         ("post", "/api/v1/outlets/{outlet_id}/devices"): True,
+        ("post", "/api/v1/kiosks/pair"): True,
+        ("post", "/api/v1/devices/heartbeat"): True,
         ("post", "/api/v1/transfers"): True,
         ("post", "/api/v1/transfers/{transfer_id}/receive"): True,
         ("post", "/api/v1/orders"): True,
@@ -162,6 +171,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/products/{product_id}/batches"): True,
         ("post", "/api/v1/batches/{batch_id}/test-report"): True,
         ("put", "/api/v1/devices/{device_id}/quota"): True,
+        ("post", "/api/v1/batches/{batch_id}/stamps"): True,
     }
 
 
@@ -263,12 +273,14 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("get", "/api/v1/outlets/{outlet_id}/devices"),
                 ("delete", "/api/v1/devices/{device_id}"),
                 ("put", "/api/v1/devices/{device_id}/quota"),
+                ("post", "/api/v1/outlets/{outlet_id}/pairing-codes"),
                 ("post", "/api/v1/transfers"),
                 ("get", "/api/v1/transfers/{transfer_id}"),
                 ("post", "/api/v1/transfers/{transfer_id}/dispatch"),
                 ("post", "/api/v1/transfers/{transfer_id}/receive"),
             )
         },
+        ("post", "/api/v1/devices/heartbeat"): [{"BearerAuth": ["device"]}],
         ("post", "/api/v1/products/{product_id}/photos"): [{"BearerAuth": ["admin", "producer"]}],
         ("delete", "/api/v1/photos/{photo_id}"): [{"BearerAuth": ["admin", "producer"]}],
         **{
@@ -281,6 +293,9 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
                 ("post", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/test-report"),
                 ("get", "/api/v1/batches/{batch_id}/epcis"),
+                ("post", "/api/v1/batches/{batch_id}/stamps"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}"),
+                ("get", "/api/v1/stamp-orders/{stamp_order_id}/sheet.pdf"),
             )
         },
         # Guests may order and read their order; a token, when sent, says whose it is.

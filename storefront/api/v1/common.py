@@ -1,10 +1,11 @@
 from apiflask import HTTPTokenAuth, abort
 from flask import current_app
+from flask_babel import gettext as _
 
 from accounts.services import TokenSigner
 from core.db import db
 from core.models import utcnow
-from inventory.devices import is_device_token, principal_for_token, seen
+from inventory.devices import is_device_token, principal_for_token, seen, token_was_revoked
 from stores.access import can_manage_outlet
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="Token from POST /api/v1/auth/token")
@@ -19,6 +20,14 @@ def verify_token(token: str):
         device = principal_for_token(db.session, token)
         if device is not None and seen(db.session, device.device_id, utcnow()):
             db.session.commit()  # nothing else is in this transaction yet: the request has not started its work
+        if device is None and token_was_revoked(db.session, token):
+            # Told apart from a wrong token, on every endpoint (those open to guests too): a kiosk shows it and stops.
+            abort(
+                401,
+                _("Máy này không còn được ghép với cửa hàng."),
+                extra_data={"error": "device_revoked"},
+                headers={"WWW-Authenticate": 'Bearer realm="OCOP Mart", error="invalid_token"'},
+            )
         return device
     return TokenSigner(current_app.config["SECRET_KEY"]).user_for_api(db.session, token)
 

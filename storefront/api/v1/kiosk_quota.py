@@ -18,7 +18,7 @@ from storefront.api.v1.stock import STOCK_ROLES
 @bp.doc(
     responses={
         400: "Malformed device id (error = invalid_id)",
-        401: "No valid bearer token, or a revoked device token",
+        401: "No valid bearer token (error = unauthorized), or a revoked device token (error = device_revoked)",
         403: "Another device's quota, or not staff of the device's outlet or an admin (error = forbidden)",
         404: "No such device (error = not_found)",
     }

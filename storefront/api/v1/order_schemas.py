@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, fields
 from orders.checkout import MAX_LINES, MAX_QTY_PER_LINE
 from orders.models import FULFILMENTS, PAYMENT_METHODS, STATUSES
 from storefront.api.v1.common import MAX_ID
+from storefront.api.v1.pairing_schemas import QueuedOrdersHeader
 from storefront.api.v1.schemas import JsonBoolean, Moment, Text, WholeNumber, at_most, between, one_of
 
 #: The Idempotency-Key is kept with the caller it came from (user, device or guest) in a 200-character column.
@@ -106,7 +107,9 @@ class OrderIn(Schema):
     )
 
 
-class IdempotencyHeader(Schema):
+class IdempotencyHeader(QueuedOrdersHeader):
+    """The Idempotency-Key, and (from a kiosk) X-Queued-Orders: orders it still holds after sending this one."""
+
     class Meta:
         unknown = EXCLUDE
 

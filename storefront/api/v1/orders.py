@@ -16,7 +16,7 @@ from core.db import db
 from core.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from core.models import utcnow
 from core.phones import normalize_phone
-from inventory.devices import get_device
+from inventory.devices import get_device, report_queue
 from orders import vietqr
 from orders.checkout import OrderRequest, place_order
 from orders.masking import mask_address_line, mask_email
@@ -226,6 +226,8 @@ def create_order(headers, data):
     ):
         raise Forbidden(N_("Thiết bị chỉ đặt được đơn nhận tại cửa hàng của mình."))
     order_request = _order_request(data, caller, headers.get("key"))
+    if caller is not None and caller.role == "device":
+        report_queue(db.session, caller.device_id, headers.get("queued"), utcnow())
     if data["occurred_at"] is not None:
         return _offline_order(order_request, data["occurred_at"], caller)
     try:

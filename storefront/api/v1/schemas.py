@@ -405,6 +405,22 @@ class DeviceItem(Schema):
     created_at = DateTime()
     last_seen = DateTime(allow_none=True, metadata={"description": "Its last request, to the minute; null: never"})
     revoked_at = DateTime(allow_none=True, metadata={"description": "Null while its token works"})
+    kind = String(metadata={"description": "till (a counter, token created by staff) or kiosk (paired with a code)"})
+    queued = Integer(
+        allow_none=True, metadata={"description": "Orders it last reported waiting on it; null: it never reported"}
+    )
+    last_sync = DateTime(allow_none=True, metadata={"description": "Its last sync or heartbeat; null: never"})
+    quota = List(
+        Nested("DeviceQuotaLine"),
+        metadata={
+            "description": "Units held for it to sell offline, per product (PUT /devices/<id>/quota); empty: none"
+        },
+    )
+
+
+class DeviceQuotaLine(Schema):
+    product_id = Integer()
+    qty = Integer()
 
 
 class DevicesOut(Schema):

@@ -9,12 +9,14 @@ from core.dates import as_utc
 from core.db import db
 from core.errors import N_, Forbidden
 from core.models import utcnow
-from inventory.devices import create_device, get_device, outlet_devices, revoke_device
+from inventory.devices import create_device, get_device, outlet_devices, report_queue, revoke_device
+from inventory.quota import quota_left
 from inventory.stock import outlet_stock
 from inventory.sync import DeviceMovement, changes_since, push
 from inventory.till import SOLD_WHILE_OFF_SALE
 from storefront.api.v1 import bp
 from storefront.api.v1.common import may_act_for_outlet, parse_id, token_auth
+from storefront.api.v1.pairing_schemas import QueuedOrdersHeader
 from storefront.api.v1.schemas import (
     ChangesOut,
     ChangesQuery,
@@ -34,7 +36,7 @@ STOCK_ROLES = ["admin", "staff", "device"]
 DEVICE_ADMIN_ROLES = ["admin", "staff"]
 
 _OUTLET_ERRORS = {
-    401: "No valid bearer token, or a revoked device token (error = unauthorized)",
+    401: "No valid bearer token (error = unauthorized), or a revoked device token (error = device_revoked)",
     403: "Not staff of this outlet, an admin or a device of this outlet (error = forbidden)",
     404: "No such outlet (error = not_found)",
 }
@@ -77,21 +79,25 @@ def stock(outlet_id):
 
 @bp.post("/outlets/<outlet_id>/movements")
 @bp.auth_required(token_auth, roles=STOCK_ROLES)
+@bp.input(QueuedOrdersHeader, location="headers", arg_name="headers")
 @bp.input(MovementsIn, arg_name="data")
 @bp.output(PushOut)
 @bp.doc(
     responses={
-        400: "Malformed body or outlet id, a movement that does not match the schema, or more than 1,000 movements "
-        "(error = invalid, invalid_id)",
+        400: "Malformed body or outlet id, a movement that does not match the schema, more than 1,000 movements, "
+        "or an X-Queued-Orders header that is not a whole number from 0 (error = invalid, invalid_id)",
         **_OUTLET_ERRORS,
     }
 )
-def movements(outlet_id, data):
+def movements(outlet_id, headers, data):
     """Push movements a device made, maybe offline and out of order: each applies whole or not at all, on its own.
 
     A movement id seen before with the same content is a duplicate (changes nothing); with other content it is
     rejected (id_conflict). A sale that finds no stock is still recorded and raised as a discrepancy for staff;
     so is a sale made while the product could not be sold (judged at occurred_at), listed in `flagged`.
+
+    A device's push is its sync: staff see when it last synced, and the orders still waiting on it that it
+    reports in X-Queued-Orders.
     """
     outlet_id = _outlet_for_caller(outlet_id)
     caller = token_auth.current_user
@@ -104,6 +110,8 @@ def movements(outlet_id, data):
         device_id=device_id,
         actor_id=caller.id,
     )
+    if device_id is not None:
+        report_queue(db.session, device_id, headers.get("queued"), utcnow())
     db.session.commit()
     return {
         "applied": result.applied,
@@ -179,7 +187,8 @@ def create_device_token(outlet_id, data):
     }
 )
 def list_device_tokens(outlet_id):
-    """Staff: the outlet's devices, with who created each, when, when it was last seen and whether it is revoked."""
+    """Staff: the outlet's devices (tills and kiosks), with who created each, when, when it was last seen, when it
+    last synced, the orders it last reported waiting on it, and whether it is revoked."""
     outlet_id = _outlet_for_caller(outlet_id)
     return {"items": [device_item(device, creator) for device, creator in devices_with_creators(outlet_id)]}
 
@@ -230,4 +239,8 @@ def device_item(device, creator) -> dict:
         "created_at": as_utc(device.created_at),
         "last_seen": as_utc(device.last_seen_at),
         "revoked_at": as_utc(device.revoked_at),
+        "kind": device.kind,
+        "queued": device.queued_orders,
+        "last_sync": as_utc(device.last_sync_at),
+        "quota": [{"product_id": p, "qty": q} for p, q in sorted(quota_left(db.session, device.id).items())],
     }

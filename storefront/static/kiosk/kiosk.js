@@ -309,8 +309,12 @@
         await metaPut('pairing', state.pairing);
         await start();
       } catch (error) {
+        const code = error.body && error.body.error;
         if (error instanceof NetworkError) message.textContent = t('pair_offline');
-        else if (error.status === 410) message.textContent = t('pair_void');
+        else if (code === 'pairing_void') message.textContent = t('pair_void');
+        else if (code === 'code_used') message.textContent = t('pair_used');
+        else if (error.status === 429) message.textContent = t('pair_wait');
+        else if (error.status >= 500) message.textContent = t('error');
         else message.textContent = t('pair_wrong');
       }
     });
@@ -1075,7 +1079,10 @@
     });
     window.addEventListener('offline', () => setOnline(false));
     setInterval(idleTick, 250);
-    setInterval(heartbeat, HEARTBEAT_MS);
+    setInterval(() => {
+      heartbeat();
+      refreshQuota(); // staff may change the quota during the day
+    }, HEARTBEAT_MS);
     if ('serviceWorker' in navigator) {
       navigator.serviceWorker.register(root.dataset.sw, { scope: '/kiosk/' }).catch(() => null);
     }
