@@ -619,7 +619,7 @@ def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_brow
         context.close()
 
 
-def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromium_browser, kiosk_site, cable):
+def test_on_sync_an_order_already_sent_is_not_doubled_and_a_refused_one_stays(chromium_browser, kiosk_site, cable):
     import uuid
 
     from sqlalchemy import func, select
@@ -631,22 +631,34 @@ def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromi
     context, page = open_context(chromium_browser, site, cable)
     try:
         device_id = pair(page, site)
-        # An order taken offline for a product the server does not know (a tampered or stale catalogue).
+        # An order placed online whose answer never came back: the kiosk queued it again under the same UUID.
+        add_to_cart(page, "Mật ong hoa nhãn")
+        order_cart(page, "Khách trả lời bị mất")
+        page.get_by_role("button", name="Xong").click()
+        with site.app.app_context():
+            placed = db.session.scalars(select(Order).where(Order.device_id == device_id)).one()
+            lost_key = placed.idempotency_key.rsplit(":", 1)[1]
+            db.session.remove()
+
+        def queued(key: str, product_id: int, name: str) -> dict:
+            return {
+                "id": key,
+                "status": "queued",
+                "created": 1,
+                "body": {
+                    "lines": [{"product_id": product_id, "qty": 1}],
+                    "fulfilment": {"type": "pickup", "outlet_id": site.outlet_id},
+                    "payment_method": "cash",
+                    "customer": {"name": name, "phone": PHONE, "email": ""},
+                    "confirm_adult": False,
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                },
+            }
+
+        page.evaluate(PUT_QUEUED, [CODE, queued(lost_key, site.products["Mật ong hoa nhãn"], "Khách trả lời bị mất")])
+        # And an order taken offline for a product the server does not know (a tampered or stale catalogue).
         key = str(uuid.uuid4())
-        entry = {
-            "id": key,
-            "status": "queued",
-            "created": 1,
-            "body": {
-                "lines": [{"product_id": 999_999, "qty": 1}],
-                "fulfilment": {"type": "pickup", "outlet_id": site.outlet_id},
-                "payment_method": "cash",
-                "customer": {"name": "Khách bị từ chối", "phone": PHONE, "email": ""},
-                "confirm_adult": False,
-                "occurred_at": datetime.now(UTC).isoformat(),
-            },
-        }
-        page.evaluate(PUT_QUEUED, [CODE, entry])
+        page.evaluate(PUT_QUEUED, [CODE, queued(key, 999_999, "Khách bị từ chối")])
         page.reload()
         status = page.locator("#kiosk-status")
         page.wait_for_function("() => document.getElementById('kiosk-status').dataset.failed === '1'")
@@ -659,7 +671,8 @@ def test_an_order_the_server_refuses_on_sync_stays_on_the_kiosk_for_staff(chromi
         assert [(e["id"], e["status"]) for e in kept] == [(key, "failed")]
         assert kept[0]["error"]["status"] in (400, 404)
         with site.app.app_context():
-            assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 0
+            # The order whose answer was lost is there once; the refused one is not.
+            assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 1
             db.session.remove()
     finally:
         context.close()

@@ -19,6 +19,7 @@
   const COUNTDOWN = Math.min(15, Math.max(3, Math.floor(IDLE_SECONDS / 3)));
   const STRINGS = JSON.parse(root.dataset.strings);
   const HEARTBEAT_MS = 30000;
+  const API_TIMEOUT_MS = 10000;
   const LANGUAGE_NAMES = { vi: 'Tiếng Việt', en: 'English' };
   /** Vietnamese unless the shop's language was chosen for this kiosk; every visitor starts in it. */
   const START_LANG = STRINGS[root.dataset.lang] ? root.dataset.lang : 'vi';
@@ -155,7 +156,19 @@
     if (body !== undefined) sent['Content-Type'] = 'application/json';
     let response;
     try {
-      response = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body) });
+      // A hall's Wi-Fi may hang rather than fail: no answer in time counts as no network.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), API_TIMEOUT_MS);
+      try {
+        response = await fetch(path, {
+          method,
+          headers: sent,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: controller.signal,
+        });
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (error) {
       setOnline(false);
       throw new NetworkError(String(error));
@@ -770,6 +783,11 @@
     };
   }
 
+  /** Orders on this kiosk that the server does not have (waiting or refused), as reported to staff. */
+  function heldCount() {
+    return state.queue.length;
+  }
+
   function waitingCount() {
     return state.queue.filter((entry) => entry.status === 'queued').length;
   }
@@ -783,7 +801,7 @@
         const order = await api('/api/v1/orders', {
           method: 'POST',
           body,
-          headers: { 'Idempotency-Key': id, 'X-Queued-Orders': String(waitingCount()) },
+          headers: { 'Idempotency-Key': id, 'X-Queued-Orders': String(heldCount()) },
         });
         const qrUrlPath = order.payment && order.payment.qr_url ? new URL(order.payment.qr_url, location.href) : null;
         finishOrder({ code: order.code, total_vnd: order.total_vnd, qr_url: qrUrlPath ? qrUrlPath.pathname + qrUrlPath.search : null });
@@ -850,7 +868,7 @@
           await api('/api/v1/orders', {
             method: 'POST',
             body: entry.body,
-            headers: { 'Idempotency-Key': entry.id, 'X-Queued-Orders': String(waitingCount()) },
+            headers: { 'Idempotency-Key': entry.id, 'X-Queued-Orders': String(Math.max(0, heldCount() - 1)) },
           });
           await queueDelete(entry.id);
           sent += 1;
@@ -860,6 +878,14 @@
             backoff = Math.min(backoff * 2, 60000);
             scheduleSync(backoff);
             return;
+          }
+          if (error.status === 409 && error.body.error === 'idempotency_conflict') {
+            // This order's own UUID is already an order of this kiosk on the server: its first, online attempt
+            // went through though its answer was lost. It is there once; nothing to send.
+            await queueDelete(entry.id);
+            sent += 1;
+            await loadQueue();
+            continue;
           }
           // Refused for good: kept on the device, shown to staff as failed, never dropped.
           const error_ = { status: error.status, code: error.body.error || null, message: error.body.message || null };
@@ -881,7 +907,7 @@
   async function heartbeat() {
     if (!state.heartbeat || state.revoked || !state.pairing || !navigator.onLine) return;
     try {
-      await api('/api/v1/devices/heartbeat', { method: 'POST', body: { queued: waitingCount() } });
+      await api('/api/v1/devices/heartbeat', { method: 'POST', body: { queued: heldCount() } });
     } catch (error) {
       // A server without heartbeats yet (404/405): stop asking; anything else is tried again on the next beat.
       if (error instanceof ApiError && (error.status === 404 || error.status === 405)) state.heartbeat = false;

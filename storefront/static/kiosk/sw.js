@@ -7,16 +7,21 @@ const VERSION = 'v1';
 const SHELL_CACHE = 'kiosk-shell-' + VERSION;
 const DATA_CACHE = 'kiosk-data-' + VERSION;
 const PRECACHE = ['/static/kiosk/kiosk.js', '/static/kiosk/kiosk.css', '/static/favicon.svg'];
-const NETWORK_TIMEOUT_MS = 6000;
+const NETWORK_TIMEOUT_MS = 4000;
 
-/** Newest from the network; the stored copy when the network fails (marked, so the page knows it is offline). */
+/** Newest from the network; the stored copy when the network fails or hangs (marked, so the page knows it is
+ * offline). */
 const NETWORK_FIRST = [
   /^\/kiosk\/[^/]+$/, // the shell
+  /^\/api\/v1\/outlets\/\d+\/stock$/,
+  /^\/api\/v1\/products\/\d+$/,
+];
+/** The stored copy at once, refreshed behind it for the next start: a reload on a hanging network waits for none
+ * of them. */
+const STALE_WHILE_REVALIDATE = [
   /^\/kiosk\/[^/]+\/manifest\.webmanifest$/,
   /^\/static\/kiosk\/[^/]+\.(js|css)$/,
   /^\/static\/favicon\.svg$/,
-  /^\/api\/v1\/outlets\/\d+\/stock$/,
-  /^\/api\/v1\/products\/\d+$/,
 ];
 /** Never change under their address: the stored copy first. */
 const CACHE_FIRST = [/^\/anh\/[^/]+\.(jpg|webp)$/, /^\/kiosk\/[^/]+\/qr\/\d+\.svg$/];
@@ -54,6 +59,8 @@ self.addEventListener('fetch', (event) => {
   const path = url.pathname;
   if (CACHE_FIRST.some((pattern) => pattern.test(path))) {
     event.respondWith(cacheFirst(request));
+  } else if (STALE_WHILE_REVALIDATE.some((pattern) => pattern.test(path))) {
+    event.respondWith(staleWhileRevalidate(event, request));
   } else if (NETWORK_FIRST.some((pattern) => pattern.test(path))) {
     event.respondWith(networkFirst(request, request.mode === 'navigate'));
   }
@@ -73,6 +80,24 @@ async function cacheFirst(request) {
     await cache.put(request, response.clone());
   }
   return response;
+}
+
+async function staleWhileRevalidate(event, request) {
+  const cached = await caches.match(request, { ignoreVary: true });
+  const refresh = fetch(request)
+    .then(async (response) => {
+      if (response.ok) {
+        const cache = await caches.open(cacheFor(request));
+        await cache.put(request, response.clone());
+      }
+      return response;
+    })
+    .catch(() => null);
+  if (cached) {
+    event.waitUntil(refresh);
+    return cached;
+  }
+  return (await refresh) || Response.error();
 }
 
 async function networkFirst(request, navigation) {
