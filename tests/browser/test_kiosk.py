@@ -352,6 +352,18 @@ def add_to_cart(page, name: str, times: int = 1) -> None:
     page.get_by_role("button", name="Quay lại").click()
 
 
+def shot(page, name: str) -> None:
+    """A screenshot kept in KIOSK_SHOTS=<folder> when set (for the issue's report), else nothing."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("KIOSK_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        size = page.viewport_size
+        page.screenshot(path=str(Path(folder) / f"{size['width']}x{size['height']}-{name}.png"))
+
+
 def wait_cached(page) -> None:
     """Until the kiosk has passed its catalogue, photos and QR codes through the service worker."""
     try:
@@ -465,6 +477,7 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         vietqr = page.get_by_role("img", name=f"Mã VietQR của đơn {online_code}")
         page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=vietqr.element_handle())
         assert vietqr.bounding_box()["width"] >= 400
+        shot(page, "online-vietqr-confirmation")
         too_small += small_targets(page)
         with site.app.app_context():
             online = db.session.scalars(select(Order).where(Order.code == online_code)).one()
@@ -501,6 +514,7 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         refusal = page.get_by_role("alert")
         refusal.filter(has_text="Nước mắm Cát Hải").wait_for()
         assert "hết hạn mức" in refusal.inner_text()
+        shot(page, "offline-refused-beyond-quota")
         assert page.locator("[data-screen=checkout]").is_visible()
         # VietQR needs the network: offered, but not while offline.
         assert page.get_by_label("Chuyển khoản VietQR").is_disabled()
@@ -511,6 +525,7 @@ def test_a_kiosk_sells_online_then_offline_and_sends_each_order_exactly_once(chr
         assert page.locator(".kiosk-card").count() == 4
         assert all(images_loaded(page, ".kiosk-card img"))
         assert page.locator("#kiosk-status").get_attribute("data-queued") == "2"
+        shot(page, "offline-after-reload-2-waiting")
         queued = page.evaluate(READ_QUEUE, CODE)
         assert sorted(sum(line["qty"] for line in entry["body"]["lines"]) for entry in queued) == [1, 2]
         assert all(entry["body"]["occurred_at"] and entry["status"] == "queued" for entry in queued)
@@ -574,6 +589,7 @@ def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk
         dialog = page.get_by_role("dialog", name="Is anyone still here?")
         dialog.wait_for(timeout=8_000)
         assert re.search(r"returns to the start in \d seconds", dialog.inner_text())
+        shot(page, "idle-countdown-en")
         dialog.get_by_role("button", name="I'm still here").click()
         assert dialog.is_hidden()
         assert page.get_by_role("button", name="Cart (1)").is_visible()
@@ -740,10 +756,6 @@ def walk_screens(page, site: KioskSite, language: str = "vi"):
 @pytest.mark.parametrize("viewport", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
 def test_every_kiosk_screen_fits_a_portrait_and_a_landscape_kiosk(chromium_browser, kiosk_site, cable, viewport):
     """Nothing wider than the screen, every target at least 44 px; KIOSK_SHOTS=<folder> keeps a screenshot of each."""
-    import os
-    from pathlib import Path
-
-    shots = os.environ.get("KIOSK_SHOTS")
     context, page = open_context(chromium_browser, kiosk_site, cable, viewport=viewport)
     try:
         seen = []
@@ -752,10 +764,7 @@ def test_every_kiosk_screen_fits_a_portrait_and_a_landscape_kiosk(chromium_brows
             overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{screen} is {overflow} px wider than a {viewport} screen"
             assert small_targets(page) == [], screen
-            if shots:
-                Path(shots).mkdir(parents=True, exist_ok=True)
-                name = f"{viewport[0]}x{viewport[1]}-{len(seen):02d}-{screen.replace(' ', '-')}.png"
-                page.screenshot(path=str(Path(shots) / name))
+            shot(page, f"{len(seen):02d}-{screen.replace(' ', '-')}")
         assert len(seen) == 8
     finally:
         context.close()
