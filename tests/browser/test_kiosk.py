@@ -686,6 +686,19 @@ def test_on_sync_an_order_already_sent_is_not_doubled_and_a_refused_one_stays(ch
         kept = page.evaluate(READ_QUEUE, CODE)
         assert [(e["id"], e["status"]) for e in kept] == [(key, "failed")]
         assert kept[0]["error"]["status"] in (400, 404)
+        # The stand's staff see that this kiosk holds one order the server does not have.
+        client = site.app.test_client()
+        login = client.post("/api/v1/auth/token", json={"email": site.staff_email, "password": STAFF_PASSWORD})
+        headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
+
+        def reported() -> int | None:
+            devices = client.get(f"/api/v1/outlets/{site.outlet_id}/devices", headers=headers).get_json()["items"]
+            return next(d["queued"] for d in devices if d["device_id"] == device_id)
+
+        deadline = time.monotonic() + 10
+        while reported() != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert reported() == 1
         with site.app.app_context():
             # The order whose answer was lost is there once; the refused one is not.
             assert db.session.scalar(select(func.count(Order.id)).where(Order.device_id == device_id)) == 1

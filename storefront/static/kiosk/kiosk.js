@@ -861,6 +861,7 @@
     if (syncing || state.revoked || !state.pairing || !navigator.onLine) return;
     syncing = true;
     let sent = 0;
+    let refused = 0;
     try {
       await loadQueue();
       for (const entry of state.queue.filter((e) => e.status === 'queued')) {
@@ -890,6 +891,7 @@
           // Refused for good: kept on the device, shown to staff as failed, never dropped.
           const error_ = { status: error.status, code: error.body.error || null, message: error.body.message || null };
           await queuePut({ ...entry, status: 'failed', error: error_ });
+          refused += 1;
         }
         await loadQueue();
       }
@@ -897,10 +899,9 @@
     } finally {
       syncing = false;
       await loadQueue();
-      if (sent) {
-        await refreshQuota();
-        heartbeat();
-      }
+      if (sent) await refreshQuota();
+      // Staff see at once what the kiosk still holds (sent ones gone, refused ones counted).
+      if (sent || refused) heartbeat();
     }
   }
 
