@@ -73,14 +73,13 @@ def principal_for_token(session: Session, token: str) -> DevicePrincipal | None:
     return DevicePrincipal(device_id=found.id, outlet_id=found.outlet_id) if found else None
 
 
-def token_was_revoked(session: Session, token: str) -> bool:
-    """Whether the token is a real device's whose staff revoked it (so the device can say it is no longer paired,
-    rather than that its token is wrong)."""
-    return is_device_token(token) and (
-        session.scalar(
-            select(Device.id).where(Device.token_hash == token_digest(token), Device.revoked_at.is_not(None))
-        )
-        is not None
+def revoked_device_id(session: Session, token: str) -> int | None:
+    """The id of the real device whose staff revoked this token (so the device can say it is no longer paired,
+    rather than that its token is wrong, and still say what it holds); None for any other token."""
+    if not is_device_token(token):
+        return None
+    return session.scalar(
+        select(Device.id).where(Device.token_hash == token_digest(token), Device.revoked_at.is_not(None))
     )
 
 

@@ -258,3 +258,22 @@ def test_the_device_list_shows_each_kiosks_quota(client, session, stand, product
     assert [item["quota"] for item in items if item["device_id"] == device.id] == [
         [{"product_id": product.id, "qty": 4}]
     ]
+
+
+def test_a_revoked_kiosk_still_tells_staff_how_many_orders_it_holds(client, session, stand, kiosk, staff):
+    from core.models import utcnow as now
+    from inventory.devices import revoke_device
+
+    device, kiosk_headers = kiosk
+    revoke_device(session, device, now())
+    session.commit()
+    answer = client.post(
+        "/api/v1/devices/heartbeat", json={"queued": 2}, headers={**kiosk_headers, "X-Queued-Orders": "2"}
+    )
+    assert answer.status_code == 401 and answer.get_json()["error"] == "device_revoked"
+    items = client.get(f"/api/v1/outlets/{stand.id}/devices", headers=staff).get_json()["items"]
+    assert [item["queued"] for item in items if item["device_id"] == device.id] == [2]
+    garbage = client.post("/api/v1/devices/heartbeat", json={}, headers={**kiosk_headers, "X-Queued-Orders": "-1"})
+    assert garbage.status_code == 401
+    session.refresh(device)
+    assert device.queued_orders == 2

@@ -1,11 +1,11 @@
 from apiflask import HTTPTokenAuth, abort
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 
 from accounts.services import TokenSigner
 from core.db import db
 from core.models import utcnow
-from inventory.devices import is_device_token, principal_for_token, seen, token_was_revoked
+from inventory.devices import MAX_QUEUED, is_device_token, principal_for_token, report_queue, revoked_device_id, seen
 from stores.access import can_manage_outlet
 
 token_auth = HTTPTokenAuth(scheme="Bearer", description="Token from POST /api/v1/auth/token")
@@ -20,8 +20,11 @@ def verify_token(token: str):
         device = principal_for_token(db.session, token)
         if device is not None and seen(db.session, device.device_id, utcnow()):
             db.session.commit()  # nothing else is in this transaction yet: the request has not started its work
-        if device is None and token_was_revoked(db.session, token):
+        revoked = revoked_device_id(db.session, token) if device is None else None
+        if revoked is not None:
             # Told apart from a wrong token, on every endpoint (those open to guests too): a kiosk shows it and stops.
+            # What it still holds is recorded first: orders taken offline can no longer be sent, staff must see them.
+            _note_revoked_queue(revoked)
             abort(
                 401,
                 _("Máy này không còn được ghép với cửa hàng."),
@@ -30,6 +33,14 @@ def verify_token(token: str):
             )
         return device
     return TokenSigner(current_app.config["SECRET_KEY"]).user_for_api(db.session, token)
+
+
+def _note_revoked_queue(device_id: int) -> None:
+    """A revoked kiosk's X-Queued-Orders (a number from 0 to MAX_QUEUED), kept for the staff's device list."""
+    raw = request.headers.get("X-Queued-Orders", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 7 and int(raw) <= MAX_QUEUED:
+        report_queue(db.session, device_id, int(raw), utcnow())
+        db.session.commit()
 
 
 def may_act_for_outlet(principal, outlet_id: int) -> bool:

@@ -916,7 +916,11 @@
   }
 
   function onReconnect() {
-    if (state.revoked || !state.pairing) return;
+    if (state.revoked) {
+      reportRevokedQueue();
+      return;
+    }
+    if (!state.pairing) return;
     backoff = 2000;
     scheduleSync(0);
     heartbeat();
@@ -931,6 +935,26 @@
     await loadQueue();
     closeIdle();
     renderScreen();
+    reportRevokedQueue();
+  }
+
+  // A revoked kiosk can no longer send its orders; it still says how many it holds (the server records the number
+  // and answers 401 again), so staff see them on the devices page.
+  async function reportRevokedQueue() {
+    if (!state.pairing || !navigator.onLine) return;
+    try {
+      await fetch('/api/v1/devices/heartbeat', {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer ' + state.pairing.token,
+          'Content-Type': 'application/json',
+          'X-Queued-Orders': String(heldCount()),
+        },
+        body: JSON.stringify({ queued: heldCount() }),
+      });
+    } catch (error) {
+      // Offline: told again when the network is back (onReconnect).
+    }
   }
 
   // ---------------------------------------------------------------- catalogue and quota
