@@ -179,7 +179,11 @@ def kiosk_site(tmp_path_factory):
             "MAIL_OUTBOX": str(folder / "outbox"),
             "UPLOAD_FOLDER": str(folder / "uploads"),
             "KIOSK_IDLE_SECONDS": 600,
-            "RATELIMIT_ENABLED": False,
+            # Many pairings and logins from one address in a few seconds (RATELIMIT_ENABLED=False would switch the
+            # process-wide limiter off for every later test on this worker).
+            "KIOSK_PAIR_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
         }
     )
     recorded = Recorded()
