@@ -167,6 +167,11 @@ class LiveStamps:
     revoked: str  # a product whose certificate was revoked: the short form
     copied: str  # the genuine product's other stamp, scanned from five devices on five networks
 
+    @property
+    def altered(self) -> str:
+        """The genuine stamp with the last character of its signature changed (to another one, whatever it was)."""
+        return self.genuine[:-1] + ("x" if self.genuine[-1] != "x" else "y")
+
 
 @pytest.fixture(scope="session")
 def live_stamps(live_app) -> LiveStamps:

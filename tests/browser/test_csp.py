@@ -234,7 +234,7 @@ def site_pages(live_app, live_stamps):
         Page("trace: a genuine stamp", "anonymous", stamps.genuine, "trace.digital_link"),
         Page("trace: a revoked product's stamp", "anonymous", stamps.revoked, "trace.short_link"),
         Page("trace: a possibly copied stamp", "anonymous", stamps.copied, "trace.digital_link"),
-        Page("trace: an altered stamp", "anonymous", stamps.genuine[:-1] + "x", "trace.digital_link", 404),
+        Page("trace: an altered stamp", "anonymous", stamps.altered, "trace.digital_link", 404),
         Page("trace: an unknown short code", "anonymous", "/t/AAAAAAAAAAAAAAAA?s=t1.x", "trace.short_link", 404),
     ]
     # Pages of work still under way elsewhere are visited once their route exists.
