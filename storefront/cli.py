@@ -3,6 +3,7 @@
 A thin caller: each package owns its seed loader; this command orders them, prints what they did and commits once.
 """
 
+import json
 import time
 from collections import Counter
 
@@ -12,6 +13,7 @@ from tqdm import tqdm
 
 from accounts import seeding as accounts_seeding
 from catalog import seeding as catalog_seeding
+from catalog.national_export import national_rows, to_csv, to_xlsx
 from core.db import db
 from core.models import utcnow
 from inventory import seeding as inventory_seeding
@@ -32,6 +34,7 @@ def register_cli(app) -> None:
     app.cli.add_command(stock)
     app.cli.add_command(search)
     app.cli.add_command(orders)
+    app.cli.add_command(export)
 
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Real products, 16 outlets, demo batches and demo accounts.")
@@ -170,3 +173,31 @@ def sweep_command() -> None:
         click.echo("No search cluster configured (SEARCH_URL=builtin): the built-in index needs no sweep.")
         return
     click.echo(f"Products sent to the cluster: {sweep(db.session, cluster, utcnow())}")
+
+
+@click.group(help="Exports for the programme (catalog.national_export).")
+def export() -> None:
+    pass
+
+
+@export.command("national")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File to write; stdout if omitted.")
+def export_national(fmt: str, output: str | None) -> None:
+    """One row per certificate, in the documented schema (GET /api/v1/export/national/schema.json)."""
+    on = today()
+    rows = national_rows(db.session, on)
+    if fmt == "xlsx":
+        data = to_xlsx(rows)
+    elif fmt == "csv":
+        data = to_csv(rows).encode("utf-8")
+    else:
+        data = json.dumps({"exported_on": on.isoformat(), "rows": list(rows)}, ensure_ascii=False).encode("utf-8")
+    if output:
+        with open(output, "wb") as file:
+            file.write(data)
+        click.echo(f"Wrote {len(data):,} bytes to {output}", err=True)
+    elif fmt == "xlsx":
+        raise click.UsageError("XLSX is binary: give --output FILE.")
+    else:
+        click.echo(data.decode("utf-8"), nl=False)

@@ -9,6 +9,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     certificates,
     epcis,
     kiosk_quota,
+    national,
     onboarding,
     orders,
     outlets,
