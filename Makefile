@@ -77,7 +77,8 @@ coverage: $(STAMP) translations
 # BENCH_DATABASE_URL or TEST_DATABASE_URL) and on OpenSearch (BENCH_SEARCH_URL or TEST_SEARCH_URL) (SEARCH_BENCH_ARGS),
 # then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS), then
 # 1,000 traceability stamps ordered and the PDF sheet of 100 rendered, with its bytes (STAMP_BENCH_ARGS), then the
-# trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS).
+# trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS), then the national export of 20,000
+# certificates as JSON, CSV and XLSX (EXPORT_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
@@ -86,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)
 	$(BIN)/python bench/stamps.py $(STAMP_BENCH_ARGS)
 	$(BIN)/python bench/trace.py $(TRACE_BENCH_ARGS)
+	$(BIN)/python bench/national_export.py $(EXPORT_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations
