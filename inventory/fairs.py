@@ -3,7 +3,6 @@ district shop in one transfer, dispatched at once — never while a kiosk still 
 unless staff confirm those orders are lost.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,12 +21,6 @@ class QueuedOrders(Conflict):
     code = "queued_orders"
 
 
-@dataclass(frozen=True)
-class FairEnd:
-    released: dict[int, dict[int, int]]  # {device id: {product id: units}}
-    transfer: Transfer | None
-
-
 def kiosks_with_queues(session: Session, outlet_id: int) -> list[Device]:
     """The stand's live kiosks that last reported orders still waiting on them."""
     return list(
@@ -41,9 +34,10 @@ def kiosks_with_queues(session: Session, outlet_id: int) -> list[Device]:
 
 def end_fair(
     session: Session, stand: Outlet, to_outlet_id: int, now: datetime, *, actor_id: int | None, lost_confirmed: bool
-) -> FairEnd:
+) -> Transfer | None:
     """Releases every kiosk's quota, sends the stand's free stock to `to_outlet_id` (a shop) in one transfer,
-    dispatched now, and marks the fair ended. Orders still held for buyers stay at the stand for handover."""
+    dispatched now (returned; None when nothing was left), and marks the fair ended. Orders still held for buyers
+    stay at the stand for handover."""
     if stand.kind != "fair":
         raise Conflict(N_("Chỉ gian hàng hội chợ mới kết thúc hội chợ."), code="not_a_fair")
     if stand.fair_ended_at is not None:
@@ -58,7 +52,8 @@ def end_fair(
             devices=", ".join(f"{d.name} ({d.queued_orders})" for d in waiting),
         )
     devices = session.scalars(select(Device).where(Device.outlet_id == stand.id).order_by(Device.id)).all()
-    released = {d.id: held for d in devices if (held := release_quota(session, d, now, actor_id=actor_id))}
+    for device in devices:
+        release_quota(session, device, now, actor_id=actor_id)
     release_expired(session, now, outlet_id=stand.id)  # lapsed order holds are free stock to send back too
     left = [
         (product_id, int(qty))
@@ -73,4 +68,4 @@ def end_fair(
         dispatch(session, transfer, now, actor_id=actor_id)
     stand.fair_ended_at = now
     session.flush()
-    return FairEnd(released, transfer)
+    return transfer

@@ -46,9 +46,8 @@ def fair_page(outlet: Outlet, quota_form: QuotaForm | None = None, end_form: End
     kiosks = db.session.scalars(
         select(Device).where(Device.outlet_id == outlet.id, Device.revoked_at.is_(None)).order_by(Device.name)
     ).all()
-    lots = sellable_lots(db.session, outlet.id, now, today())
-    names = {lot.product_id: lot.product_name for lot in lots}
-    choices = sorted(names.items(), key=lambda item: item[1])
+    choices = product_choices(outlet.id)
+    names = dict(choices)
     if quota_form is None:
         quota_form = QuotaForm(formdata=None)
     quota_form.product_id.choices = choices
@@ -75,6 +74,12 @@ def fair_page(outlet: Outlet, quota_form: QuotaForm | None = None, end_form: End
     )
 
 
+def product_choices(outlet_id: int) -> list[tuple[int, str]]:
+    """The products a quota may hold: on sale today with fresh lots at the outlet, by name."""
+    names = {lot.product_id: lot.product_name for lot in sellable_lots(db.session, outlet_id, utcnow(), today())}
+    return sorted(names.items(), key=lambda item: item[1])
+
+
 def shop_choices() -> list[tuple[int, str]]:
     shops = db.session.scalars(select(Outlet).where(Outlet.kind == "shop").order_by(Outlet.name)).all()
     return [(shop.id, shop.name) for shop in shops]
@@ -91,9 +96,7 @@ def fair_day(outlet_id: int):
 def fair_quota(outlet_id: int):
     outlet = get_outlet(db.session, outlet_id)
     form = QuotaForm()
-    form.product_id.choices = [
-        (lot.product_id, lot.product_name) for lot in sellable_lots(db.session, outlet.id, utcnow(), today())
-    ]
+    form.product_id.choices = product_choices(outlet.id)
     device = None
     if form.device_id.data and form.device_id.data.isdigit():
         device = db.session.get(Device, int(form.device_id.data))
@@ -122,7 +125,7 @@ def fair_end(outlet_id: int):
     if not form.validate_on_submit():
         return fair_page(outlet, end_form=form, status=400)
     try:
-        ended = end_fair(
+        transfer = end_fair(
             db.session,
             outlet,
             form.to_outlet_id.data,
@@ -135,8 +138,8 @@ def fair_end(outlet_id: int):
         form.lost_confirmed.errors = [translated(error)]
         return fair_page(outlet, end_form=form, status=409)
     db.session.commit()
-    if ended.transfer is not None:
+    if transfer is not None:
         flash(_("Hội chợ đã kết thúc: hàng còn lại đang được chuyển về cửa hàng."), "success")
-        return redirect(url_for("staff.transfer", outlet_id=outlet.id, transfer_id=ended.transfer.id))
+        return redirect(url_for("staff.transfer", outlet_id=outlet.id, transfer_id=transfer.id))
     flash(_("Hội chợ đã kết thúc."), "success")
     return redirect(url_for("staff.fair_day", outlet_id=outlet.id))
