@@ -8,7 +8,6 @@ JSON, CSV and XLSX, as `flask export national` writes them.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -25,8 +24,10 @@ SCHEMA = "ocop_bench_export"
 
 def run(name: str, app, products: int) -> list[tuple]:
     from flask_migrate import upgrade
+    from sqlalchemy import func, select
 
-    from catalog.national_export import national_rows, to_csv, to_xlsx
+    from catalog.models import Certificate
+    from catalog.national_export import FORMATS, export_document
     from core.db import db
 
     with app.app_context():
@@ -37,15 +38,11 @@ def run(name: str, app, products: int) -> list[tuple]:
         raise RuntimeError(f"{name}: seed failed: {result.output}") from result.exception
     found = []
     with app.app_context():
-        for fmt, write in (
-            ("json", lambda rows: json.dumps({"rows": list(rows)}, ensure_ascii=False).encode()),
-            ("csv", lambda rows: to_csv(rows).encode()),
-            ("xlsx", to_xlsx),
-        ):
+        rows = db.session.scalar(select(func.count(Certificate.id)))
+        for fmt in FORMATS:
             started = time.perf_counter()
-            rows = list(national_rows(db.session, TODAY))
-            data = write(rows)
-            found.append((name, fmt, len(rows), time.perf_counter() - started, len(data)))
+            data = export_document(db.session, TODAY, fmt)
+            found.append((name, fmt, rows, time.perf_counter() - started, len(data)))
             db.session.remove()
         db.engine.dispose()
     return found

@@ -9,6 +9,7 @@ plain text in XLSX; nothing is ever evaluated.
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -161,3 +162,16 @@ def to_xlsx(rows: Iterable[dict]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+FORMATS = ("json", "csv", "xlsx")
+
+
+def export_document(session: Session, today: date, fmt: str) -> bytes:
+    """The whole export in one of FORMATS, as the CLI writes it and the API sends it."""
+    rows = national_rows(session, today)
+    if fmt == "csv":
+        return to_csv(rows).encode("utf-8")
+    if fmt == "xlsx":
+        return to_xlsx(rows)
+    return json.dumps({"exported_on": today.isoformat(), "rows": list(rows)}, ensure_ascii=False).encode("utf-8")

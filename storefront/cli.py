@@ -3,7 +3,6 @@
 A thin caller: each package owns its seed loader; this command orders them, prints what they did and commits once.
 """
 
-import json
 import time
 from collections import Counter
 
@@ -13,7 +12,7 @@ from tqdm import tqdm
 
 from accounts import seeding as accounts_seeding
 from catalog import seeding as catalog_seeding
-from catalog.national_export import national_rows, to_csv, to_xlsx
+from catalog.national_export import FORMATS, export_document
 from core.db import db
 from core.models import utcnow
 from inventory import seeding as inventory_seeding
@@ -181,18 +180,11 @@ def export() -> None:
 
 
 @export.command("national")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="File to write; stdout if omitted.")
 def export_national(fmt: str, output: str | None) -> None:
     """One row per certificate, in the documented schema (GET /api/v1/export/national/schema.json)."""
-    on = today()
-    rows = national_rows(db.session, on)
-    if fmt == "xlsx":
-        data = to_xlsx(rows)
-    elif fmt == "csv":
-        data = to_csv(rows).encode("utf-8")
-    else:
-        data = json.dumps({"exported_on": on.isoformat(), "rows": list(rows)}, ensure_ascii=False).encode("utf-8")
+    data = export_document(db.session, today(), fmt)
     if output:
         with open(output, "wb") as file:
             file.write(data)

@@ -8,13 +8,12 @@ from apiflask.fields import String
 from apiflask.validators import OneOf
 from flask import Response
 
-from catalog.national_export import json_schema, national_rows, to_csv, to_xlsx
+from catalog.national_export import FORMATS, export_document, json_schema
 from core.db import db
 from storefront.api.v1 import bp
 from storefront.api.v1.common import token_auth
 from storefront.context import today
 
-FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -41,20 +40,15 @@ class ExportQuery(Schema):
 )
 def national_export(query):
     """Admin: every certificate the shop holds, for the national OCOP system."""
-    on = today()
-    rows = national_rows(db.session, on)
-    name = f"ocop-hai-phong-{on.isoformat()}"
-    if query["format"] == "csv":
-        body, mimetype = "\ufeff" + to_csv(rows), "text/csv; charset=utf-8"  # the BOM tells Excel it is UTF-8
-    elif query["format"] == "xlsx":
-        body, mimetype = to_xlsx(rows), XLSX
-    else:
-        body = json.dumps({"exported_on": on.isoformat(), "rows": list(rows)}, ensure_ascii=False)
-        return Response(body, mimetype="application/json", headers={"Cache-Control": "private, no-store"})
-    disposition = f'attachment; filename="{name}.{query["format"]}"'
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"}
-    )
+    on, fmt = today(), query["format"]
+    body = export_document(db.session, on, fmt)
+    headers = {"Cache-Control": "private, no-store"}
+    if fmt == "json":
+        return Response(body, mimetype="application/json", headers=headers)
+    headers["Content-Disposition"] = f'attachment; filename="ocop-hai-phong-{on.isoformat()}.{fmt}"'
+    if fmt == "csv":  # the BOM tells Excel the file is UTF-8
+        return Response("\ufeff".encode() + body, mimetype="text/csv; charset=utf-8", headers=headers)
+    return Response(body, mimetype=XLSX, headers=headers)
 
 
 @bp.get("/export/national/schema.json")
