@@ -6,10 +6,15 @@ the SVG namespace. The labels are passed in by the caller, already in the reader
 plain lists, so a chart shows exactly what the table beside it lists.
 """
 
+import sys
 from xml.etree import ElementTree
 
 import pygal
 from pygal.style import Style
+
+# pygal appends an old-style import hook (find_module, no find_spec) for its map plugins, which this project does
+# not use; every later import then warns (ImportWarning), an error under the test settings. It is taken out.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 #: Fonts with the Vietnamese letters, on most systems; the chart names no web font.
