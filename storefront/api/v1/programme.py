@@ -1,7 +1,5 @@
 """The programme's figures (DESIGN §3 "Programme"): GET /api/v1/programme/summary (admin)."""
 
-from datetime import date
-
 from core.db import db
 from programme.figures import programme_summary
 from programme.sales import sales_figures, stock_value
@@ -21,7 +19,6 @@ def programme_summary_view(query):
     against the targets, certificates lapsing per month, sales per week or month and stock value per outlet."""
     on = today()
     summary = programme_summary(db.session, on)
-    summary["today"] = date.fromisoformat(summary["today"])
     summary["sales"] = sales_figures(db.session, on, query["period"])
     summary["stock"] = stock_value(db.session)
     return summary

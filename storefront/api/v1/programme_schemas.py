@@ -1,10 +1,15 @@
 """Schemas of GET /api/v1/programme/summary (DESIGN §3 "Programme"): every count an integer."""
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
 from programme.sales import PERIOD_KINDS
+
+
+def IsoDate(**metadata):  # noqa: N802 (a field, named like one)
+    """A date as ISO text (the figures carry them so)."""
+    return String(metadata={"format": "date", **metadata})
 
 
 class SummaryQuery(Schema):
@@ -21,8 +26,8 @@ class Targets(Schema):
 
 
 class TargetPeriod(Schema):
-    from_ = Date(data_key="from")
-    to = Date()
+    from_ = IsoDate(data_key="from")
+    to = IsoDate()
 
 
 class Totals(Schema):
@@ -93,8 +98,8 @@ class Series(Cell):
 
 class Period(Schema):
     key = String(metadata={"example": "2026-W48"})
-    from_ = Date(data_key="from")
-    until = Date(metadata={"description": "First day after the period"})
+    from_ = IsoDate(data_key="from")
+    until = IsoDate(description="First day after the period")
 
 
 class SalesByOutlet(Series):
@@ -128,7 +133,7 @@ class StockValue(Cell):
 
 
 class SummaryOut(Schema):
-    today = Date()
+    today = IsoDate(description="The shop's date the figures are for")
     targets = Nested(Targets)
     target_period = Nested(TargetPeriod)
     totals = Nested(Totals)
