@@ -6,8 +6,8 @@ back — at the counter, or an order cancelled or refunded after its sale — a 
 against the period it happened in. Orders that expired or were cancelled before their sale never moved stock, so
 they are not sales. Units are what left the shelf (`-on_hand_change`); their value is the product's price in force
 at the moment of the movement (catalog.models.PriceChange, as catalog.prices.price_on answers it: the last change
-by then; before the first one, the first; without any, the listed price), computed in the same SQL query for
-every movement at once. Stars are those of the product's current certificate today; products without one are
+by then; before the first one, the first; without any, the listed price), joined to every movement in the same SQL
+query. Stars are those of the product's current certificate today; products without one are
 counted under stars 0.
 
 Periods are calendar weeks (Monday to Sunday) or calendar months in Vietnam time, the last PERIODS of them ending
@@ -17,8 +17,8 @@ with the one holding `today`.
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from catalog.groups import GROUPS
 from catalog.models import Certificate, PriceChange, Product
@@ -57,23 +57,18 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=VIETNAM).astimezone(UTC)
 
 
-def price_in_force(product_id_column, moment_column):
-    """SQL: the product's price at the moment (catalog.prices.price_on, as one correlated expression)."""
-    change = aliased(PriceChange)
-    first = aliased(PriceChange)
-    return func.coalesce(
-        select(change.price_vnd)
-        .where(change.product_id == product_id_column, change.effective_at <= moment_column)
-        .order_by(change.effective_at.desc(), change.id.desc())
-        .limit(1)
-        .scalar_subquery(),
-        select(first.price_vnd)
-        .where(first.product_id == product_id_column)
-        .order_by(first.effective_at, first.id)
-        .limit(1)
-        .scalar_subquery(),
-        Product.price_vnd,
-    )
+def price_periods():
+    """SQL: each recorded price with the span it was in force, [since, until), per product (until is NULL for the
+    current one); the first recorded price also covers any moment before it, as catalog.prices.price_on answers.
+    Two changes at the same instant: the one recorded last wins (the earlier gets an empty span)."""
+    order = (PriceChange.effective_at, PriceChange.id)
+    return select(
+        PriceChange.product_id,
+        PriceChange.price_vnd,
+        PriceChange.effective_at.label("since"),
+        func.lead(PriceChange.effective_at).over(partition_by=PriceChange.product_id, order_by=order).label("until"),
+        func.row_number().over(partition_by=PriceChange.product_id, order_by=order).label("position"),
+    ).subquery("price_periods")
 
 
 def sales_figures(session: Session, today: date, period: str = "week") -> dict:
@@ -86,6 +81,14 @@ def sales_figures(session: Session, today: date, period: str = "week") -> dict:
     ).label("bucket")
     units = -StockMovement.on_hand_change
     stars = func.coalesce(Certificate.stars, 0).label("stars")
+    # Each movement meets the one price period holding its moment (a join, not a lookup per movement); a product
+    # with no recorded price meets none and sells at its listed price.
+    prices = price_periods()
+    in_force = and_(
+        prices.c.product_id == StockMovement.product_id,
+        or_(prices.c.since <= StockMovement.occurred_at, prices.c.position == 1),
+        or_(prices.c.until.is_(None), StockMovement.occurred_at < prices.c.until),
+    )
     rows = session.execute(
         select(
             bucket,
@@ -93,9 +96,10 @@ def sales_figures(session: Session, today: date, period: str = "week") -> dict:
             Product.group,
             stars,
             func.sum(units),
-            func.sum(units * price_in_force(StockMovement.product_id, StockMovement.occurred_at)),
+            func.sum(units * func.coalesce(prices.c.price_vnd, Product.price_vnd)),
         )
         .join(Product, Product.id == StockMovement.product_id)
+        .outerjoin(prices, in_force)
         .outerjoin(Certificate, Certificate.id == Product.current_certificate_id)
         .where(
             StockMovement.kind.in_(SALE_KINDS + RETURN_KINDS),

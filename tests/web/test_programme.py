@@ -15,6 +15,7 @@ from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.orm import aliased
 
 from catalog.models import Certificate, PriceChange, Product
+from catalog.prices import price_on
 from catalog.seeding import load_real_products
 from catalog.services import revoke_certificate
 from core.dates import add_months
@@ -22,6 +23,7 @@ from inventory.ledger import Move
 from inventory.till import counter_sale
 from orders.checkout import OrderRequest, place_order
 from orders.lifecycle import move
+from programme.sales import sales_figures
 from storefront.ordering import checkout_rules, payment_methods
 from storefront.programme_pages import clear_figures_cache
 from tests.conftest import PINNED_TODAY
@@ -289,6 +291,26 @@ def test_sales_count_each_sale_once_at_the_price_of_its_day_less_returns(client,
         "units": 21,  # 30 received, 9 sold; the unpaid order's 5 are held, still on the shelf
         "vnd": 21 * 150_000,
     }
+
+
+def test_the_price_of_a_sale_follows_price_on_without_history_before_the_first_change_and_on_a_tie(session):
+    outlet = make_outlet(session)
+    listed = make_product(session, "Mật ong", price_vnd=80_000)  # no recorded price: the listed one
+    later = make_product(session, "Chè xanh", price_vnd=90_000)  # first recorded after the sale: that one
+    tied = make_product(session, "Rượu nếp", price_vnd=110_000)  # two changes at one instant: the last recorded
+    session.add(PriceChange(product_id=later.id, price_vnd=90_000, effective_at=at(22)))
+    session.add(PriceChange(product_id=tied.id, price_vnd=100_000, effective_at=at(23)))
+    session.flush()
+    session.add(PriceChange(product_id=tied.id, price_vnd=110_000, effective_at=at(23)))
+    for product in (listed, later, tied):
+        receive_stock(session, outlet, product, 5, occurred_at=at(1))
+    for index, (product, when) in enumerate(((listed, at(24)), (later, at(21)), (tied, at(24)))):
+        sale = Move(key=f"p-{index}", kind="sale", outlet_id=outlet.id, product_id=product.id, occurred_at=when)
+        counter_sale(session, sale, 1, None, when.date())
+        assert price_on(session, product.id, when) == (80_000, 90_000, 110_000)[index]
+    figures = sales_figures(session, TODAY, "week")
+    mine = next(row for row in figures["by_outlet"] if row["outlet_id"] == outlet.id)
+    assert (mine["units"], mine["vnd"]) == (3, 280_000)
 
 
 def test_a_bad_period_is_refused(client, admin_token):
