@@ -32,8 +32,9 @@ SVG_CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 SALES_PERIODS = ("week", "month")
-#: How long the home page's figures are kept (seconds), per shop date and language: a revoked certificate shows in
-#: the figures within this time at most (at once in the process that revoked it, which clears its cache).
+#: How long the public figures (home page, /chuong-trinh-ocop) are kept (seconds), per shop date and language: a
+#: revoked certificate shows in them within this time at most (at once in the process that revoked it, which
+#: clears its cache).
 FIGURES_TTL = 300
 
 
@@ -292,7 +293,8 @@ def admin_table(key: str, period: str) -> Table:
 
 
 def public_figures() -> tuple[dict, list[Table]]:
-    summary = programme_summary(db.session, today())
+    """The public page's figures: cached as the home page's, since anyone may ask for the page and its charts."""
+    summary = _cached("summary", programme_summary)
     return summary, certificate_tables(summary)
 
 
@@ -335,22 +337,28 @@ def clear_figures_cache() -> None:
         _cache.clear()
 
 
-def headline_figures() -> dict:
-    """programme.figures.headline for the shop's date, kept FIGURES_TTL seconds per (database, date, language)."""
+def _cached(name: str, compute) -> dict:
+    """`compute(session, today)`, kept FIGURES_TTL seconds (PROGRAMME_FIGURES_TTL) per database, shop date and
+    language."""
     on = today()
-    key = (current_app.config.get("SQLALCHEMY_DATABASE_URI"), on, str(get_locale()))
+    key = (name, current_app.config.get("SQLALCHEMY_DATABASE_URI"), on, str(get_locale()))
     ttl = current_app.config.get("PROGRAMME_FIGURES_TTL", FIGURES_TTL)
     now = time.monotonic()
     with _cache_lock:
         kept = _cache.get(key)
         if kept is not None and now - kept[0] < ttl:
             return kept[1]
-    figures = headline(db.session, on)
+    figures = compute(db.session, on)
     with _cache_lock:
         for stale in [k for k, (at, _v) in _cache.items() if now - at >= ttl]:
             del _cache[stale]
         _cache[key] = (now, figures)
     return figures
+
+
+def headline_figures() -> dict:
+    """The home page's figures (programme.figures.headline), cached."""
+    return _cached("headline", headline)
 
 
 @event.listens_for(Certificate, "after_insert")
