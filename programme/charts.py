@@ -99,12 +99,18 @@ def bar_chart(
         (False, True): pygal.StackedBar,
         (True, True): pygal.HorizontalStackedBar,
     }[(horizontal, stacked)]
-    height = max(420, 60 + 28 * len(labels)) if horizontal else 420
-    chart = kind(
-        **_config(
-            title, height=height, y_title=y_title, x_label_rotation=0 if horizontal else (30 if len(labels) > 8 else 0)
-        )
-    )
+    options = {"x_label_rotation": 30 if len(labels) > 8 else 0}
+    if horizontal:
+        # Long category names leave a narrow plot: one legend entry a row, and a few round values on the axis,
+        # or the entries and the numbers run into each other.
+        options = {
+            "height": max(420, 60 + 28 * len(labels)),
+            "legend_at_bottom_columns": 1,
+            # pygal names the axes before turning the chart: the values run along "x" here.
+            "show_minor_x_labels": False,
+            "x_labels_major_count": 6,
+        }
+    chart = kind(**_config(title, y_title=y_title, **options))
     chart.x_labels = labels
     for name, values in series:
         chart.add(name, [int(v) for v in values])
