@@ -53,7 +53,13 @@ def import_national():
 @bp.post("/imports/<import_id>/apply")
 @bp.auth_required(token_auth, roles=["admin"])
 @bp.output(ImportResultOut, description="What was applied; applying again changes nothing and answers the same")
-@bp.doc(responses={404: "No such import (error = not_found)"})
+@bp.doc(
+    responses={
+        404: "No such import (error = not_found)",
+        409: "A certificate the list revokes was revoked by someone else meanwhile (error = already_revoked); "
+        "nothing is applied, the import can be confirmed again",
+    }
+)
 def apply_national_import(import_id):
     """Admin: apply a previewed import in one transaction, re-checked against the catalogue as it is now."""
     record = get_import(db.session, parse_id(import_id, "import_id"))
