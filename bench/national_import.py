@@ -86,6 +86,7 @@ def run(name: str, app, products: int, rows: int, apply: bool) -> list[tuple]:
         )
         db.session.commit()
         found.append((name, "preview", len(table.rows), time.perf_counter() - started, len(data)))
+        print(f"{name}: preview of {len(table.rows)} rows in {found[-1][3]:.2f} s", flush=True)
         print(
             f"{name}: new {record.new_count}, changed {record.changed_count}, unchanged {record.unchanged_count}, "
             f"refused {record.error_count}"

@@ -578,11 +578,8 @@ def apply_import(
         return dict(record.result or {}), False
     planned = plan(session, record.rows, today, districts)
     origin = f"danh sách nhập #{record.id} ({record.file_name or 'không tên'})"
-    made_producers: dict[str, Producer] = {}
-    made_products: dict[str, Product] = {}
-    producers_by_ref = {item["ref"]: item for item in planned["new_producers"]}
-    products_by_ref = {item["ref"]: item for item in planned["new_products"]}
-    slugs: set[str] | None = None
+    made_producers = _new_producers(session, planned["new_producers"], origin, actor_id)
+    made_products = _new_products(session, planned["new_products"], made_producers, origin, actor_id)
     revoked = 0
     for action in planned["actions"]:
         row = action["row"]
@@ -591,20 +588,7 @@ def apply_import(
             revoked += 1
             continue
         target = action["product"]
-        if isinstance(target, str):
-            if target not in made_products:
-                if slugs is None:
-                    slugs = set(session.scalars(select(Product.slug)))
-                spec = products_by_ref[target]
-                producer_ref = spec["producer_ref"]
-                if isinstance(producer_ref, str) and producer_ref not in made_producers:
-                    spec_of_producer = producers_by_ref[producer_ref]
-                    made_producers[producer_ref] = _new_producer(session, spec_of_producer, origin, actor_id)
-                producer_id = made_producers[producer_ref].id if isinstance(producer_ref, str) else producer_ref
-                made_products[target] = _new_product(session, spec, producer_id, slugs, origin, actor_id)
-            product = made_products[target]
-        else:
-            product = session.get(Product, target)
+        product = made_products[target] if isinstance(target, str) else session.get(Product, target)
         certificate = issue_certificate(
             session,
             product,
@@ -665,61 +649,78 @@ def _revoke(session: Session, certificate: Certificate, row: dict, origin: str, 
     )
 
 
-def _new_producer(session: Session, spec: dict, origin: str, actor_id: int | None) -> Producer:
-    producer = Producer(
-        name=spec["name"],
-        address=spec["address"],
-        commune=spec["commune"],
-        district_id=spec["district_id"],
-        kind="",
-    )
-    session.add(producer)
+def _new_producers(session: Session, specs: list[dict], origin: str, actor_id: int | None) -> dict[str, Producer]:
+    """The producers the plan adds, written in one flush, each with its audit entry."""
+    if not specs:
+        return {}
+    made = {
+        spec["ref"]: Producer(
+            name=spec["name"],
+            address=spec["address"],
+            commune=spec["commune"],
+            district_id=spec["district_id"],
+            kind="",
+        )
+        for spec in specs
+    }
+    session.add_all(made.values())
     session.flush()
-    audit.record(
-        session,
-        entity="producer",
-        entity_id=producer.id,
-        action="created",
-        actor_id=actor_id,
-        producer_id=producer.id,
-        after=audit.snapshot(producer, PRODUCER_FIELDS),
-        detail=f"Từ {origin}",
-    )
-    return producer
+    for producer in made.values():
+        audit.record(
+            session,
+            entity="producer",
+            entity_id=producer.id,
+            action="created",
+            actor_id=actor_id,
+            producer_id=producer.id,
+            after=audit.snapshot(producer, PRODUCER_FIELDS),
+            detail=f"Từ {origin}",
+        )
+    return made
 
 
-def _new_product(session: Session, spec: dict, producer_id: int, slugs: set[str], origin, actor_id) -> Product:
-    base = slugify(spec["name"])[:200] or "san-pham"
-    slug, n = base, 1
-    while slug in slugs:
-        n += 1
-        slug = f"{base}-{n}"
-    slugs.add(slug)
-    product = Product(
-        name=spec["name"],
-        slug=slug,
-        producer_id=producer_id,
-        group=spec["group"],
-        subgroup=spec["sub_group"],
-        origin_commune=spec["commune"],
-        origin_district_id=spec["district_id"],
-        price_vnd=0,
-        active=False,
-    )
-    session.add(product)
+def _new_products(
+    session: Session, specs: list[dict], producers: dict[str, Producer], origin: str, actor_id: int | None
+) -> dict[str, Product]:
+    """The products the plan adds, off sale and unpriced, written in one flush, each with its audit entry."""
+    if not specs:
+        return {}
+    slugs = set(session.scalars(select(Product.slug)))
+    made = {}
+    for spec in specs:
+        base = slugify(spec["name"])[:200] or "san-pham"
+        slug, n = base, 1
+        while slug in slugs:
+            n += 1
+            slug = f"{base}-{n}"
+        slugs.add(slug)
+        producer = spec["producer_ref"]
+        made[spec["ref"]] = Product(
+            name=spec["name"],
+            slug=slug,
+            producer_id=producers[producer].id if isinstance(producer, str) else producer,
+            group=spec["group"],
+            subgroup=spec["sub_group"],
+            origin_commune=spec["commune"],
+            origin_district_id=spec["district_id"],
+            price_vnd=0,
+            active=False,
+        )
+    session.add_all(made.values())
     session.flush()
-    audit.record(
-        session,
-        entity="product",
-        entity_id=product.id,
-        action="created",
-        actor_id=actor_id,
-        product_id=product.id,
-        producer_id=producer_id,
-        after=audit.snapshot(product, (*PRODUCT_FIELDS, "price_vnd", "slug", "active")),
-        detail=f"Từ {origin}: ngừng bán cho đến khi được đặt giá",
-    )
-    return product
+    for product in made.values():
+        audit.record(
+            session,
+            entity="product",
+            entity_id=product.id,
+            action="created",
+            actor_id=actor_id,
+            product_id=product.id,
+            producer_id=product.producer_id,
+            after=audit.snapshot(product, (*PRODUCT_FIELDS, "price_vnd", "slug", "active")),
+            detail=f"Từ {origin}: ngừng bán cho đến khi được đặt giá",
+        )
+    return made
 
 
 def needs_price(product: Product) -> bool:

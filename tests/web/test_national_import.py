@@ -417,3 +417,33 @@ def test_the_csv_round_trip_keeps_text_that_looks_like_a_formula(session, held):
     products = {row.values["product"] for row in table.rows}
     assert '=HYPERLINK("http://x","bấm")' in products
     assert "@SUM(1+1)" in {row.values["producer"] for row in table.rows}
+
+
+def test_an_upload_without_a_file_says_so(client, admin):
+    assert upload(client, admin, b"").get_json()["error"] == "empty_file"
+    as_text = client.post(IMPORT, headers=admin, data={"file": "decision"}, content_type="multipart/form-data")
+    assert as_text.status_code == 400 and as_text.get_json()["error"] == "file_required"
+    as_json = client.post(IMPORT, headers=admin, json={"file": "x"})
+    assert as_json.status_code == 400 and as_json.get_json()["error"] == "file_required"
+    extra = client.post(
+        IMPORT,
+        headers=admin,
+        data={"file": (io.BytesIO(csv_of([])), "a.csv"), "note": "x"},
+        content_type="multipart/form-data",
+    )
+    assert extra.status_code == 400 and extra.get_json()["error"] == "invalid"
+
+
+def test_the_upload_page_says_when_a_file_is_too_large(app, client, session):
+    admin_user = make_user(session, role="admin")
+    session.commit()
+    client.post("/dang-nhap", data={"email": admin_user.email, "password": PASSWORD})
+    app.config["NATIONAL_IMPORT_MAX_BYTES"] = 64 * 1024
+    sent = client.post(
+        "/admin/nhap-danh-sach",
+        data={"file": (io.BytesIO(csv_of([]) + b" " * (64 * 1024)), "lon.csv")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 413 and "Tệp lớn quá 64 KiB" in sent.get_data(as_text=True)
+    empty = client.post("/admin/nhap-danh-sach", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 200 and "Hãy chọn một tệp CSV hoặc XLSX" in empty.get_data(as_text=True)

@@ -34,13 +34,13 @@ from storefront.guards import body_limit
 )
 def import_national():
     """Admin: upload the council's list (multipart field `file`) and see what applying it would change."""
-    unknown = sorted(set(request.form) | (set(request.files) - {"file"}))
+    unknown = sorted((set(request.form) | set(request.files)) - {"file"})
     if unknown:
         abort(400, f"{unknown[0]}: trường không được hỗ trợ (chỉ có file).", extra_data={"error": "invalid"})
     files = request.files.getlist("file")
     if len(files) != 1:
         error = "file_required" if not files else "invalid"
-        abort(400, "file: gửi đúng một tệp CSV hoặc XLSX.", extra_data={"error": error})
+        abort(400, "file: gửi đúng một tệp CSV hoặc XLSX (multipart/form-data).", extra_data={"error": error})
     try:
         record = national_imports.upload(files[0].filename, files[0].stream, token_auth.current_user.id)
     except TooLarge as error:
