@@ -143,3 +143,9 @@ def test_names_match_ignoring_case_spaces_and_composition_but_not_accents():
     assert key_text("  HTX  Nước   mắm ") == key_text("htx nước mắm")
     assert key_text("Chè") == key_text("Che\u0300")  # decomposed grave accent
     assert key_text("Chè") != key_text("Che")
+
+
+def test_workbooks_are_parsed_with_defusedxml():
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML

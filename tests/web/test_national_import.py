@@ -346,8 +346,21 @@ def test_a_new_product_stays_off_sale_until_an_admin_prices_it(client, session, 
     session.refresh(product)
     assert product.active is False
 
-    product.price_vnd = 85_000  # what the edit form does, through the price history
-    session.commit()
+    edit = {
+        "producer_id": product.producer_id,
+        "name": product.name,
+        "group": product.group,
+        "sub_group": "",
+        "unit": "chai",
+        "price_vnd": 85_000,
+        "shown_price": "0",
+        "origin_commune": "",
+        "gtin": "",
+        "description": "",
+    }
+    assert browser.post(f"/admin/san-pham/{product.id}/sua", data=edit).status_code == 303
+    session.refresh(product)
+    assert (product.price_vnd, product.active) == (85_000, False)
     browser.post(f"/admin/san-pham/{product.id}/niem-yet", data={"active": "1"})
     session.refresh(product)
     assert product.active is True
