@@ -460,3 +460,21 @@ def test_the_upload_page_says_when_a_file_is_too_large(app, client, session):
     assert sent.status_code == 413 and "Tệp lớn quá 64 KiB" in sent.get_data(as_text=True)
     empty = client.post("/admin/nhap-danh-sach", data={}, content_type="multipart/form-data")
     assert empty.status_code == 200 and "Hãy chọn một tệp CSV hoặc XLSX" in empty.get_data(as_text=True)
+
+
+def test_the_pages_download_reimported_changes_nothing_and_reads_in_english(client, session, held):
+    admin_user = make_user(session, role="admin")
+    session.commit()
+    client.post("/dang-nhap", data={"email": admin_user.email, "password": PASSWORD})
+    downloaded = client.get("/admin/xuat-danh-sach.xlsx")
+    assert downloaded.status_code == 200 and "attachment" in downloaded.headers["Content-Disposition"]
+    sent = client.post(
+        "/admin/nhap-danh-sach",
+        data={"file": (io.BytesIO(downloaded.data), "ocop.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    client.get("/?lang=en")
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Confirm (nothing to change)" in page and "Rows refused" not in page
+    assert client.get("/admin/xuat-danh-sach.pdf").status_code == 404
