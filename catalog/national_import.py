@@ -28,7 +28,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
 
 from catalog import audit
 from catalog.certification import check_certificate, expiry_for
@@ -61,9 +61,9 @@ class NationalImport(Base):
     #: csv | xlsx, told from the content.
     kind: Mapped[str] = mapped_column(String(10))
     #: The rows that could be read (parse_row's dicts), in file order; re-planned when applied.
-    rows: Mapped[list] = mapped_column(JSON, default=list)
+    rows: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
     #: Rows refused while reading (problem dicts), kept for the applied result too.
-    read_errors: Mapped[list] = mapped_column(JSON, default=list)
+    read_errors: Mapped[list] = mapped_column(JSON, default=list, deferred=True)
     #: The preview as planned at upload (plan()'s summary).
     preview: Mapped[dict] = mapped_column(JSON, default=dict)
     new_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -551,7 +551,26 @@ def get_import(session: Session, import_id: int) -> NationalImport:
 
 
 def recent_imports(session: Session, limit: int = 20) -> list[NationalImport]:
-    return list(session.scalars(select(NationalImport).order_by(NationalImport.id.desc()).limit(limit)))
+    """The latest imports with their counts (not their rows, previews or results, which may be large)."""
+    return list(
+        session.scalars(
+            select(NationalImport)
+            .options(
+                load_only(
+                    NationalImport.file_name,
+                    NationalImport.uploaded_at,
+                    NationalImport.new_count,
+                    NationalImport.changed_count,
+                    NationalImport.unchanged_count,
+                    NationalImport.error_count,
+                    NationalImport.applied_at,
+                    raiseload=True,
+                )
+            )
+            .order_by(NationalImport.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def apply_import(
