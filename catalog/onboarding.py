@@ -326,9 +326,14 @@ def update_product(
 
 def set_listing_active(session: Session, product: Product, active: bool, actor_id: int | None) -> Product:
     """Takes a listing off sale everywhere at once (inactive), or puts it back (it sells again only with a valid
-    certificate); nothing is written when it already is so."""
+    certificate); nothing is written when it already is so. A listing without a price (an imported product,
+    price 0) cannot be put on sale until an admin sets one."""
     if product.active == bool(active):
         return product
+    if active and product.price_vnd <= 0:
+        raise InvalidInput(
+            N_("Sản phẩm chưa có giá: cần đặt giá trước khi niêm yết."), code="price_required", field="price_vnd"
+        )
     product.active = bool(active)
     audit.record(
         session,

@@ -21,8 +21,13 @@ def lock_product(session: Session, product_id: int) -> Product:
     every committed certificate and stored in the same transaction: a no-op UPDATE is a row lock on
     PostgreSQL and, on SQLite, starts the one write transaction (the driver opens it at the first write).
     """
+    # synchronize_session=False: the UPDATE changes nothing to mirror in loaded objects, and the default would
+    # test every object the session holds against its WHERE (quadratic over a long import).
     session.execute(
-        update(Product).where(Product.id == product_id).values(current_certificate_id=Product.current_certificate_id)
+        update(Product)
+        .where(Product.id == product_id)
+        .values(current_certificate_id=Product.current_certificate_id)
+        .execution_options(synchronize_session=False)
     )
     product = session.scalars(
         select(Product)

@@ -158,6 +158,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": public_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": public_url.startswith("https://"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        #: The largest council list the national import takes (bytes of the file): 50,000 rows of CSV are ~12 MB.
+        "NATIONAL_IMPORT_MAX_BYTES": int(os.environ.get("NATIONAL_IMPORT_MAX_BYTES", str(32 * 1024 * 1024))),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_QUERY_STRING": 2048,

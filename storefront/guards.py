@@ -38,8 +38,9 @@ _NOT_A_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 
 
-def body_limit(n_bytes: int):
-    """Lets a route accept bodies up to `n_bytes` instead of MAX_CONTENT_LENGTH (photo uploads)."""
+def body_limit(n_bytes):
+    """Lets a route accept bodies up to `n_bytes` instead of MAX_CONTENT_LENGTH (photo uploads); a callable is
+    asked for the limit at each request (a limit that is a setting)."""
 
     def mark(view):
         view.body_limit = n_bytes
@@ -68,6 +69,8 @@ def reject_malformed_input() -> None:
     """Registered as the app's first before-request hook (CSRF and the login throttle read the form after it)."""
     _check_address()
     limit = _marker("body_limit", current_app.config["MAX_CONTENT_LENGTH"])
+    if callable(limit):
+        limit = limit()
     # Also applies to Werkzeug's own parsing of this request (forms, files) and its chunked stream.
     request.max_content_length = limit
     body = _read_body(limit)

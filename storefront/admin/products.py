@@ -115,7 +115,12 @@ def listing(product_id: int):
     product = get_product(db.session, product_id)
     form = ListingForm()
     if form.validate_on_submit() and form.active.data in ("0", "1"):
-        set_listing_active(db.session, product, form.active.data == "1", current_user.id)
+        try:
+            set_listing_active(db.session, product, form.active.data == "1", current_user.id)
+        except DomainError as error:
+            db.session.rollback()
+            flash(translated(error), "error")
+            return redirect(url_for("admin.product", product_id=product.id), 303)
         db.session.commit()
         if product.active:
             flash(_("Đã niêm yết lại sản phẩm."), "success")

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import LIVE_ACCOUNTS
+from tests.browser.conftest import LIVE_ACCOUNTS, TODAY
+from tests.browser.national_import_pages import an_import_preview
 from tests.browser.test_kiosk import cable, kiosk_site, open_context, walk_screens  # noqa: F401  (fixtures)
 from tests.browser.test_search_ui import open_suggestions
 
@@ -186,6 +187,8 @@ def test_the_admins_new_pages(axe, signed_in, live_server, live_app):
         "/admin/tem-nghi-sao-chep",
         "/admin/chuong-trinh",
         "/admin/chuong-trinh?ky=month",
+        "/admin/nhap-danh-sach",
+        f"/admin/nhap-danh-sach/{an_import_preview(live_app, TODAY)}",
     ):
         _visit(page, live_server + path)
         _assert_no_violations(axe, page, f"the admin page {path}")

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.conftest import LIVE_ACCOUNTS, LIVE_PASSWORD, TODAY
+from tests.browser.national_import_pages import an_import_preview
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,7 @@ NOT_PAGES = {
     "admin.programme_table",
     "shop.programme_chart",
     "shop.programme_table",
+    "admin.national_export_download",
 }
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 
@@ -228,6 +230,13 @@ def site_pages(live_app, live_stamps):
         Page("admin: programme figures", "admin", "/admin/chuong-trinh", "admin.programme"),
         Page("admin: programme figures by month", "admin", "/admin/chuong-trinh?ky=month", "admin.programme"),
         Page("programme figures", "anonymous", "/chuong-trinh-ocop", "shop.programme"),
+        Page("admin: national import", "admin", "/admin/nhap-danh-sach", "admin.national_import"),
+        Page(
+            "admin: a national import's preview",
+            "admin",
+            f"/admin/nhap-danh-sach/{an_import_preview(live_app, TODAY)}",
+            "admin.national_import_preview",
+        ),
         Page("invitation link", "anonymous", f"/moi/{invitation_link}", "auth.invitation"),
         Page("invitation link, altered", "anonymous", f"/moi/{invitation_link}x", "auth.invitation", 400),
         Page("producer: own products", "producer", "/nha-san-xuat/", "producer.home"),

@@ -56,6 +56,8 @@ ERROR_STATUSES = {
     ("get", "/api/v1/export/national"): {400, 401, 403},
     ("get", "/api/v1/export/national/schema.json"): {400},
     ("get", "/api/v1/programme/summary"): {400, 401, 403},
+    ("post", "/api/v1/imports/national"): {400, 401, 403, 413},
+    ("post", "/api/v1/imports/{import_id}/apply"): {400, 401, 403, 404, 409},
     ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
     ("put", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404, 409, 413},
     ("get", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404},
@@ -175,6 +177,7 @@ def test_every_request_body_is_required(spec):
         ("post", "/api/v1/batches/{batch_id}/test-report"): True,
         ("put", "/api/v1/devices/{device_id}/quota"): True,
         ("post", "/api/v1/batches/{batch_id}/stamps"): True,
+        ("post", "/api/v1/imports/national"): True,
     }
 
 
@@ -252,6 +255,8 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
         ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
         ("get", "/api/v1/export/national"): [{"BearerAuth": ["admin"]}],
         ("get", "/api/v1/programme/summary"): [{"BearerAuth": ["admin"]}],
+        ("post", "/api/v1/imports/national"): [{"BearerAuth": ["admin"]}],
+        ("post", "/api/v1/imports/{import_id}/apply"): [{"BearerAuth": ["admin"]}],
         **{
             ("post", path): [{"BearerAuth": ["admin"]}]
             for path in (

@@ -8,6 +8,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     auth,
     certificates,
     epcis,
+    imports,
     kiosk_quota,
     national,
     onboarding,
