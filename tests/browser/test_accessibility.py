@@ -9,12 +9,14 @@ import re
 import pytest
 
 from tests.browser.conftest import LIVE_ACCOUNTS
-from tests.browser.test_kiosk import cable, kiosk_site, open_context, walk_screens  # noqa: F401  (fixtures)
+from tests.browser.test_kiosk import open_context, walk_screens
 from tests.browser.test_search_ui import open_suggestions
 
 pytestmark = pytest.mark.browser
 
 LANGUAGES = ("vi", "en")
+#: The browser asks for the parameter's language (Accept-Language), so the first page is already in it.
+LOCALES = {"vi": "vi-VN", "en": "en-US"}
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +27,11 @@ def axe():
 
 
 @pytest.fixture(params=LANGUAGES)
-def shopper(request, chromium_browser, live_server):
-    """A page in a fresh browser whose session speaks the language of the parameter."""
-    language = request.param
-    context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+def shopper(request, chromium_browser):
+    """A page in a fresh browser that asks for the language of the parameter."""
+    context = chromium_browser.new_context(locale=LOCALES[request.param], viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    response = page.goto(f"{live_server}/?lang={language}")
-    assert response is not None and response.ok
     try:
         yield page
     finally:
@@ -42,8 +41,12 @@ def shopper(request, chromium_browser, live_server):
 def _visit(page, url: str) -> None:
     response = page.goto(url)
     assert response is not None and response.ok, f"{url} answered {response and response.status}"
-    language = page.evaluate("document.documentElement.lang")
-    assert language in LANGUAGES, f"{url} declares no page language"
+    _assert_in_the_asked_language(page)
+
+
+def _assert_in_the_asked_language(page) -> None:
+    language, asked = page.evaluate("[document.documentElement.lang, navigator.language.split('-')[0]]")
+    assert language == asked, f"{page.url} declares the page language {language!r}, the browser asks for {asked!r}"
 
 
 def _assert_no_violations(axe, page, what: str) -> None:
@@ -102,23 +105,24 @@ def test_checkout_with_every_mistake_shown(axe, shopper, live_server):
     open_checkout_with_a_product(shopper, live_server)
     submit_empty_checkout(shopper)
     assert shopper.locator(".error-summary").is_visible()
+    _assert_in_the_asked_language(shopper)
     _assert_no_violations(axe, shopper, "the checkout with its mistakes")
 
 
 @pytest.fixture(params=LANGUAGES)
 def signed_in(request, chromium_browser, live_server):
-    """Opens a browser session in the parameter's language; call it with a role of LIVE_ACCOUNTS to sign in."""
+    """Opens a browser session asking for the parameter's language; call it with a role of LIVE_ACCOUNTS to sign
+    in."""
     from tests.browser.test_csp import _log_in
 
     contexts = []
 
     def open_as(role: str):
-        context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844})
+        context = chromium_browser.new_context(locale=LOCALES[request.param], viewport={"width": 390, "height": 844})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
         _log_in(page, live_server, LIVE_ACCOUNTS[role])
-        page.goto(f"{live_server}/ngon-ngu/{request.param}")
         return page
 
     try:
@@ -192,6 +196,7 @@ def test_a_new_producer_form_with_its_mistakes(axe, signed_in, live_server):
     with page.expect_navigation():
         page.locator("main form.form-page button[type=submit]").click()
     assert page.locator("[aria-invalid=true]").count() >= 1, "the form shows no mistake under its fields"
+    _assert_in_the_asked_language(page)
     _assert_no_violations(axe, page, "the new producer form with its mistakes")
 
 
@@ -207,11 +212,12 @@ def test_the_trace_pages(axe, shopper, live_server, live_stamps):
         _assert_no_violations(axe, shopper, f"the trace page of {what}")
     response = shopper.goto(live_server + live_stamps.altered)
     assert response.status == 404 and "OCOP Mart" in shopper.locator("h1").inner_text()
+    _assert_in_the_asked_language(shopper)
     _assert_no_violations(axe, shopper, "the warning for a code that is not ours")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_kiosk_screen(axe, chromium_browser, kiosk_site, cable, language):  # noqa: F811
+def test_every_kiosk_screen(axe, chromium_browser, kiosk_site, cable, language):
     """The fair kiosk's screens, from pairing to the revoked screen (tests/browser/test_kiosk.py walks them)."""
     context, page = open_context(chromium_browser, kiosk_site, cable)
     try:
