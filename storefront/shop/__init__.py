@@ -5,4 +5,4 @@ from apiflask import APIBlueprint
 # An APIBlueprint only so apiflask knows to leave these HTML pages out of the OpenAPI document.
 bp = APIBlueprint("shop", __name__, enable_openapi=False)
 
-from storefront.shop import cart, views  # noqa: E402,F401
+from storefront.shop import cart, programme, views  # noqa: E402,F401

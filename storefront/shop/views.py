@@ -10,6 +10,7 @@ from inventory.availability import availability
 from search.listing import catalogue_page
 from search.query import SearchQuery
 from storefront.context import today
+from storefront.programme_pages import headline_figures
 from storefront.search_service import search_service
 from storefront.shop import bp
 from storefront.shop.forms import parse_catalogue_args
@@ -33,7 +34,9 @@ def home():
         if page.items:
             shelves.append({"code": code, "name": name, "products": page.items, "total": page.total})
             in_stock |= page.in_stock
-    return render_template("shop/home.html", shelves=shelves, in_stock=in_stock)
+    return render_template(
+        "shop/home.html", shelves=shelves, in_stock=in_stock, figures=headline_figures(), figures_day=today()
+    )
 
 
 @bp.get("/san-pham")

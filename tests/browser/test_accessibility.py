@@ -113,6 +113,11 @@ def test_outlets_page(axe, shopper, live_server):
     _assert_no_violations(axe, shopper, "the outlets page")
 
 
+def test_programme_figures_page(axe, shopper, live_server):
+    _visit(shopper, live_server + "/chuong-trinh-ocop")
+    _assert_no_violations(axe, shopper, "the programme figures page")
+
+
 def test_checkout_with_every_mistake_shown(axe, shopper, live_server):
     from tests.browser.test_shopper_flow import open_checkout_with_a_product, submit_empty_checkout
 
@@ -199,6 +204,8 @@ def test_the_admins_new_pages(axe, signed_in, live_server, live_app):
         "/admin/chung-nhan/sap-het-han",
         "/admin/nhan-vien?q=ocop",
         "/admin/tem-nghi-sao-chep",
+        "/admin/chuong-trinh",
+        "/admin/chuong-trinh?ky=month",
     ):
         _visit(page, live_server + path)
         _assert_no_violations(axe, page, f"the admin page {path}")

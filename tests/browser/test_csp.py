@@ -29,6 +29,10 @@ NOT_PAGES = {
     "kiosk.product_qr",
     "producer.stamp_sheet",
     "admin.stamp_sheet",
+    "admin.programme_chart",
+    "admin.programme_table",
+    "shop.programme_chart",
+    "shop.programme_table",
 }
 NOT_PAGE_PREFIXES = ("/api/", "/health", "/static/", "/anh/")
 
@@ -221,6 +225,9 @@ def site_pages(live_app, live_stamps):
             "admin.producer_form",
         ),
         Page("admin: price requests", "admin", "/admin/gia", "admin.price_requests"),
+        Page("admin: programme figures", "admin", "/admin/chuong-trinh", "admin.programme"),
+        Page("admin: programme figures by month", "admin", "/admin/chuong-trinh?ky=month", "admin.programme"),
+        Page("programme figures", "anonymous", "/chuong-trinh-ocop", "shop.programme"),
         Page("invitation link", "anonymous", f"/moi/{invitation_link}", "auth.invitation"),
         Page("invitation link, altered", "anonymous", f"/moi/{invitation_link}x", "auth.invitation", 400),
         Page("producer: own products", "producer", "/nha-san-xuat/", "producer.home"),

@@ -6,7 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_PACKAGES = ("core", "catalog", "stores", "accounts", "inventory", "orders", "search", "traceability")
+DOMAIN_PACKAGES = (
+    "core",
+    "catalog",
+    "stores",
+    "accounts",
+    "inventory",
+    "orders",
+    "search",
+    "traceability",
+    "programme",
+)
 #: Flask-aware by design: the db handle and Celery task entrypoints.
 ENTRYPOINTS = {"core/db.py"}
 WEB_MODULES = ("flask", "flask_", "apiflask", "storefront", "core.db")
@@ -38,16 +48,17 @@ def test_domain_modules_do_not_import_the_web_layer(module):
     assert web == [], f"{module} imports {web}"
 
 
-#: Imports point one way (DESIGN §2): storefront → {orders, search, traceability} → inventory → {stores, catalog}
-#: → core.
+#: Imports point one way (DESIGN §2): storefront → programme → {orders, search, traceability} → inventory
+#: → {stores, catalog} → core.
 LOWER_LAYERS_MAY_NOT_IMPORT = {
-    "core": ("catalog", "stores", "accounts", "inventory", "orders", "search", "traceability"),
-    "catalog": ("inventory", "orders", "search", "traceability"),
-    "stores": ("inventory", "orders", "search", "traceability"),
-    "accounts": ("inventory", "orders", "search", "traceability"),
-    "inventory": ("orders", "search", "traceability"),
-    "orders": ("traceability",),
-    "search": ("traceability",),
+    "core": ("catalog", "stores", "accounts", "inventory", "orders", "search", "traceability", "programme"),
+    "catalog": ("inventory", "orders", "search", "traceability", "programme"),
+    "stores": ("inventory", "orders", "search", "traceability", "programme"),
+    "accounts": ("inventory", "orders", "search", "traceability", "programme"),
+    "inventory": ("orders", "search", "traceability", "programme"),
+    "orders": ("traceability", "programme"),
+    "search": ("traceability", "programme"),
+    "traceability": ("programme",),
 }
 
 

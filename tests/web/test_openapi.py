@@ -55,6 +55,7 @@ ERROR_STATUSES = {
     ("get", "/api/v1/trace/{serial}"): {400, 404, 429},
     ("get", "/api/v1/export/national"): {400, 401, 403},
     ("get", "/api/v1/export/national/schema.json"): {400},
+    ("get", "/api/v1/programme/summary"): {400, 401, 403},
     ("get", "/api/v1/batches/{batch_id}/epcis"): {400, 401, 403, 404},
     ("put", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404, 409, 413},
     ("get", "/api/v1/devices/{device_id}/quota"): {400, 401, 403, 404},
@@ -250,6 +251,7 @@ def test_authenticated_operations_name_the_bearer_scheme_and_the_admin_role(spec
         ("post", "/api/v1/products/{product_id}/certificates"): [{"BearerAuth": ["admin"]}],
         ("post", "/api/v1/certificates/{certificate_id}/revoke"): [{"BearerAuth": ["admin"]}],
         ("get", "/api/v1/export/national"): [{"BearerAuth": ["admin"]}],
+        ("get", "/api/v1/programme/summary"): [{"BearerAuth": ["admin"]}],
         **{
             ("post", path): [{"BearerAuth": ["admin"]}]
             for path in (

@@ -18,6 +18,7 @@ from storefront.api.v1 import (  # noqa: E402,F401  (routes register on import)
     photos,
     producer,
     products,
+    programme,
     quota,
     stamps,
     stock,
