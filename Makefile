@@ -8,7 +8,8 @@
 #   make bench  time the product list API over 20,000 generated products (SQLite, and PostgreSQL if set),
 #               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
 #               OpenSearch if set), contested checkouts (PostgreSQL), processing one 12-megapixel photo, and
-#               traceability stamps: generated per second and the bytes and time of a 100-stamp sheet (SQLite)
+#               traceability stamps: generated per second and the bytes and time of a 100-stamp sheet (SQLite),
+#               the national export, and the programme dashboard over 100,000 generated orders (PostgreSQL)
 
 PY     ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   ?= .venv
@@ -78,7 +79,8 @@ coverage: $(STAMP) translations
 # then one 12-megapixel photo processed into its six files, with the bytes of each (PHOTO_BENCH_ARGS), then
 # 1,000 traceability stamps ordered and the PDF sheet of 100 rendered, with its bytes (STAMP_BENCH_ARGS), then the
 # trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS), then the national export of 20,000
-# certificates as JSON, CSV and XLSX (EXPORT_BENCH_ARGS).
+# certificates as JSON, CSV and XLSX (EXPORT_BENCH_ARGS), then the programme dashboard's queries and page over
+# 20,000 generated products and 100,000 orders on PostgreSQL (PROGRAMME_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
@@ -88,6 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/stamps.py $(STAMP_BENCH_ARGS)
 	$(BIN)/python bench/trace.py $(TRACE_BENCH_ARGS)
 	$(BIN)/python bench/national_export.py $(EXPORT_BENCH_ARGS)
+	$(BIN)/python bench/programme.py $(PROGRAMME_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations

@@ -24,5 +24,7 @@ if needs_build; then
   touch "$stamp"
 fi
 
-exec java -Xms512m -Xmx512m -cp "$here/target/classes:$here/target/lib/*" \
+# OPENSEARCH_JAVA_OPTS: more JVM options (the failure-injection tests start nodes with a quicker-starting JIT).
+# shellcheck disable=SC2086
+exec java -Xms512m -Xmx512m ${OPENSEARCH_JAVA_OPTS:-} -cp "$here/target/classes:$here/target/lib/*" \
   mart.ocop.search.EngineMain "$port" "$data"

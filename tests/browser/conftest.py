@@ -10,7 +10,7 @@ from datetime import UTC, date
 
 import pytest
 
-from tests.conftest import missing_service
+from tests.conftest import TEST_HASH_METHOD, missing_service
 from tests.live import serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -63,6 +63,8 @@ def live_app(tmp_path_factory):
             "TESTING": True,
             "MAIL_OUTBOX": str(folder / "outbox"),
             "UPLOAD_FOLDER": str(folder / "uploads"),
+            # Every sign-in checks the password: a cheap hash, as in the other tests (not what is tested here).
+            "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         }
     )
     with app.app_context():
@@ -146,6 +148,25 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def kiosk_site(tmp_path_factory):
+    """The fair kiosk's own live app (tests/browser/test_kiosk.py), shared by the kiosk's tests and the
+    accessibility walk of its screens: each of them pairs a kiosk of its own."""
+    from tests.browser.test_kiosk import serve_kiosk_site
+
+    yield from serve_kiosk_site(tmp_path_factory)
+
+
+@pytest.fixture
+def cable(kiosk_site):
+    """The kiosk's network cable to kiosk_site, which the test can cut (tests/browser/test_kiosk.py Cable)."""
+    from tests.browser.test_kiosk import Cable
+
+    line = Cable(kiosk_site.url)
+    yield line
+    line.close()
 
 
 @pytest.fixture

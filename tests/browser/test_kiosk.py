@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.browser.conftest import TODAY
+from tests.conftest import TEST_HASH_METHOD
 from tests.live import serving
 
 pytestmark = pytest.mark.browser
@@ -153,10 +154,10 @@ class KioskSite:
     staff_email: str
 
 
-@pytest.fixture(scope="module")
-def kiosk_site(tmp_path_factory):
+def serve_kiosk_site(tmp_path_factory):
     """A fresh app with a fair stand selling four products (one more sold elsewhere only), served for real, with
-    every request it answers recorded."""
+    every request it answers recorded: the session fixture `kiosk_site` (tests/browser/conftest.py), built once
+    for these tests and the accessibility walk of the kiosk's screens."""
     from flask import request
     from flask_migrate import upgrade
 
@@ -179,6 +180,8 @@ def kiosk_site(tmp_path_factory):
             "MAIL_OUTBOX": str(folder / "outbox"),
             "UPLOAD_FOLDER": str(folder / "uploads"),
             "KIOSK_IDLE_SECONDS": 600,
+            # Staff sign in for each pairing code, quota and revocation: a cheap hash, as in the other tests.
+            "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
             # Many pairings and logins from one address in a few seconds (RATELIMIT_ENABLED=False would switch the
             # process-wide limiter off for every later test on this worker).
             "KIOSK_PAIR_RATE_LIMIT": "1000 per minute",
@@ -313,13 +316,6 @@ def pair(page, site: KioskSite, quota: dict[str, int] | None = None) -> int:
         page.reload()  # the kiosk reads its quota as it starts (and with each heartbeat)
         page.locator("[data-screen=start]").wait_for()
     return device_id
-
-
-@pytest.fixture
-def cable(kiosk_site):
-    line = Cable(kiosk_site.url)
-    yield line
-    line.close()
 
 
 def open_context(browser, site: KioskSite, cable: Cable, viewport=(1080, 1920)):
@@ -587,23 +583,33 @@ def _bytes(requests: list) -> int:
 
 
 def test_an_idle_kiosk_counts_down_then_empties_the_cart(chromium_browser, kiosk_site, cable):
+    """The kiosk's own clock is Playwright's (installed before the kiosk loads, running in real time), so the
+    test moves it past the idle time instead of waiting it out (it waited 9 s): the page's timers fire as they
+    would, in order, every 250 ms tick of the idle check included."""
     site = kiosk_site
-    site.app.config["KIOSK_IDLE_SECONDS"] = 6
+    site.app.config["KIOSK_IDLE_SECONDS"] = 6  # a 3 s countdown shown after 3 s without a touch
     context, page = open_context(chromium_browser, site, cable, viewport=(1920, 1080))
     try:
+        context.clock.install()
         pair(page, site)
         add_to_cart(page, "Mật ong hoa nhãn")
         assert page.get_by_role("button", name="Giỏ hàng (1)").is_visible()
         page.get_by_role("button", name="English").click()
         dialog = page.get_by_role("dialog", name="Is anyone still here?")
-        dialog.wait_for(timeout=8_000)
+        page.clock.run_for(1_000)
+        assert dialog.is_hidden(), "the countdown opened before 3 s without a touch"
+        page.clock.run_for(2_500)
+        dialog.wait_for(timeout=2_000)
         assert re.search(r"returns to the start in \d seconds", dialog.inner_text())
         shot(page, "idle-countdown-en")
         dialog.get_by_role("button", name="I'm still here").click()
         assert dialog.is_hidden()
         assert page.get_by_role("button", name="Cart (1)").is_visible()
         # Left alone: the countdown runs out, the cart is emptied, the kiosk is back at the start in Vietnamese.
-        page.wait_for_function("() => document.getElementById('kiosk-cart').textContent === 'Giỏ hàng'", timeout=10_000)
+        page.clock.run_for(4_000)
+        assert page.get_by_role("button", name="Cart (1)").is_visible(), "the kiosk reset before its idle time"
+        page.clock.run_for(2_500)
+        page.wait_for_function("() => document.getElementById('kiosk-cart').textContent === 'Giỏ hàng'", timeout=2_000)
         assert page.locator("[data-screen=start]").is_visible()
         assert page.evaluate("document.documentElement.lang") == "vi"
     finally:
@@ -632,13 +638,19 @@ def test_a_revoked_kiosk_stops_selling_and_keeps_its_queued_orders(chromium_brow
         assert page.locator(".kiosk-card").count() == 0
         assert page.get_by_role("button", name=re.compile("Giỏ hàng")).count() == 0
         assert len(page.evaluate(READ_QUEUE, CODE)) == 1
+
         # It told the server what it still holds, though revoked: staff see the order that can no longer come.
-        page.wait_for_timeout(500)
-        with site.app.app_context():
-            device = get_device(db.session, device_id)
-            db.session.refresh(device)
-            assert device.queued_orders == 1
-            db.session.remove()
+        def queued_on_the_server() -> int:
+            with site.app.app_context():
+                try:
+                    return get_device(db.session, device_id).queued_orders
+                finally:
+                    db.session.remove()
+
+        deadline = time.monotonic() + 5
+        while queued_on_the_server() != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert queued_on_the_server() == 1
         # Still stopped after a reload: nothing is sold under a revoked token.
         page.reload()
         page.get_by_role("heading", name="Máy này không còn được ghép với cửa hàng.").wait_for()
@@ -771,18 +783,24 @@ def walk_screens(page, site: KioskSite, language: str = "vi"):
     yield "revoked"
 
 
-@pytest.mark.parametrize("viewport", [(1080, 1920), (1920, 1080)], ids=["portrait", "landscape"])
-def test_every_kiosk_screen_fits_a_portrait_and_a_landscape_kiosk(chromium_browser, kiosk_site, cable, viewport):
-    """Nothing wider than the screen, every target at least 44 px; KIOSK_SHOTS=<folder> keeps a screenshot of each."""
-    context, page = open_context(chromium_browser, kiosk_site, cable, viewport=viewport)
+KIOSK_SCREENS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+
+
+def test_every_kiosk_screen_fits_a_portrait_and_a_landscape_kiosk(chromium_browser, kiosk_site, cable):
+    """Nothing wider than the screen, every target at least 44 px; KIOSK_SHOTS=<folder> keeps a screenshot of each.
+    One walk through the screens, each looked at on both kiosks (the window resized: the kiosk's layout is CSS
+    only, no script reads the window's size)."""
+    context, page = open_context(chromium_browser, kiosk_site, cable, viewport=KIOSK_SCREENS["portrait"])
     try:
         seen = []
         for screen in walk_screens(page, kiosk_site):
             seen.append(screen)
-            overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, f"{screen} is {overflow} px wider than a {viewport} screen"
-            assert small_targets(page) == [], screen
-            shot(page, f"{len(seen):02d}-{screen.replace(' ', '-')}")
+            for kiosk, (width, height) in KIOSK_SCREENS.items():
+                page.set_viewport_size({"width": width, "height": height})
+                overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, f"{screen} is {overflow} px wider than a {kiosk} kiosk's {width} px"
+                assert small_targets(page) == [], (screen, kiosk)
+                shot(page, f"{len(seen):02d}-{screen.replace(' ', '-')}")
         assert len(seen) == 8
     finally:
         context.close()

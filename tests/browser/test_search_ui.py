@@ -24,28 +24,45 @@ def open_suggestions(page, selector: str, typed: str, delay: int = 30):
     return listbox
 
 
-@pytest.fixture
-def desktop(chromium_browser):
+# One browser context per kind of screen for the module (its cache warm after the first page), a new tab per test:
+# these tests read what a page does, never what the session or the cart holds.
+@pytest.fixture(scope="module")
+def desktop_context(chromium_browser):
     context = chromium_browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
     try:
-        yield page
+        yield context
     finally:
         context.close()
 
 
-@pytest.fixture
-def phone(chromium_browser):
+@pytest.fixture(scope="module")
+def phone_context(chromium_browser):
     context = chromium_browser.new_context(
         locale="vi-VN", viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True
     )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def _tab(context):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
         yield page
     finally:
-        context.close()
+        page.close()
+
+
+@pytest.fixture
+def desktop(desktop_context):
+    yield from _tab(desktop_context)
+
+
+@pytest.fixture
+def phone(phone_context):
+    yield from _tab(phone_context)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,10 @@ from catalog.photos import MAX_BYTES, WIDTHS, distinct_sizes, file_names, proces
 from core.errors import InvalidInput
 from tests.photo_images import GPS_IFD, HTML, PDF, encoded, marked_photo, phone_photo, png_bomb, truncated
 
+#: On one xdist worker (make test's --dist loadgroup): the 12-megapixel photo (`phone`, 2.5 s to make and process)
+#: is then processed once, not once on each worker its tests were sent to.
+pytestmark = pytest.mark.xdist_group("photo_processing")
+
 
 def refusal(data: bytes) -> InvalidInput:
     with pytest.raises(InvalidInput) as refused:
