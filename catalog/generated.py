@@ -31,7 +31,7 @@ KINDS = (
     (1, "Gia vị", "lọ", ("Tương ớt", "Muối vừng", "Tỏi đen", "Sa tế tôm")),
     (2, "Đồ uống có cồn", "chai", ("Rượu nếp cái", "Rượu thuốc", "Rượu chuối hột")),
     (2, "Đồ uống không cồn", "chai", ("Nước cốt gừng", "Trà hoa vàng", "Nước ép táo")),
-    (2, "Chè (sản phẩm chè từ thực vật khác)", "hộp", ("Trà atiso", "Trà xạ đen", "Trà sen")),
+    (1, "Chè (sản phẩm chè từ thực vật khác)", "hộp", ("Trà atiso", "Trà xạ đen", "Trà sen")),
     (3, "Dược liệu", "hộp", ("Cao dược liệu", "Tinh dầu tràm", "Nấm linh chi", "Trà túi lọc dược liệu")),
     (
         4,
