@@ -28,11 +28,11 @@ from datetime import date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, bindparam, insert, select, update
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
 
 from catalog import audit
-from catalog.bulk_events import written_in_bulk
+from catalog.bulk import insert_rows, set_column, with_defaults, written_in_bulk
 from catalog.certification import check_certificate, current_certificate, expiry_for
 from catalog.groups import GROUPS
 from catalog.models import AuditEntry, Certificate, Producer, Product
@@ -741,7 +741,7 @@ def _new_products_certificates(
         issued_on = date.fromisoformat(row["issued_on"])
         revoked_at, reason = _revocation(row, origin) if row["revoked_on"] else (None, "")
         values.append(
-            _with_defaults(
+            with_defaults(
                 table,
                 {
                     "product_id": products[action["product"]].id,
@@ -757,7 +757,7 @@ def _new_products_certificates(
                 },
             )
         )
-    ids = _insert_returning_ids(session, table, values)
+    ids = insert_rows(session, table, values)
     producer_of = {made.id: made.producer_id for made in products.values()}
     entries = []
     by_product: dict[int, list[_Written]] = {}
@@ -793,19 +793,13 @@ def _new_products_certificates(
             revoked += 1
         by_product.setdefault(product_id, []).append(_Written(certificate_id, value["issued_on"], value["revoked_at"]))
     _insert_audit(session, entries)
-    currents = []
-    for product_id, written in by_product.items():
-        current = current_certificate(written)
-        if current is not None:
-            currents.append({"product": product_id, "current": current.id})
-    if currents:
-        products_table = Product.__table__
-        session.execute(
-            update(products_table)
-            .where(products_table.c.id == bindparam("product"))
-            .values(current_certificate_id=bindparam("current")),
-            currents,
-        )
+    currents = {product_id: current_certificate(written) for product_id, written in by_product.items()}
+    set_column(
+        session,
+        Product.__table__,
+        "current_certificate_id",
+        {product_id: current.id for product_id, current in currents.items() if current is not None},
+    )
     return revoked
 
 
@@ -817,34 +811,14 @@ class _Made:
     producer_id: int | None = None
 
 
-def _with_defaults(table, values: dict) -> dict:
-    """`values` with the columns' plain Python defaults (and None for columns without any) filled in: what the row
-    holds once inserted, as a flushed ORM object shows it to audit.snapshot."""
-    for column in table.columns:
-        default = column.default
-        if column.key in values or column.primary_key:
-            continue
-        if default is not None and default.is_scalar:
-            values[column.key] = default.arg
-        elif default is None and column.server_default is None:
-            values[column.key] = None
-    return values
-
-
-def _insert_returning_ids(session: Session, table, values: list[dict]) -> list[int]:
-    """Inserts the rows (SQLAlchemy batches them: one statement per thousand or so) and returns their ids, in
-    order."""
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, values).scalars())
-
-
 def _insert_audit(session: Session, entries: list[dict]) -> None:
     """Audit entries written in bulk, as audit.record writes them one at a time."""
     if not entries:
         return
     table = AuditEntry.__table__
-    session.execute(
-        insert(table),
+    insert_rows(
+        session,
+        table,
         [
             {"before": {}, "after": {}, "detail": "", "producer_id": None, "product_id": None, "at": utcnow(), **entry}
             for entry in entries
@@ -858,7 +832,7 @@ def _new_producers(session: Session, specs: list[dict], origin: str, actor_id: i
         return {}
     table = Producer.__table__
     values = [
-        _with_defaults(
+        with_defaults(
             table,
             {
                 "name": spec["name"],
@@ -870,7 +844,7 @@ def _new_producers(session: Session, specs: list[dict], origin: str, actor_id: i
         )
         for spec in specs
     ]
-    ids = _insert_returning_ids(session, table, values)
+    ids = insert_rows(session, table, values)
     _insert_audit(
         session,
         [
@@ -907,7 +881,7 @@ def _new_products(
         slugs.add(slug)
         producer = spec["producer_ref"]
         values.append(
-            _with_defaults(
+            with_defaults(
                 table,
                 {
                     "name": spec["name"],
@@ -922,7 +896,7 @@ def _new_products(
                 },
             )
         )
-    ids = _insert_returning_ids(session, table, values)
+    ids = insert_rows(session, table, values)
     _insert_audit(
         session,
         [

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from catalog.bulk_events import on_written_in_bulk
+from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
 from inventory.availability import available_by_outlet

@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
 
-from catalog.bulk_events import on_written_in_bulk
+from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Product
 from catalog.national_export import safe_cell
 from core.db import db
