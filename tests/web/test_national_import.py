@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from catalog.audit import snapshot
 from catalog.certification import sellability
@@ -19,6 +19,7 @@ from catalog.models import AuditEntry, Certificate, Producer, Product
 from catalog.national_export import COLUMNS, national_rows, to_csv, to_xlsx
 from catalog.onboarding import PRODUCER_FIELDS, PRODUCT_FIELDS
 from catalog.services import issue_certificate, revoke_certificate
+from core.db import db
 from search import indexing
 from storefront.programme_pages import clear_figures_cache
 from tests.conftest import PINNED_TODAY
@@ -612,3 +613,42 @@ def test_applying_new_products_refreshes_the_figures_and_the_search_index_once(
     assert certified_shown() == before + 1
     assert [ids for ids in refreshed if imported.id in ids] == [{imported.id}]
     clear_figures_cache()
+
+
+def test_rows_about_a_held_product_lock_it_once_and_keep_the_careful_path(app, client, session, admin, held):
+    plain = next(r for r in export_rows(session) if r["product"] == "Nước mắm Cát Hải")
+    rows = [
+        row_like(plain, revoked_on="2026-07-01"),
+        row_like(plain, score=78),  # a re-evaluation of the revoked certificate
+        row_like(plain, decision="QĐ 31/2026", issued_on="2026-06-01", expires_on="", score=80),
+    ]
+    preview = upload(client, admin, csv_of(rows)).get_json()
+    assert (preview["new"], preview["changed"], preview["errors"]) == (1, 2, [])
+    locks = []
+
+    def note_lock(conn, cursor, statement, parameters, context, executemany):
+        if "SET current_certificate_id=products.current_certificate_id" in statement:
+            locks.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note_lock)
+    try:
+        assert apply(client, admin, preview["id"]).get_json()["revoked"] == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note_lock)
+    assert len(locks) == 1
+    session.expire_all()
+    product = session.get(Product, held["plain"].id)
+    certificates = sorted(product.certificates, key=lambda c: c.id)
+    assert [(c.decision, c.score, c.revoked_at is not None) for c in certificates] == [
+        ("QĐ thử nghiệm", 75, True),
+        ("QĐ thử nghiệm", 78, False),
+        ("QĐ 31/2026", 80, False),
+    ]
+    assert product.current_certificate_id == certificates[2].id
+    actions = session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity == "certificate", AuditEntry.product_id == product.id)
+        .where(AuditEntry.actor_id == admin.user.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["revoked", "issued", "issued"]
