@@ -25,18 +25,28 @@ put back on sale until it has one (catalog.onboarding.set_listing_active).
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, load_only, mapped_column
 
 from catalog import audit
-from catalog.certification import check_certificate, expiry_for
+from catalog.bulk import insert_rows, set_column, with_defaults, written_in_bulk
+from catalog.certification import check_certificate, current_certificate, expiry_for
 from catalog.groups import GROUPS
-from catalog.models import Certificate, Producer, Product
+from catalog.models import AuditEntry, Certificate, Producer, Product
 from catalog.national_import_file import RawRow, Table
 from catalog.onboarding import ADDRESS_MAX, NAME_MAX, PRODUCER_FIELDS, PRODUCT_FIELDS, SUBGROUPS_BY_GROUP
-from catalog.services import get_certificate, issue_certificate, revoke_certificate
+from catalog.services import (
+    CERTIFICATE_FIELDS,
+    REVOCATION_FIELDS,
+    get_certificate,
+    issue_certificate,
+    issued_detail,
+    lock_product,
+    revoke_certificate,
+)
 from core.dates import vietnam_date
 from core.errors import N_, InvalidInput, NotFound, Term
 from core.models import Base, utcnow
@@ -599,29 +609,22 @@ def apply_import(
     origin = f"danh sách nhập #{record.id} ({record.file_name or 'không tên'})"
     made_producers = _new_producers(session, planned["new_producers"], origin, actor_id)
     made_products = _new_products(session, planned["new_products"], made_producers, origin, actor_id)
-    revoked = 0
-    for action in planned["actions"]:
-        row = action["row"]
-        if action["kind"] == "revocation":
-            _revoke(session, get_certificate(session, action["certificate"]), row, origin, actor_id)
-            revoked += 1
-            continue
-        target = action["product"]
-        product = made_products[target] if isinstance(target, str) else session.get(Product, target)
-        certificate = issue_certificate(
-            session,
-            product,
-            stars=row["stars"],
-            score=row["score"],
-            level=row["level"],
-            decision=row["decision"],
-            issued_on=date.fromisoformat(row["issued_on"]),
-            today=today,
-            actor_id=actor_id,
-        )
-        if row["revoked_on"]:
-            _revoke(session, certificate, row, origin, actor_id)
-            revoked += 1
+    # Certificates of products this import creates: nobody else sees those before the commit, so no lock.
+    revoked = _new_products_certificates(
+        session,
+        [action for action in planned["actions"] if isinstance(action.get("product"), str)],
+        made_products,
+        origin,
+        actor_id,
+    )
+    revoked += _existing_products_certificates(
+        session,
+        [action for action in planned["actions"] if not isinstance(action.get("product"), str)],
+        today,
+        origin,
+        actor_id,
+    )
+    written_in_bulk(session, [made.id for made in made_products.values()])
     errors = sorted(record.read_errors + planned["errors"], key=lambda item: item["row"])
     result = {
         **summary(planned),
@@ -657,55 +660,218 @@ def apply_import(
     return result, True
 
 
-def _revoke(session: Session, certificate: Certificate, row: dict, origin: str, actor_id: int | None) -> None:
+def _revocation(row: dict, origin: str) -> tuple[datetime, str]:
+    """When a row's revocation takes effect (midnight of its date, Vietnam time) and the reason written."""
     revoked_on = date.fromisoformat(row["revoked_on"])
-    revoke_certificate(
-        session,
-        certificate,
-        reason=f"Thu hồi theo {origin}, dòng {row['row']}: ngày thu hồi {revoked_on:%d/%m/%Y}",
-        actor_id=actor_id,
-        now=datetime.combine(revoked_on, time(0), tzinfo=VIETNAM),
+    return (
+        datetime.combine(revoked_on, time(0), tzinfo=VIETNAM),
+        f"Thu hồi theo {origin}, dòng {row['row']}: ngày thu hồi {revoked_on:%d/%m/%Y}",
     )
 
 
-def _new_producers(session: Session, specs: list[dict], origin: str, actor_id: int | None) -> dict[str, Producer]:
-    """The producers the plan adds, written in one flush, each with its audit entry."""
+def _revoke(
+    session: Session, certificate: Certificate, row: dict, origin: str, actor_id: int | None, *, locked: bool
+) -> None:
+    at, reason = _revocation(row, origin)
+    revoke_certificate(session, certificate, reason=reason, actor_id=actor_id, now=at, locked=locked)
+
+
+def _existing_products_certificates(
+    session: Session, actions: list[dict], today: date, origin: str, actor_id: int | None
+) -> int:
+    """Certificates of products the shop held already, in file order, through catalog.services (each product
+    locked and reloaded once for all its rows; one flush at the end); returns how many were revoked."""
+    locked: dict[int, Product] = {}
+
+    def lock(product_id: int) -> Product:
+        if product_id not in locked:
+            locked[product_id] = lock_product(session, product_id)
+        return locked[product_id]
+
+    revoked = 0
+    for action in actions:
+        row = action["row"]
+        if action["kind"] == "revocation":
+            certificate = get_certificate(session, action["certificate"])
+            # Locking reloads the product's certificates, this one too (another admin may have revoked it).
+            lock(certificate.product_id)
+            _revoke(session, certificate, row, origin, actor_id, locked=True)
+            revoked += 1
+            continue
+        certificate = issue_certificate(
+            session,
+            lock(action["product"]),
+            stars=row["stars"],
+            score=row["score"],
+            level=row["level"],
+            decision=row["decision"],
+            issued_on=date.fromisoformat(row["issued_on"]),
+            today=today,
+            actor_id=actor_id,
+            locked=True,
+        )
+        if row["revoked_on"]:
+            _revoke(session, certificate, row, origin, actor_id, locked=True)
+            revoked += 1
+    session.flush()
+    return revoked
+
+
+@dataclass
+class _Written:
+    """A certificate as written in bulk: what catalog.certification.current_certificate reads."""
+
+    id: int
+    issued_on: date
+    revoked_at: datetime | None
+
+
+def _new_products_certificates(
+    session: Session, actions: list[dict], products: dict[str, "_Made"], origin: str, actor_id: int | None
+) -> int:
+    """Certificates of the products this import creates, written in bulk: the certificates (revoked ones written
+    revoked), the audit entries catalog.services writes for them (issued, then revoked), and each product's current
+    certificate. Returns how many were revoked."""
+    if not actions:
+        return 0
+    table = Certificate.__table__
+    values = []
+    for action in actions:
+        row = action["row"]
+        issued_on = date.fromisoformat(row["issued_on"])
+        revoked_at, reason = _revocation(row, origin) if row["revoked_on"] else (None, "")
+        values.append(
+            with_defaults(
+                table,
+                {
+                    "product_id": products[action["product"]].id,
+                    "stars": row["stars"],
+                    "score": row["score"],
+                    "level": row["level"],
+                    "decision": row["decision"],
+                    "issued_on": issued_on,
+                    "expires_on": expiry_for(issued_on),
+                    "date_is_approximate": False,
+                    "revoked_at": revoked_at,
+                    "revoked_reason": reason[:500],
+                },
+            )
+        )
+    ids = insert_rows(session, table, values)
+    producer_of = {made.id: made.producer_id for made in products.values()}
+    entries = []
+    by_product: dict[int, list[_Written]] = {}
+    revoked = 0
+    for certificate_id, value in zip(ids, values, strict=True):
+        product_id = value["product_id"]
+        context = {
+            "entity": "certificate",
+            "entity_id": certificate_id,
+            "actor_id": actor_id,
+            "product_id": product_id,
+            "producer_id": producer_of[product_id],
+        }
+        entries.append(
+            {
+                **context,
+                "action": "issued",
+                "before": {},
+                "after": audit.snapshot(SimpleNamespace(**value), CERTIFICATE_FIELDS),
+                "detail": issued_detail(value["stars"], value["level"], value["issued_on"])[:500],
+            }
+        )
+        if value["revoked_at"] is not None:
+            entries.append(
+                {
+                    **context,
+                    "action": "revoked",
+                    "before": {"revoked_at": None, "revoked_reason": ""},
+                    "after": audit.snapshot(SimpleNamespace(**value), REVOCATION_FIELDS),
+                    "detail": value["revoked_reason"],
+                }
+            )
+            revoked += 1
+        by_product.setdefault(product_id, []).append(_Written(certificate_id, value["issued_on"], value["revoked_at"]))
+    _insert_audit(session, entries)
+    currents = {product_id: current_certificate(written) for product_id, written in by_product.items()}
+    set_column(
+        session,
+        Product.__table__,
+        "current_certificate_id",
+        {product_id: current.id for product_id, current in currents.items() if current is not None},
+    )
+    return revoked
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A producer or product this import created in bulk."""
+
+    id: int
+    producer_id: int | None = None
+
+
+def _insert_audit(session: Session, entries: list[dict]) -> None:
+    """Audit entries written in bulk, as audit.record writes them one at a time."""
+    if not entries:
+        return
+    table = AuditEntry.__table__
+    insert_rows(
+        session,
+        table,
+        [
+            {"before": {}, "after": {}, "detail": "", "producer_id": None, "product_id": None, "at": utcnow(), **entry}
+            for entry in entries
+        ],
+    )
+
+
+def _new_producers(session: Session, specs: list[dict], origin: str, actor_id: int | None) -> dict[str, _Made]:
+    """The producers the plan adds, written in bulk, each with its audit entry."""
     if not specs:
         return {}
-    made = {
-        spec["ref"]: Producer(
-            name=spec["name"],
-            address=spec["address"],
-            commune=spec["commune"],
-            district_id=spec["district_id"],
-            kind="",
+    table = Producer.__table__
+    values = [
+        with_defaults(
+            table,
+            {
+                "name": spec["name"],
+                "address": spec["address"],
+                "commune": spec["commune"],
+                "district_id": spec["district_id"],
+                "kind": "",
+            },
         )
         for spec in specs
-    }
-    session.add_all(made.values())
-    session.flush()
-    for producer in made.values():
-        audit.record(
-            session,
-            entity="producer",
-            entity_id=producer.id,
-            action="created",
-            actor_id=actor_id,
-            producer_id=producer.id,
-            after=audit.snapshot(producer, PRODUCER_FIELDS),
-            detail=f"Từ {origin}",
-        )
-    return made
+    ]
+    ids = insert_rows(session, table, values)
+    _insert_audit(
+        session,
+        [
+            {
+                "entity": "producer",
+                "entity_id": producer_id,
+                "action": "created",
+                "actor_id": actor_id,
+                "producer_id": producer_id,
+                "after": audit.snapshot(SimpleNamespace(**value), PRODUCER_FIELDS),
+                "detail": f"Từ {origin}"[:500],
+            }
+            for producer_id, value in zip(ids, values, strict=True)
+        ],
+    )
+    return {spec["ref"]: _Made(producer_id) for spec, producer_id in zip(specs, ids, strict=True)}
 
 
 def _new_products(
-    session: Session, specs: list[dict], producers: dict[str, Producer], origin: str, actor_id: int | None
-) -> dict[str, Product]:
-    """The products the plan adds, off sale and unpriced, written in one flush, each with its audit entry."""
+    session: Session, specs: list[dict], producers: dict[str, _Made], origin: str, actor_id: int | None
+) -> dict[str, _Made]:
+    """The products the plan adds, off sale and unpriced, written in bulk, each with its audit entry."""
     if not specs:
         return {}
     slugs = set(session.scalars(select(Product.slug)))
-    made = {}
+    table = Product.__table__
+    values = []
     for spec in specs:
         base = slugify(spec["name"])[:200] or "san-pham"
         slug, n = base, 1
@@ -714,32 +880,41 @@ def _new_products(
             slug = f"{base}-{n}"
         slugs.add(slug)
         producer = spec["producer_ref"]
-        made[spec["ref"]] = Product(
-            name=spec["name"],
-            slug=slug,
-            producer_id=producers[producer].id if isinstance(producer, str) else producer,
-            group=spec["group"],
-            subgroup=spec["sub_group"],
-            origin_commune=spec["commune"],
-            origin_district_id=spec["district_id"],
-            price_vnd=0,
-            active=False,
+        values.append(
+            with_defaults(
+                table,
+                {
+                    "name": spec["name"],
+                    "slug": slug,
+                    "producer_id": producers[producer].id if isinstance(producer, str) else producer,
+                    "group": spec["group"],
+                    "subgroup": spec["sub_group"],
+                    "origin_commune": spec["commune"],
+                    "origin_district_id": spec["district_id"],
+                    "price_vnd": 0,
+                    "active": False,
+                },
+            )
         )
-    session.add_all(made.values())
-    session.flush()
-    for product in made.values():
-        audit.record(
-            session,
-            entity="product",
-            entity_id=product.id,
-            action="created",
-            actor_id=actor_id,
-            product_id=product.id,
-            producer_id=product.producer_id,
-            after=audit.snapshot(product, (*PRODUCT_FIELDS, "price_vnd", "slug", "active")),
-            detail=f"Từ {origin}: ngừng bán cho đến khi được đặt giá",
-        )
-    return made
+    ids = insert_rows(session, table, values)
+    _insert_audit(
+        session,
+        [
+            {
+                "entity": "product",
+                "entity_id": product_id,
+                "action": "created",
+                "actor_id": actor_id,
+                "product_id": product_id,
+                "producer_id": value["producer_id"],
+                "after": audit.snapshot(SimpleNamespace(**value), (*PRODUCT_FIELDS, "price_vnd", "slug", "active")),
+                "detail": f"Từ {origin}: ngừng bán cho đến khi được đặt giá"[:500],
+            }
+            for product_id, value in zip(ids, values, strict=True)
+        ],
+    )
+    made = zip(specs, ids, values, strict=True)
+    return {spec["ref"]: _Made(product_id, value["producer_id"]) for spec, product_id, value in made}
 
 
 def needs_price(product: Product) -> bool:

@@ -12,6 +12,7 @@ from core.errors import N_, Conflict, InvalidInput, NotFound
 from core.models import utcnow
 
 CERTIFICATE_FIELDS = ("stars", "score", "level", "decision", "issued_on", "expires_on", "date_is_approximate")
+REVOCATION_FIELDS = ("revoked_at", "revoked_reason")
 
 
 def lock_product(session: Session, product_id: int) -> Product:
@@ -57,14 +58,19 @@ def issue_certificate(
     actor_id: int | None = None,
     date_is_approximate: bool = False,
     check_rules: bool = True,
+    locked: bool = False,
 ) -> Certificate:
     """Adds a certificate; it becomes current if it is the latest signed.
 
-    `check_rules=False` is for importing historical records whose level the source leaves unknown.
+    `check_rules=False` is for importing historical records whose level the source leaves unknown. `locked=True`:
+    the caller already holds the product's lock in this transaction and passes the product lock_product returned
+    (a long import issuing several certificates for one product locks and reloads it once); the product's new
+    current certificate is then flushed with the caller's next flush.
     """
     if check_rules:
         check_certificate(stars, score, level or "", issued_on, today)
-    product = lock_product(session, product.id)
+    if not locked:
+        product = lock_product(session, product.id)
     certificate = Certificate(
         product=product,
         stars=stars,
@@ -82,25 +88,41 @@ def issue_certificate(
         certificate,
         "issued",
         actor_id,
-        f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}",
+        issued_detail(stars, level, issued_on),
         after=audit.snapshot(certificate, CERTIFICATE_FIELDS),
     )
     refresh_current_certificate(product)
-    session.flush()
+    if not locked:
+        session.flush()
     return certificate
 
 
+def issued_detail(stars: int, level: str | None, issued_on: date) -> str:
+    """The audit trail's text for a certificate issued."""
+    return f"{stars}★, {LEVEL_NAMES.get(level, 'cấp chưa rõ')}, ký ngày {issued_on:%d/%m/%Y}"
+
+
 def revoke_certificate(
-    session: Session, certificate: Certificate, *, reason: str, actor_id: int | None = None, now: datetime | None = None
+    session: Session,
+    certificate: Certificate,
+    *,
+    reason: str,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+    locked: bool = False,
 ) -> Certificate:
+    """Revokes a live certificate (Conflict when it is revoked already). `locked=True`: the caller took the
+    product's lock (lock_product, which reloaded its certificates) before reading this certificate, so it is
+    neither locked nor reloaded again; the change is flushed with the caller's next flush."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(N_("Cần ghi lý do thu hồi."), code="reason_required")
-    lock_product(session, certificate.product_id)
-    session.refresh(certificate)  # another admin may have revoked it while we waited for the lock
+    if not locked:
+        lock_product(session, certificate.product_id)
+        session.refresh(certificate)  # another admin may have revoked it while we waited for the lock
     if certificate.revoked_at is not None:
         raise Conflict(N_("Giấy chứng nhận này đã bị thu hồi."), code="already_revoked")
-    before = audit.snapshot(certificate, ("revoked_at", "revoked_reason"))
+    before = audit.snapshot(certificate, REVOCATION_FIELDS)
     certificate.revoked_at = now or utcnow()
     certificate.revoked_reason = reason[:500]
     _record(
@@ -110,10 +132,11 @@ def revoke_certificate(
         actor_id,
         reason[:500],
         before=before,
-        after=audit.snapshot(certificate, ("revoked_at", "revoked_reason")),
+        after=audit.snapshot(certificate, REVOCATION_FIELDS),
     )
     refresh_current_certificate(certificate.product)
-    session.flush()
+    if not locked:
+        session.flush()
     return certificate
 
 
@@ -141,6 +164,8 @@ def _record(
         action=action,
         actor_id=actor_id,
         product_id=certificate.product_id,
+        # The product is loaded (issued for it, or revoked after locking it): no query for its producer.
+        producer_id=certificate.product.producer_id,
         before=before,
         after=after,
         detail=detail,

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
 from inventory.availability import available_by_outlet
@@ -144,6 +145,12 @@ def _note_changes(session: Session, flush_context) -> None:
             )
         elif isinstance(changed, StockMovement):
             stock.add(changed.product_id)
+
+
+@on_written_in_bulk
+def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
+    """Products (with their certificates and producers) written without the ORM: refreshed once, at the commit."""
+    _noted(session, _CONTENT).update(product_ids)
 
 
 @event.listens_for(Session, "before_commit")

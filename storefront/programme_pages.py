@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
 
+from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Product
 from catalog.national_export import safe_cell
 from core.db import db
@@ -366,4 +367,10 @@ def headline_figures() -> dict:
 @event.listens_for(Product, "after_update")
 def _certificates_changed(mapper, connection, target) -> None:
     """A certificate issued or revoked (or a listing switched off) in this process: its figures are recomputed."""
+    clear_figures_cache()
+
+
+@on_written_in_bulk
+def _written_in_bulk(session, product_ids) -> None:
+    """Products and certificates written in bulk (a national import) change the figures too."""
     clear_figures_cache()

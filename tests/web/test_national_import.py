@@ -4,17 +4,24 @@ exporting and importing the export changes nothing; new products stay off sale u
 
 import csv
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from catalog.audit import snapshot
 from catalog.certification import sellability
 from catalog.models import AuditEntry, Certificate, Producer, Product
 from catalog.national_export import COLUMNS, national_rows, to_csv, to_xlsx
-from catalog.services import revoke_certificate
+from catalog.onboarding import PRODUCER_FIELDS, PRODUCT_FIELDS
+from catalog.services import issue_certificate, revoke_certificate
+from core.db import db
+from search import indexing
+from storefront.programme_pages import clear_figures_cache
 from tests.conftest import PINNED_TODAY
 from tests.factories import PASSWORD, bearer, make_product, make_user, token_for
 
@@ -478,3 +485,170 @@ def test_the_pages_download_reimported_changes_nothing_and_reads_in_english(clie
     page = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert "Confirm (nothing to change)" in page and "Rows refused" not in page
     assert client.get("/admin/xuat-danh-sach.pdf").status_code == 404
+
+
+# --- new products are written in bulk, with the same result as one certificate at a time -------------------------
+
+
+def bulk_rows(session, held) -> list[dict]:
+    """A new product of a new producer with four certificates: the first superseded by a later one, a re-evaluation
+    signed the same day as the one it supersedes (the one recorded last is current), and the latest revoked."""
+    plain = next(r for r in export_rows(session) if r["product"] == "Nước mắm Cát Hải")
+    new = row_like(
+        plain,
+        product="Nem chua thử",
+        producer="HTX nem chua thử",
+        producer_address="",
+        district=None,
+        expires_on="",
+        level="province",
+    )
+    return [
+        row_like(new, decision="QĐ 21/2025", issued_on="2025-03-01", stars=3, score=60, level="district"),
+        row_like(new, decision="QĐ 22/2026", issued_on="2026-05-01", stars=4, score=80),
+        row_like(new, decision="QĐ 22/2026", issued_on="2026-05-01", stars=4, score=85),
+        row_like(new, decision="QĐ 23/2026", issued_on="2026-08-01", stars=4, score=78, revoked_on="2026-09-01"),
+    ]
+
+
+def certificates_and_trail(session, product: Product) -> tuple[list, int | None, list]:
+    """A product's certificates (oldest first), which of them is current, and its certificates' audit trail with
+    each entry's certificate told by its place among them."""
+    session.expire_all()
+    certificates = session.scalars(
+        select(Certificate).where(Certificate.product_id == product.id).order_by(Certificate.id)
+    ).all()
+    ids = [c.id for c in certificates]
+    fields = ("stars", "score", "level", "decision", "issued_on", "expires_on", "date_is_approximate", "revoked_at")
+    values = [(*(getattr(c, name) for name in fields), c.revoked_reason) for c in certificates]
+    current = session.get(Product, product.id).current_certificate_id
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "certificate", AuditEntry.entity_id.in_(ids))
+        .order_by(AuditEntry.id)
+    ).all()
+    trail = [
+        (ids.index(e.entity_id), e.action, e.detail, e.before, e.after, e.actor_id, e.product_id, e.producer_id)
+        for e in entries
+    ]
+    assert {(e.product_id, e.producer_id) for e in entries} == {(product.id, product.producer_id)}
+    return values, ids.index(current) if current in ids else None, [entry[:6] for entry in trail]
+
+
+def test_new_products_written_in_bulk_match_certificates_issued_one_at_a_time(client, session, admin, held):
+    rows = bulk_rows(session, held)
+    preview = upload(client, admin, csv_of(rows), "hoi-dong.csv").get_json()
+    assert (preview["new"], preview["changed"], preview["errors"]) == (3, 1, [])
+    assert apply(client, admin, preview["id"]).get_json()["revoked"] == 1
+    imported = session.scalar(select(Product).where(Product.name == "Nem chua thử"))
+
+    # The careful path: the same certificates issued and revoked one at a time through catalog.services.
+    reference = make_product(session, "Nem chua tham chiếu", stars=None)
+    for row in rows:
+        certificate = issue_certificate(
+            session,
+            reference,
+            stars=row["stars"],
+            score=row["score"],
+            level=row["level"],
+            decision=row["decision"],
+            issued_on=date.fromisoformat(row["issued_on"]),
+            today=PINNED_TODAY,
+            actor_id=admin.user.id,
+        )
+    revoke_certificate(
+        session,
+        certificate,
+        reason=f"Thu hồi theo danh sách nhập #{preview['id']} (hoi-dong.csv), dòng 5: ngày thu hồi 01/09/2026",
+        actor_id=admin.user.id,
+        now=datetime(2026, 9, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    )
+    session.commit()
+
+    values, current, trail = certificates_and_trail(session, imported)
+    assert (values, current, trail) == certificates_and_trail(session, reference)
+    assert current == 2  # the same-day re-evaluation, recorded last
+    assert [entry[1] for entry in trail] == ["issued", "issued", "issued", "issued", "revoked"]
+
+    imported = session.get(Product, imported.id)
+    assert (imported.active, imported.price_vnd) == (False, 0)
+    assert sellability(imported.active, imported.certificates, PINNED_TODAY).reason == "inactive"
+    # The product's and producer's creation are recorded as they are in the database.
+    for entity, row, fields in (
+        ("product", imported, (*PRODUCT_FIELDS, "price_vnd", "slug", "active")),
+        ("producer", imported.producer, PRODUCER_FIELDS),
+    ):
+        (created,) = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_id == row.id)
+        ).all()
+        assert (created.action, created.actor_id, created.after) == ("created", admin.user.id, snapshot(row, fields))
+        assert created.detail.startswith(f"Từ danh sách nhập #{preview['id']} (hoi-dong.csv)")
+
+
+def test_applying_new_products_refreshes_the_figures_and_the_search_index_once(
+    app, client, session, admin, held, monkeypatch
+):
+    clear_figures_cache()
+    app.config["PROGRAMME_FIGURES_TTL"] = 3600
+
+    def certified_shown() -> int:
+        page = client.get("/").get_data(as_text=True)
+        return int(re.findall(r'class="stat-value">([^<]+)</span>', page)[0].replace(".", "").replace(",", ""))
+
+    refreshed: list[set[int]] = []
+    original = indexing.refresh
+
+    def spy(session_, product_ids, now):
+        ids = set(product_ids)
+        refreshed.append(ids)
+        return original(session_, ids, now)
+
+    monkeypatch.setattr(indexing, "refresh", spy)
+    before = certified_shown()
+    preview = upload(client, admin, csv_of(bulk_rows(session, held))).get_json()
+    refreshed.clear()
+    apply(client, admin, preview["id"])
+    imported = session.scalar(select(Product).where(Product.name == "Nem chua thử"))
+    # Certified today (its current certificate is valid), though not on sale: the cached figures were cleared.
+    assert certified_shown() == before + 1
+    assert [ids for ids in refreshed if imported.id in ids] == [{imported.id}]
+    clear_figures_cache()
+
+
+def test_rows_about_a_held_product_lock_it_once_and_keep_the_careful_path(app, client, session, admin, held):
+    plain = next(r for r in export_rows(session) if r["product"] == "Nước mắm Cát Hải")
+    rows = [
+        row_like(plain, revoked_on="2026-07-01"),
+        row_like(plain, score=78),  # a re-evaluation of the revoked certificate
+        row_like(plain, decision="QĐ 31/2026", issued_on="2026-06-01", expires_on="", score=80),
+    ]
+    preview = upload(client, admin, csv_of(rows)).get_json()
+    assert (preview["new"], preview["changed"], preview["errors"]) == (1, 2, [])
+    locks = []
+
+    def note_lock(conn, cursor, statement, parameters, context, executemany):
+        if "SET current_certificate_id=products.current_certificate_id" in statement:
+            locks.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note_lock)
+    try:
+        assert apply(client, admin, preview["id"]).get_json()["revoked"] == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note_lock)
+    assert len(locks) == 1
+    session.expire_all()
+    product = session.get(Product, held["plain"].id)
+    certificates = sorted(product.certificates, key=lambda c: c.id)
+    assert [(c.decision, c.score, c.revoked_at is not None) for c in certificates] == [
+        ("QĐ thử nghiệm", 75, True),
+        ("QĐ thử nghiệm", 78, False),
+        ("QĐ 31/2026", 80, False),
+    ]
+    assert product.current_certificate_id == certificates[2].id
+    actions = session.scalars(
+        select(AuditEntry.action)
+        .where(AuditEntry.entity == "certificate", AuditEntry.product_id == product.id)
+        .where(AuditEntry.actor_id == admin.user.id)
+        .order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["revoked", "issued", "issued"]
