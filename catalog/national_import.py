@@ -198,7 +198,9 @@ def parse_row(raw: RawRow) -> dict:
     district = _text(values, "district", 120) or None
     return {
         "row": raw.number,
-        "decision": _text(values, "decision", DECISION_MAX, required=True),
+        # Required only of a row that changes something (plan): the shop holds certificates whose source gives no
+        # decision number, and its own export of them must read back unchanged.
+        "decision": _text(values, "decision", DECISION_MAX),
         "issued_on": issued_on.isoformat(),
         "stars": _integer(values, "stars", 1, 5, required=True),
         "score": _integer(values, "score", 0, 100, required=False),
@@ -336,6 +338,8 @@ def plan(session: Session, rows: list[dict], today: date, districts: dict[str, i
             if any(held.equals(row) for held in candidates):
                 counts["unchanged"] += 1
                 continue
+            if not row["decision"]:
+                raise _refuse(N_("Cột %(column)s không được để trống."), column="decision")
             _check_dates(row, today)
             same = [held for held in candidates if held.same_values(row)]
             if same:

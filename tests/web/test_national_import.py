@@ -18,6 +18,7 @@ from catalog.certification import sellability
 from catalog.models import AuditEntry, Certificate, Producer, Product
 from catalog.national_export import COLUMNS, national_rows, to_csv, to_xlsx
 from catalog.onboarding import PRODUCER_FIELDS, PRODUCT_FIELDS
+from catalog.seeding import load_real_products
 from catalog.services import issue_certificate, revoke_certificate
 from core.db import db
 from search import indexing
@@ -109,6 +110,27 @@ def test_importing_the_export_changes_nothing(client, session, admin, held, fmt)
     assert (applied.get_json()["new"], applied.get_json()["changed"]) == (0, 0)
     assert certificate_count(session) == before
     assert export_rows(session) == rows_before
+
+
+def test_importing_the_export_of_the_real_catalogue_changes_nothing(client, session, admin):
+    """The 83 real records include certificates whose source gives no decision number nor council level: the shop's
+    own export of them reads back unchanged, not refused."""
+    load_real_products(session, PINNED_TODAY)
+    session.commit()
+    assert session.scalar(select(func.count()).where(Certificate.decision == "")) > 0
+    before = certificate_count(session)
+    exported = client.get("/api/v1/export/national?format=csv", headers=admin)
+    body = upload(client, admin, exported.data, "export.csv").get_json()
+    assert (body["new"], body["changed"], body["unchanged"], body["errors"]) == (0, 0, before, [])
+
+
+def test_a_new_certificate_needs_its_decision_number(client, session, admin, held):
+    plain = next(row for row in export_rows(session) if row["product"] == "Nước mắm Cát Hải")
+    no_decision = row_like(plain, decision="", issued_on="2026-10-01", expires_on="", stars=4, score=80)
+    body = upload(client, admin, csv_of([no_decision])).get_json()
+    assert body["new"] == body["changed"] == 0
+    assert [error["row"] for error in body["errors"]] == [2]
+    assert "decision" in body["errors"][0]["reason"]
 
 
 # --- the dry run, then the confirmation ---------------------------------------------------------------------------
