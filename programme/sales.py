@@ -17,7 +17,7 @@ with the one holding `today`.
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from catalog.groups import GROUPS
@@ -89,6 +89,11 @@ def sales_figures(session: Session, today: date, period: str = "week") -> dict:
         or_(prices.c.since <= StockMovement.occurred_at, prices.c.position == 1),
         or_(prices.c.until.is_(None), StockMovement.occurred_at < prices.c.until),
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement from its fifth run on a connection, and PostgreSQL then settles on a generic
+        # plan that expects a few hundred movements where a year holds hundreds of thousands (nested loops instead
+        # of hash joins: the month view went from 0.54 s to 1.1 s). Plan this one for its actual bounds.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = session.execute(
         select(
             bucket,
