@@ -80,7 +80,8 @@ coverage: $(STAMP) translations
 # 1,000 traceability stamps ordered and the PDF sheet of 100 rendered, with its bytes (STAMP_BENCH_ARGS), then the
 # trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS), then the national export of 20,000
 # certificates as JSON, CSV and XLSX (EXPORT_BENCH_ARGS), then the programme dashboard's queries and page over
-# 20,000 generated products and 100,000 orders on PostgreSQL (PROGRAMME_BENCH_ARGS).
+# 20,000 generated products and 100,000 orders on PostgreSQL (PROGRAMME_BENCH_ARGS), then the national import of a
+# 50,000-row list, previewed and applied on PostgreSQL (IMPORT_BENCH_ARGS).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
@@ -91,6 +92,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/trace.py $(TRACE_BENCH_ARGS)
 	$(BIN)/python bench/national_export.py $(EXPORT_BENCH_ARGS)
 	$(BIN)/python bench/programme.py $(PROGRAMME_BENCH_ARGS)
+	$(BIN)/python bench/national_import.py --apply --backend postgresql $(IMPORT_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations
