@@ -197,6 +197,12 @@ def headline(session: Session, today: date) -> dict:
     }
 
 
+def _outside(counts: dict, known: set) -> dict:
+    """The certified and on-sale products counted under keys that are not among `known` places."""
+    outside = [pair for key, pair in counts.items() if key not in known]
+    return {"certified": sum(pair[0] for pair in outside), "on_sale": sum(pair[1] for pair in outside)}
+
+
 def programme_summary(session: Session, today: date) -> dict:
     """Everything the dashboard and GET /api/v1/programme/summary show, as JSON-ready values (counts are ints)."""
     rows = _breakdown_rows(session, today)
@@ -224,12 +230,6 @@ def programme_summary(session: Session, today: date) -> dict:
         }
         for area in districts
     ]
-    known = {area.slug for area in districts}
-    unknown = [0, 0]
-    for slug, (certified, on_sale) in by_district.items():
-        if slug not in known:
-            unknown[0] += certified
-            unknown[1] += on_sale
 
     communes = addresses.communes(HOME_PROVINCE_CODE)
     commune_rows = [
@@ -241,12 +241,6 @@ def programme_summary(session: Session, today: date) -> dict:
         }
         for unit in communes
     ]
-    commune_codes = {unit.code for unit in communes}
-    commune_unknown = [0, 0]
-    for code, (certified, on_sale) in by_commune.items():
-        if code not in commune_codes:
-            commune_unknown[0] += certified
-            commune_unknown[1] += on_sale
 
     totals = headline(session, today)
     return {
@@ -267,10 +261,10 @@ def programme_summary(session: Session, today: date) -> dict:
         ],
         "by_district": district_rows,
         #: Certified products whose former district the shop does not know.
-        "district_unknown": {"certified": unknown[0], "on_sale": unknown[1]},
+        "district_unknown": _outside(by_district, {area.slug for area in districts}),
         "by_commune": commune_rows,
         #: Certified products whose 2025 commune cannot be derived (producers recorded before the merger).
-        "commune_unknown": {"certified": commune_unknown[0], "on_sale": commune_unknown[1]},
+        "commune_unknown": _outside(by_commune, {unit.code for unit in communes}),
         "per_quarter": _per_quarter(session, today),
         "lapsing": _lapsing(session, today),
         "without_certified_products": {
