@@ -277,3 +277,18 @@ def test_a_revoked_kiosk_still_tells_staff_how_many_orders_it_holds(client, sess
     assert garbage.status_code == 401
     session.refresh(device)
     assert device.queued_orders == 2
+
+
+def test_a_queued_order_refused_for_revocation_is_still_counted_as_held(client, session, stand, product, kiosk, staff):
+    """The kiosk sends a queued order saying how many it holds once this one is in (here none); refused, the order
+    is still on the kiosk, and staff must see it."""
+    from core.models import utcnow as now
+    from inventory.devices import revoke_device
+
+    device, kiosk_headers = kiosk
+    revoke_device(session, device, now())
+    session.commit()
+    answer = offline_order(client, {**kiosk_headers, "X-Queued-Orders": "0"}, stand, (product, 1))
+    assert answer.status_code == 401 and answer.get_json()["error"] == "device_revoked"
+    items = client.get(f"/api/v1/outlets/{stand.id}/devices", headers=staff).get_json()["items"]
+    assert [item["queued"] for item in items if item["device_id"] == device.id] == [1]

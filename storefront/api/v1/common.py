@@ -39,7 +39,11 @@ def _note_revoked_queue(device_id: int) -> None:
     """A revoked kiosk's X-Queued-Orders (a number from 0 to MAX_QUEUED), kept for the staff's device list."""
     raw = request.headers.get("X-Queued-Orders", "")
     if raw.isascii() and raw.isdigit() and len(raw) <= 7 and int(raw) <= MAX_QUEUED:
-        report_queue(db.session, device_id, int(raw), utcnow())
+        held = int(raw)
+        if request.endpoint == "api_v1.create_order":
+            # An order's header counts what the kiosk holds once this order is in; refused, it is still held.
+            held = min(held + 1, MAX_QUEUED)
+        report_queue(db.session, device_id, held, utcnow())
         db.session.commit()
 
 
