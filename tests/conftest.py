@@ -96,6 +96,10 @@ def pytest_configure(config):
 #: Folders whose tests share an expensive session or package fixture (a seeded live shop and Chromium; private
 #: PostgreSQL and Redis servers): with `--dist loadgroup` (make test) each folder runs on one worker, built once.
 SHARED_SETUP_FOLDERS = ("browser", "faults")
+#: Modules of those folders that form a group of their own: the page walks (axe-core and CSP over every page) take
+#: as long as the rest of the browser tests, and one group can only ever run on one worker. Two groups build the
+#: live shop twice (a few seconds) but let two workers share the minute and a half.
+OWN_GROUP_MODULES = {"test_accessibility.py": "browser-walks", "test_csp.py": "browser-walks"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -104,7 +108,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         folder = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
         if folder in SHARED_SETUP_FOLDERS:
-            item.add_marker(pytest.mark.xdist_group(folder))
+            item.add_marker(pytest.mark.xdist_group(OWN_GROUP_MODULES.get(item.path.name, folder)))
 
 
 _UNGROUPED = pytest.StashKey[str]()
