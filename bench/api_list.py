@@ -64,22 +64,49 @@ def reset_schema(url: str, schema: str, drop_only: bool = False) -> None:
         engine.dispose()
 
 
-def run_backend(name: str, app, products: int, requests: int, warmup: int) -> tuple[dict, list[dict]]:
+def migrate_and_seed(name: str, app, products: int) -> float:
+    """Migrates the app's database and seeds `products` generated products; the seconds the seed took."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from core.db import db
 
     with app.app_context():
         upgrade()
         db.session.remove()
-
-    runner = app.test_cli_runner()
     started = time.perf_counter()
-    result = runner.invoke(args=["seed", "--products", str(products)])
-    seed_seconds = time.perf_counter() - started
+    result = app.test_cli_runner().invoke(args=["seed", "--products", str(products)])
     if result.exit_code != 0:
         raise RuntimeError(f"{name}: seed failed: {result.output}") from result.exception
+    return time.perf_counter() - started
+
+
+def on_backends(backends, schema: str, folder: Path, run) -> list:
+    """`run(name, app)` on each named backend: SQLite in a file under `folder`, PostgreSQL (BENCH_DATABASE_URL or
+    TEST_DATABASE_URL) in `schema`, re-created first and dropped after; the results of every run, in one list."""
+    pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    results = []
+    if "sqlite" in backends:
+        results += run("sqlite", make_app(f"sqlite:///{folder / 'bench.sqlite'}", {}, folder))
+    if "postgresql" in backends:
+        if not pg_url:
+            print("postgresql: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)")
+            return results
+        url = pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        reset_schema(url, schema)
+        try:
+            options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+            results += run("postgresql", make_app(url, options, folder))
+        finally:
+            reset_schema(url, schema, drop_only=True)
+    return results
+
+
+def run_backend(name: str, app, products: int, requests: int, warmup: int) -> tuple[dict, list[dict]]:
+    from sqlalchemy import text
+
+    from core.db import db
+
+    seed_seconds = migrate_and_seed(name, app, products)
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

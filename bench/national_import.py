@@ -10,7 +10,6 @@ fresh file in a temporary folder; PostgreSQL (BENCH_DATABASE_URL or TEST_DATABAS
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api_list import TODAY, make_app, reset_schema  # noqa: E402 - bench/ is on the path as this script's folder
+from api_list import TODAY, migrate_and_seed, on_backends  # noqa: E402 - bench/ is on the path as this script's folder
 
 SCHEMA = "ocop_bench_import"
 
@@ -53,19 +52,13 @@ def council_list(session, rows: int) -> bytes:
 
 
 def run(name: str, app, products: int, rows: int, apply: bool) -> list[tuple]:
-    from flask_migrate import upgrade
 
     from catalog.national_import import apply_import, create_import
     from catalog.national_import_file import read_table
     from core.db import db
     from storefront.national_imports import district_lookup
 
-    with app.app_context():
-        upgrade()
-        db.session.remove()
-    result = app.test_cli_runner().invoke(args=["seed", "--products", str(products)])
-    if result.exit_code != 0:
-        raise RuntimeError(f"{name}: seed failed: {result.output}") from result.exception
+    migrate_and_seed(name, app, products)
     found = []
     with app.app_context(), app.test_request_context():
         data = council_list(db.session, rows)
@@ -108,23 +101,10 @@ def main() -> int:
     parser.add_argument("--apply", action="store_true")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
     args = parser.parse_args()
-    pg_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    results = []
     with tempfile.TemporaryDirectory(prefix="ocop-bench-import-") as tmp:
-        folder = Path(tmp)
-        if args.backend == "sqlite":
-            app = make_app(f"sqlite:///{folder / 'bench.sqlite'}", {}, folder)
-            results += run("sqlite", app, args.products, args.rows, args.apply)
-        elif not pg_url:
-            print("postgresql: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)")
-        else:
-            url = pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
-            reset_schema(url, SCHEMA)
-            try:
-                app = make_app(url, {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}, folder)
-                results += run("postgresql", app, args.products, args.rows, args.apply)
-            finally:
-                reset_schema(url, SCHEMA, drop_only=True)
+        results = on_backends(
+            (args.backend,), SCHEMA, Path(tmp), lambda name, app: run(name, app, args.products, args.rows, args.apply)
+        )
     print()
     print(f"{'backend':<11} {'step':<9} {'rows':>7} {'seconds':>8} {'bytes':>12}")
     for backend, step, rows, seconds, size in results:
