@@ -9,13 +9,14 @@ import csv
 import io
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from threading import Lock
 
 from flask import Response, abort, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
+from sqlalchemy.orm import Session, object_session
 
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Product
@@ -259,8 +260,6 @@ def stock_table(stock: list[dict]) -> Table:
 
 
 def _last_day(until_iso: str) -> str:
-    from datetime import timedelta
-
     return (date.fromisoformat(until_iso) - timedelta(days=1)).isoformat()
 
 
@@ -362,15 +361,31 @@ def headline_figures() -> dict:
     return _cached("headline", headline)
 
 
+_FIGURES_CHANGED = "programme_figures_changed"
+
+
 @event.listens_for(Certificate, "after_insert")
 @event.listens_for(Certificate, "after_update")
 @event.listens_for(Product, "after_update")
 def _certificates_changed(mapper, connection, target) -> None:
-    """A certificate issued or revoked (or a listing switched off) in this process: its figures are recomputed."""
-    clear_figures_cache()
+    """A certificate issued or revoked (or a listing switched off) in this process: its figures are recomputed once
+    the change is committed (cleared at the flush, another request could cache the figures from before it)."""
+    object_session(target).info[_FIGURES_CHANGED] = True
 
 
 @on_written_in_bulk
 def _written_in_bulk(session, product_ids) -> None:
     """Products and certificates written in bulk (a national import) change the figures too."""
-    clear_figures_cache()
+    session.info[_FIGURES_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _clear_after_commit(session: Session) -> None:
+    if session.info.pop(_FIGURES_CHANGED, False):
+        clear_figures_cache()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_FIGURES_CHANGED, None)
