@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from threading import Lock
 
 from flask import Response, abort, current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
@@ -34,7 +33,7 @@ SVG_CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 SALES_PERIODS = ("week", "month")
-#: How long the public figures (home page, /chuong-trinh-ocop) are kept (seconds), per shop date and language: a
+#: How long the public figures (home page, /chuong-trinh-ocop) are kept (seconds), per shop date: a
 #: revoked certificate shows in them within this time at most (at once in the process that revoked it, which
 #: clears its cache).
 FIGURES_TTL = 300
@@ -338,10 +337,10 @@ def clear_figures_cache() -> None:
 
 
 def _cached(name: str, compute) -> dict:
-    """`compute(session, today)`, kept FIGURES_TTL seconds (PROGRAMME_FIGURES_TTL) per database, shop date and
-    language."""
+    """`compute(session, today)`, kept FIGURES_TTL seconds (PROGRAMME_FIGURES_TTL) per database and shop date."""
     on = today()
-    key = (name, current_app.config.get("SQLALCHEMY_DATABASE_URI"), on, str(get_locale()))
+    # The figures hold no text in the reader's language (the tables translate them), so one entry serves both.
+    key = (name, current_app.config.get("SQLALCHEMY_DATABASE_URI"), on)
     ttl = current_app.config.get("PROGRAMME_FIGURES_TTL", FIGURES_TTL)
     now = time.monotonic()
     with _cache_lock:
