@@ -919,8 +919,3 @@ def _new_products(
     )
     made = zip(specs, ids, values, strict=True)
     return {spec["ref"]: _Made(product_id, value["producer_id"]) for spec, product_id, value in made}
-
-
-def needs_price(product: Product) -> bool:
-    """An imported product has no price yet (0): it stays off sale until an admin sets one."""
-    return product.price_vnd <= 0
