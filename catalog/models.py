@@ -1,7 +1,19 @@
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models import Base, TimestampMixin
@@ -235,3 +247,16 @@ class CertificateReminder(Base):
     recipient: Mapped[str] = mapped_column(String(20))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueVersion(Base):
+    """One row: a number raised in the same transaction as any change to what shoppers see of the catalogue.
+
+    Cached catalogue pages are keyed by it (catalog.version), so a commit makes every page cached before it
+    unreachable at the instant it commits.
+    """
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=1)

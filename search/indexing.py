@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog import version
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
@@ -165,7 +166,10 @@ def _bring_index_up_to_date(session: Session) -> None:
         content, stock = session.info.pop(_CONTENT, set()), session.info.pop(_STOCK, set())
         content.discard(None)
         stock.discard(None)
-        changed = refresh(session, content, now) | refresh_stock(session, stock - content, now)
+        restocked = refresh_stock(session, stock - content, now)
+        if restocked:
+            version.bump(session)  # in stock somewhere new, or nowhere any more: listings show it
+        changed = refresh(session, content, now) | restocked
         if changed and session.get_bind() in _cluster_listeners:
             session.execute(insert(SearchOutbox), [{"product_id": i, "created_at": now} for i in sorted(changed)])
             _noted(session, _FOR_CLUSTER).update(changed)

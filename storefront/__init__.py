@@ -19,6 +19,7 @@ from storefront.extensions import babel, csrf, limiter, login_manager, migrate
 from storefront.guards import reject_malformed_input
 from storefront.labels import init_labels
 from storefront.ordering import init_ordering
+from storefront.page_cache import init_page_cache
 from storefront.proxies import TrustedProxies
 from storefront.search_service import init_search
 from storefront.security import init_security
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     init_search(app)
     init_ordering(app)
     init_security(app)
+    init_page_cache(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -106,6 +106,10 @@ def load_config(instance_path: str) -> dict:
                 "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
             },
         },
+        #: Catalogue pages and public answers for anonymous visitors (storefront.page_cache): in process, or on
+        #: Redis when CACHE_REDIS_URL is set (the stack profile, shared by every worker and machine).
+        "PAGE_CACHE_ENABLED": os.environ.get("PAGE_CACHE_ENABLED", "1") != "0",
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
         "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
         #: The cluster alias the catalogue is read through (each rebuild puts a new index behind it).
         "SEARCH_INDEX": os.environ.get("SEARCH_INDEX", "ocop-products"),

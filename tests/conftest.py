@@ -37,7 +37,7 @@ from sqlalchemy.orm import sessionmaker
 
 from accounts.services import use_hash_method_for_tests
 from core.db import db
-from storefront import create_app
+from storefront import create_app, page_cache
 from storefront.extensions import limiter
 from stores.seeding import load_areas
 
@@ -309,6 +309,9 @@ def _shared_app(database_url: str):
     app.extensions["celery"].set_default()
     app.extensions["celery"].set_current()
     use_hash_method_for_tests(TEST_HASH_METHOD)
+    # Each test's data is rolled back, so its catalogue versions repeat: no page cached by one test serves another.
+    with app.app_context():
+        page_cache.cache.clear()
     return app
 
 

@@ -13,6 +13,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
@@ -36,6 +37,7 @@ from orders.checkout import (
 from orders.lifecycle import move
 from orders.masking import mask_address_line, mask_email
 from orders.models import Order
+from storefront import page_cache
 from storefront.context import today
 from storefront.errors import translated
 from storefront.lookup_limits import code_locked_for, count_wrong_phone, lookup_limited
@@ -114,14 +116,14 @@ def payment_label(method: str) -> str:
 
 
 @bp.app_template_global()
-def cart_count() -> int:
-    """Units in the visitor's cart, for the header."""
-    return sum(cart_lines().values())
+def cart_count() -> Markup:
+    """Units in the visitor's cart, for the header: the visitor's own, so a hole in a cached page."""
+    return page_cache.hole("cart_count")
 
 
-@bp.app_template_global()
-def add_to_cart_form(product) -> AddToCartForm:
-    return AddToCartForm(product_id=product.id, formdata=None)
+@page_cache.fills_hole("cart_count")
+def _cart_units(context) -> str:
+    return str(sum(cart_lines().values()))
 
 
 # The cart's storage -------------------------------------------------------------------------------------------

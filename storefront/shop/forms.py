@@ -28,6 +28,10 @@ def _price(value: str, name: str):
     return int(value)
 
 
+#: What the catalogue page reads of its query (anything else is ignored, and left out of its cache key).
+CATALOGUE_PARAMS = ("q", "group", "stars", "district", "sort", "page", "min_price", "max_price")
+
+
 def parse_catalogue_args(args: MultiDict, known_districts: set[str]) -> SearchQuery:
     q = args.get("q", "").strip()
     if len(q) > 200:

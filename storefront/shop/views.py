@@ -9,11 +9,13 @@ from core.models import utcnow
 from inventory.availability import availability
 from search.listing import catalogue_page
 from search.query import SearchQuery
+from storefront import page_cache
 from storefront.context import today
 from storefront.programme_pages import headline_figures
 from storefront.search_service import search_service
 from storefront.shop import bp
-from storefront.shop.forms import parse_catalogue_args
+from storefront.shop.checkout_forms import AddToCartForm
+from storefront.shop.forms import CATALOGUE_PARAMS, parse_catalogue_args
 from storefront.urls import local_path
 from stores.services import district_areas, list_outlets, outlets_by_id
 
@@ -21,6 +23,7 @@ HOME_PER_GROUP = 8
 
 
 @bp.get("/")
+@page_cache.cached(params=())
 def home():
     """Products by group, 5★ first."""
     shelves, in_stock = [], set()
@@ -40,6 +43,7 @@ def home():
 
 
 @bp.get("/san-pham")
+@page_cache.cached(params=CATALOGUE_PARAMS)
 def catalogue():
     filters = parse_catalogue_args(request.args, district_slugs(db.session))
     page = catalogue_page(db.session, search_service(), filters, today())
@@ -58,20 +62,32 @@ def catalogue():
 
 
 @bp.get("/san-pham/<slug>")
+@page_cache.cached(params=())
 def product(slug: str):
     product = get_product_by_slug(db.session, slug)
     answer = sellability(product.active, product.certificates, today())
+    is_service = product.group == SERVICE_GROUP
     # Stock is shown only for what is on sale; services are booked, not stocked.
-    stock = availability(db.session, product.id, utcnow()) if answer.on_sale and product.group != SERVICE_GROUP else []
     return render_template(
         "shop/product.html",
         product=product,
         certificate=answer.certificate,
         reason=answer.reason,
         latest=product.certificates[-1] if product.certificates else None,
+        stock_html=page_cache.hole("product_stock", product.id) if answer.on_sale and not is_service else "",
+        is_service=is_service,
+    )
+
+
+@page_cache.fills_hole("product_stock")
+def product_stock(product_id: int) -> str:
+    """Where the product is in stock now, and the form to buy it: never cached, it moves with every sale."""
+    stock = availability(db.session, product_id, utcnow())
+    return render_template(
+        "shop/_product_stock.html",
         stock=stock,
         outlets=outlets_by_id(db.session, [s.outlet_id for s in stock]),
-        is_service=product.group == SERVICE_GROUP,
+        cart_form=AddToCartForm(product_id=product_id, formdata=None),
     )
 
 

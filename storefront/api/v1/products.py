@@ -8,6 +8,7 @@ from core.models import utcnow
 from inventory.availability import availability
 from search.listing import catalogue_page
 from search.query import SearchQuery
+from storefront import page_cache
 from storefront.api.v1 import bp
 from storefront.api.v1.common import parse_id
 from storefront.api.v1.photos import photo_dict
@@ -15,6 +16,9 @@ from storefront.api.v1.schemas import ProductDetail, ProductList, ProductQuery, 
 from storefront.context import today
 from storefront.search_service import search_service
 from stores.models import Outlet
+
+#: The list's query parameters (the schema ignores others; so does its cache key).
+PRODUCT_QUERY_PARAMS = tuple(field.data_key or name for name, field in ProductQuery().fields.items())
 
 
 def product_item(product: Product, in_stock: bool, certificate=None) -> dict:
@@ -73,6 +77,7 @@ def availability_list(stock) -> list[dict]:
 
 
 @bp.get("/products")
+@page_cache.cached(params=PRODUCT_QUERY_PARAMS, private=False)
 @bp.input(ProductQuery, location="query", arg_name="query")
 @bp.output(ProductList)
 @bp.doc(

@@ -1,0 +1,58 @@
+"""The catalogue version: what a cached page or API answer was built from (DESIGN §1: nothing sold stale).
+
+It is raised inside the transaction that changes what shoppers see: a listing, price, certificate, producer,
+photo or batch (noted here at each flush), or where a product is in stock (search.indexing, which learns that
+at the commit). The new number becomes visible to other connections at the moment the change does, so a reader
+that sees it reads the new data, and one that still sees the old number is served what was true before.
+"""
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from catalog.bulk import on_written_in_bulk
+from catalog.models import Batch, CatalogueVersion, Certificate, PriceChange, Producer, Product, ProductPhoto
+
+ROW = 1
+#: Everything a public catalogue page or answer shows, apart from stock (search.indexing bumps for that).
+SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange)
+_CHANGED = "catalogue_changed"
+
+
+def current(session: Session) -> int:
+    return session.scalar(select(CatalogueVersion.value).where(CatalogueVersion.id == ROW)) or 0
+
+
+def bump(session: Session) -> None:
+    """Raises the version by one in this transaction (the row is created on first use)."""
+    table = CatalogueVersion.__table__
+    raised = session.execute(update(table).where(table.c.id == ROW).values(value=table.c.value + 1))
+    if raised.rowcount == 0:
+        session.execute(table.insert().values(id=ROW, value=2))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, flush_context) -> None:
+    if not session.info.get(_CHANGED) and any(
+        isinstance(changed, SHOWN) for changed in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info[_CHANGED] = True
+
+
+@on_written_in_bulk
+def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
+    session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_at_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the whole transaction bumps once, when it commits
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        bump(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_CHANGED, None)

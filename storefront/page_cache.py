@@ -1,0 +1,222 @@
+"""Cached catalogue pages and public API answers that are never stale (issue 20).
+
+A cached entry is keyed by the catalogue version (catalog.version: raised in the same transaction as any change
+shoppers can see), the shop's date (certificates lapse at midnight), the language, the endpoint and the query
+with unknown parameters left out; so a commit makes every older entry unreachable at the instant it commits.
+
+What belongs to one visitor is never in an entry. A page is rendered once with markers ("holes") where the
+visitor's own parts go: the CSRF token, the cart's count, and parts that change too often to cache (a product's
+stock per shop). Each request fills the holes for its visitor. Entries hold no headers of the response but its
+content type, so never a Set-Cookie.
+
+Browsers revalidate (`Cache-Control: no-cache`) with the ETag; a page with a CSRF token in it changes its ETag
+every half token lifetime, so a page answered 304 never carries an expired token.
+
+Only anonymous GETs without a pending flash message are cached; signed-in pages, the cart, checkout, trace pages
+and device answers never use this module. The store is Flask-Caching: in process (SimpleCache, bounded by
+CACHE_THRESHOLD entries) in the embedded profile, Redis (CACHE_REDIS_URL; entries expire after
+CACHE_DEFAULT_TIMEOUT seconds, and Redis's maxmemory policy evicts) at scale.
+"""
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache, wraps
+
+from flask import Response, current_app, g, request, session
+from flask_babel import get_locale
+from flask_caching import Cache
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from catalog import version
+from core.db import db
+from storefront.context import today
+
+log = logging.getLogger(__name__)
+
+cache = Cache()
+
+_RECORDING = "_page_cache_holes"
+#: Headers of a view's response that are the same for every visitor (never Set-Cookie).
+_KEPT_HEADERS = {"content-type", "content-language", "link"}
+_fillers: dict[str, Callable[[object], str]] = {}
+
+
+def init_page_cache(app) -> None:
+    config = app.config
+    config.setdefault("PAGE_CACHE_ENABLED", True)
+    config.setdefault("CACHE_TYPE", "RedisCache" if config.get("CACHE_REDIS_URL") else "SimpleCache")
+    config.setdefault("CACHE_DEFAULT_TIMEOUT", 300)
+    config.setdefault("CACHE_THRESHOLD", 2000)
+    config.setdefault("CACHE_KEY_PREFIX", "ocop-page:")
+    cache.init_app(app)
+
+
+def fills_hole(name: str):
+    """Registers the function that fills hole `name` for the current visitor, from the context the page gave."""
+
+    def register(fill: Callable[[object], str]) -> Callable[[object], str]:
+        _fillers[name] = fill
+        return fill
+
+    return register
+
+
+def hole(name: str, context=None) -> Markup:
+    """The visitor's own part of a page: its marker while the page is rendered for the cache, else its content."""
+    recording = g.get(_RECORDING)
+    if recording is None:
+        return Markup(_fillers[name](context))
+    recording[name] = context
+    return Markup(_marker(name))
+
+
+def cached(*, params: Iterable[str] | None = None, private: bool = True):
+    """Caches the view's 200 answers for anonymous visitors.
+
+    params: the query parameters the view reads (others are ignored by it, so left out of the key); None keys on
+    every parameter, for views that refuse unknown ones (the API's schemas) so that such a request is never
+    stored. private: the answer carries the visitor's own parts (a page), so no shared cache may keep it.
+    """
+    known = None if params is None else frozenset(params)
+
+    def decorate(view):
+        @wraps(view)
+        def answer(*args, **kwargs):
+            if not _cacheable():
+                return view(*args, **kwargs)
+            key = _key(known, kwargs)
+            entry = _load(key)
+            if entry is None:
+                entry, response = _render(view, args, kwargs)
+                if entry is None:
+                    return response
+                _store(key, entry)
+            return _serve(entry, private)
+
+        return answer
+
+    return decorate
+
+
+def _cacheable() -> bool:
+    return (
+        current_app.config["PAGE_CACHE_ENABLED"]
+        and request.method in ("GET", "HEAD")
+        and g.get(_RECORDING) is None
+        and not current_user.is_authenticated
+        and not session.get("_flashes")
+    )
+
+
+def _key(known: frozenset[str] | None, view_args: dict) -> str:
+    query = sorted((name, value) for name, value in request.args.items(multi=True) if known is None or name in known)
+    parts = (
+        request.endpoint,
+        sorted(view_args.items()),
+        query,
+        str(get_locale()),
+        today().isoformat(),
+        version.current(db.session),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+def _render(view, args, kwargs) -> tuple[dict | None, Response]:
+    """Runs the view with the visitor's parts as markers; returns the entry to store (None if it may not be)."""
+    g.csrf_token = _marker("csrf")  # what flask_wtf's generate_csrf hands every form during this render
+    g.setdefault(_RECORDING, {})
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    finally:
+        del g.csrf_token
+        holes = g.pop(_RECORDING)
+    storable = (
+        response.status_code == 200
+        and not response.is_streamed
+        and not response.direct_passthrough
+        and "Set-Cookie" not in response.headers
+    )
+    body = response.get_data()
+    entry = {
+        "body": body,
+        "headers": [(k, v) for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS],
+        "holes": holes,
+        "digest": hashlib.sha256(body).hexdigest()[:32],
+    }
+    if storable:
+        return entry, response
+    # Not kept (an error page, say): answered with the visitor's parts filled in all the same.
+    response.set_data(_with_token(_filled(entry)))
+    return None, response
+
+
+def _filled(entry: dict) -> bytes:
+    """The entry with this visitor's parts in its holes, the CSRF token still a marker."""
+    body: bytes = entry["body"]
+    g.csrf_token = _marker("csrf")  # a form inside a hole keeps the marker too, so the ETag sees no token
+    try:
+        for name, context in entry["holes"].items():
+            body = body.replace(_marker(name).encode(), _fillers[name](context).encode())
+    finally:
+        del g.csrf_token
+    return body
+
+
+def _with_token(body: bytes) -> bytes:
+    csrf = _marker("csrf").encode()
+    return body.replace(csrf, generate_csrf().encode()) if csrf in body else body
+
+
+def _serve(entry: dict, private: bool) -> Response:
+    body = _filled(entry)
+    has_token = _marker("csrf").encode() in body
+    etag = hashlib.sha256(body).hexdigest()[:32] if entry["holes"] else entry["digest"]
+    if has_token:
+        lifetime = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
+        etag += f"-{_token_secret_digest()}-{int(time.time() // (lifetime / 2))}"
+    response = Response(status=200, headers=entry["headers"])
+    response.headers["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    response.set_etag(etag)
+    response.vary.add("Accept-Language")
+    if request.if_none_match.contains(etag):
+        response.status_code = 304
+        return response
+    response.set_data(_with_token(body))
+    return response
+
+
+def _token_secret_digest() -> str:
+    """Stands for the visitor's CSRF secret in the ETag: a page with another visitor's token never matches."""
+    secret = session.get("csrf_token") or ""
+    return hashlib.sha256(f"etag:{secret}".encode()).hexdigest()[:12]
+
+
+def _marker(name: str) -> str:
+    """A marker no catalogue text can contain by chance: it is keyed by the app's secret."""
+    return _keyed_marker(current_app.secret_key or "", name)
+
+
+@lru_cache(maxsize=64)
+def _keyed_marker(secret: str | bytes, name: str) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return f"ocop-hole-{name}-{hmac.new(key, name.encode(), 'sha256').hexdigest()[:20]}"
+
+
+def _load(key: str) -> dict | None:
+    try:
+        return cache.get(key)
+    except Exception:  # a cache that is down makes pages slower, never unavailable
+        log.warning("page cache unavailable on read", exc_info=True)
+        return None
+
+
+def _store(key: str, entry: dict) -> None:
+    try:
+        cache.set(key, entry)
+    except Exception:
+        log.warning("page cache unavailable on write", exc_info=True)

@@ -1,0 +1,276 @@
+"""The page cache (issue 20): anonymous catalogue pages and public answers come from the cache, and are never
+stale — a revocation, a price change or the last unit sold shows on the very next request after the commit —
+and never carry one visitor's cart, CSRF token or cookie to another."""
+
+import re
+import threading
+import time
+from datetime import UTC, date, datetime
+from itertools import count
+
+import pytest
+from sqlalchemy import event
+
+from catalog.services import revoke_certificate
+from core.db import db
+from inventory.ledger import Move
+from inventory.stock import receive, sell
+from storefront import page_cache
+from tests.factories import PASSWORD, make_outlet, make_product, make_user
+
+_keys = count(1)
+
+
+def move(outlet, product, kind: str) -> Move:
+    return Move(
+        key=f"page-cache-test-{next(_keys)}",
+        kind=kind,
+        outlet_id=outlet.id,
+        product_id=product.id,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def stock_up(session, outlet, product, qty: int) -> None:
+    receive(session, move(outlet, product, "receive"), "L1", qty, produced_on=date(2026, 10, 1), best_before=None)
+
+
+def get_counting(client, url: str, **kwargs):
+    """The response, and how many SQL statements the app ran for it."""
+    seen = []
+
+    def note(*args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = client.get(url, **kwargs)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return response, len(seen)
+
+
+def entries() -> int:
+    return len(page_cache.cache.cache._cache)
+
+
+@pytest.fixture
+def fish_sauce(session):
+    """On sale, 1 unit at one shop."""
+    product = make_product(session, "Nước mắm Cát Hải")
+    stock_up(session, make_outlet(session, "cat-hai"), product, 1)
+    session.commit()
+    return product
+
+
+CATALOGUE_URLS = ("/", "/san-pham", "/san-pham?q=nuoc+mam", "/api/v1/products?per_page=24")
+
+
+@pytest.mark.parametrize("url", CATALOGUE_URLS)
+def test_a_second_visitor_is_served_from_the_cache_with_one_statement(app, session, fish_sauce, url):
+    first, _ = get_counting(app.test_client(), url)
+    second, statements = get_counting(app.test_client(), url)
+    assert first.status_code == second.status_code == 200
+    assert fish_sauce.slug in second.get_data(as_text=True)
+    assert statements == 1  # the catalogue version; nothing else is read
+    assert second.get_data() == first.get_data()
+
+
+def test_the_product_page_is_cached_but_its_stock_is_read_for_each_visitor(app, session, fish_sauce):
+    url = f"/san-pham/{fish_sauce.slug}"
+    assert "Còn 1 tại OCOP Mart cat-hai" in app.test_client().get(url).get_data(as_text=True)
+    stock_up(session, fish_sauce_outlet(session, fish_sauce), fish_sauce, 4)  # not crossing zero: no new version
+    session.commit()
+    page, statements = get_counting(app.test_client(), url)
+    assert "Còn 5 tại OCOP Mart cat-hai" in page.get_data(as_text=True)
+    assert statements <= 4  # the version, then the stock and its outlets
+
+
+def fish_sauce_outlet(session, product):
+    from stores.models import Outlet
+
+    return session.query(Outlet).filter_by(code="cat-hai").one()
+
+
+def test_revoking_a_certificate_takes_the_product_off_every_cached_page_at_the_commit(client, session, fish_sauce):
+    product_page = f"/san-pham/{fish_sauce.slug}"
+    for url in CATALOGUE_URLS:
+        assert fish_sauce.slug in client.get(url).get_data(as_text=True), url
+    assert "Thêm vào giỏ" in client.get(product_page).get_data(as_text=True)
+
+    revoke_certificate(session, fish_sauce.current_certificate, reason="Vi phạm an toàn thực phẩm")
+    session.commit()
+
+    for url in CATALOGUE_URLS:
+        assert fish_sauce.slug not in client.get(url).get_data(as_text=True), url
+    page = client.get(product_page).get_data(as_text=True)
+    assert "Sản phẩm này hiện không được bán" in page and "Thêm vào giỏ" not in page
+
+
+def test_selling_the_last_unit_shows_out_of_stock_on_the_next_request(client, session, fish_sauce):
+    assert "Còn hàng" in client.get("/san-pham").get_data(as_text=True)
+    assert client.get("/api/v1/products").get_json()["items"][0]["in_stock"] is True
+
+    sell(session, move(fish_sauce_outlet(session, fish_sauce), fish_sauce, "sale"), 1)
+    session.commit()
+
+    assert "Hết hàng" in client.get("/san-pham").get_data(as_text=True)
+    assert client.get("/api/v1/products").get_json()["items"][0]["in_stock"] is False
+    assert "Tạm hết hàng" in client.get(f"/san-pham/{fish_sauce.slug}").get_data(as_text=True)
+
+
+def test_a_price_change_and_a_new_day_are_new_pages(app, client, session, fish_sauce, monkeypatch):
+    assert "120.000" in client.get(f"/san-pham/{fish_sauce.slug}").get_data(as_text=True)
+    fish_sauce.price_vnd = 95_000
+    session.commit()
+    assert "95.000" in client.get(f"/san-pham/{fish_sauce.slug}").get_data(as_text=True)
+
+    # Its certificate (signed 1/3/2025) lapses after 36 months, at midnight: no change is committed for that.
+    assert "Nước mắm Cát Hải" in client.get("/san-pham").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "TODAY", date(2028, 3, 1))
+    assert "Nước mắm Cát Hải" not in client.get("/san-pham").get_data(as_text=True)
+
+
+def test_each_visitor_gets_their_own_cart_count_and_csrf_token(app, session, fish_sauce, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    stock_up(session, fish_sauce_outlet(session, fish_sauce), fish_sauce, 9)
+    session.commit()
+    url = f"/san-pham/{fish_sauce.slug}"
+    first, second = app.test_client(), app.test_client()
+
+    page = first.get(url).get_data(as_text=True)
+    token = csrf_token_in(page)
+    added = first.post("/gio-hang/them", data={"product_id": fish_sauce.id, "qty": 2, "csrf_token": token})
+    assert added.status_code == 302
+    first.get("/gio-hang")  # shows (and so clears) the "added" message
+    assert "(2)" in cart_link(first.get(url).get_data(as_text=True))
+
+    # The second visitor gets the cached page with their own parts in it.
+    theirs = second.get(url).get_data(as_text=True)
+    assert "(0)" in cart_link(theirs)
+    their_token = csrf_token_in(theirs)
+    assert their_token != token
+    assert second.post("/gio-hang/them", data={"product_id": fish_sauce.id, "qty": 1, "csrf_token": their_token})
+    assert "(1)" in cart_link(second.get(url).get_data(as_text=True))
+
+    # What is stored holds no token, cookie or count of anyone.
+    stored = b"".join(entry["body"] for entry in stored_entries())
+    assert stored and token.encode() not in stored and their_token.encode() not in stored
+    assert all("set-cookie" not in name.lower() for entry in stored_entries() for name, _ in entry["headers"])
+
+
+def stored_entries() -> list[dict]:
+    cache = page_cache.cache.cache
+    return [cache.get(key) for key in list(cache._cache)]
+
+
+def csrf_token_in(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def cart_link(page: str) -> str:
+    return re.search(r'class="cart-count">\(\d+\)', page).group(0)
+
+
+def test_a_browser_revalidates_and_gets_304_until_the_catalogue_changes(client, session, fish_sauce):
+    first = client.get("/san-pham")
+    assert "no-cache" in first.headers["Cache-Control"] and first.headers["ETag"]
+    again = client.get("/san-pham", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+
+    fish_sauce.price_vnd = 99_000
+    session.commit()
+    changed = client.get("/san-pham", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "99.000" in changed.get_data(as_text=True)
+    assert changed.headers["ETag"] != first.headers["ETag"]
+
+    api = client.get("/api/v1/products")
+    assert client.get("/api/v1/products", headers={"If-None-Match": api.headers["ETag"]}).status_code == 304
+
+
+def test_odd_parameters_and_headers_make_no_new_entries(client, session, fish_sauce):
+    client.get("/san-pham")
+    held = entries()
+    for n in range(5):
+        page = client.get(
+            f"/san-pham?utm_source=tv{n}&fbclid={n}",
+            headers={"X-Forwarded-Host": "evil.example", "Accept-Language": "xx", "User-Agent": f"bot-{n}"},
+        )
+        assert page.status_code == 200 and "evil.example" not in page.get_data(as_text=True)
+    assert entries() == held
+    assert client.get("/san-pham?sort=nonsense").status_code == 400
+    assert entries() == held
+
+
+def test_a_flood_of_distinct_searches_stays_within_the_bound(client, session, fish_sauce, monkeypatch):
+    monkeypatch.setattr(page_cache.cache.cache, "_threshold", 10)
+    for n in range(30):
+        assert client.get(f"/api/v1/products?q=tim+{n}").status_code == 200
+    assert entries() <= 11
+
+
+def test_signed_in_visitors_get_their_own_page_not_a_cached_one(client, session, fish_sauce):
+    user = make_user(session)
+    session.commit()
+    client.get("/san-pham")
+    held = entries()
+    assert client.post("/dang-nhap", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    client.get("/tai-khoan")
+    page = client.get("/san-pham").get_data(as_text=True)
+    assert "Đăng xuất" in page and "Đăng nhập" not in page
+    assert entries() == held
+
+
+@pytest.mark.real_commits
+@pytest.mark.parametrize("change", ["revoke", "last unit"])
+def test_under_load_the_first_request_after_the_commit_no_longer_shows_it(app, session, change):
+    """Readers in threads ask without pause while the change commits: every request sent after the commit
+    returned sees the change; some sent before it saw the old state (so the test could fail)."""
+    product = make_product(session, "Nước mắm Cát Hải")
+    outlet = make_outlet(session, "cat-hai")
+    stock_up(session, outlet, product, 1)
+    session.commit()
+    committed_at: list[float] = []
+    stop = threading.Event()
+    seen: list[tuple[float, bool]] = []
+
+    def shows(client) -> bool:
+        if change == "revoke":
+            return any(
+                item["name"] == "Nước mắm Cát Hải" for item in client.get("/api/v1/products").get_json()["items"]
+            )
+        return "Còn hàng" in client.get("/san-pham").get_data(as_text=True)
+
+    def read():
+        client = app.test_client()
+        while not stop.is_set():
+            sent = time.perf_counter()
+            seen.append((sent, shows(client)))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    try:
+        wait_for(lambda: len(seen) >= 8)
+        if change == "revoke":
+            revoke_certificate(session, product.current_certificate, reason="Vi phạm an toàn thực phẩm")
+        else:
+            sell(session, move(outlet, product, "sale"), 1)
+        session.commit()
+        committed_at.append(time.perf_counter())
+        wait_for(lambda: sum(sent > committed_at[0] for sent, _ in list(seen)) >= 8)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    before = [shown for sent, shown in seen if sent < committed_at[0]]
+    after = [shown for sent, shown in seen if sent > committed_at[0]]
+    assert any(before) and after
+    assert not any(after), f"{sum(after)} of {len(after)} requests after the commit still showed it"
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the readers made no progress"
+        time.sleep(0.01)
