@@ -32,6 +32,11 @@ def bump(session: Session) -> None:
         session.execute(table.insert().values(id=ROW, value=2))
 
 
+def note_change(session: Session) -> None:
+    """Something shoppers see changed in this transaction: the version is raised once, as it commits."""
+    session.info[_CHANGED] = True
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, flush_context) -> None:
     if not session.info.get(_CHANGED) and any(
@@ -42,9 +47,11 @@ def _note_changes(session: Session, flush_context) -> None:
 
 @on_written_in_bulk
 def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
-    session.info[_CHANGED] = True
+    note_change(session)
 
 
+# Last of the commit hooks (search.indexing's goes first and may note a change of stock): the row stays locked
+# from here to the commit only, so transactions that change the catalogue queue on it for no longer than that.
 @event.listens_for(Session, "before_commit")
 def _bump_at_commit(session: Session) -> None:
     if session.in_nested_transaction():

@@ -154,7 +154,9 @@ def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
     _noted(session, _CONTENT).update(product_ids)
 
 
-@event.listens_for(Session, "before_commit")
+# First of the commit hooks (insert=True): catalog.version's bump comes after it, so the version row is locked
+# only for the commit itself, never while documents are rebuilt.
+@event.listens_for(Session, "before_commit", insert=True)
 def _bring_index_up_to_date(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the whole transaction is indexed once, when it commits
@@ -168,7 +170,7 @@ def _bring_index_up_to_date(session: Session) -> None:
         stock.discard(None)
         restocked = refresh_stock(session, stock - content, now)
         if restocked:
-            version.bump(session)  # in stock somewhere new, or nowhere any more: listings show it
+            version.note_change(session)  # in stock somewhere new, or nowhere any more: listings show it
         changed = refresh(session, content, now) | restocked
         if changed and session.get_bind() in _cluster_listeners:
             session.execute(insert(SearchOutbox), [{"product_id": i, "created_at": now} for i in sorted(changed)])
