@@ -24,7 +24,6 @@ In debug mode the folder is looked at again on each request, so an edited file i
 import gzip
 import hashlib
 import mimetypes
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +92,6 @@ def make_asset(name: str, body: bytes, mimetype: str | None = None, last_modifie
 
 #: Assets already read in this process, by (path, size, mtime): a second app (tests create many) reads nothing again.
 _read: dict[tuple[str, int, int], Asset] = {}
-_read_lock = threading.Lock()
 
 
 def _load(path: Path, name: str) -> Asset:
@@ -101,9 +99,7 @@ def _load(path: Path, name: str) -> Asset:
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     asset = _read.get(key)
     if asset is None:
-        asset = make_asset(name, path.read_bytes(), last_modified=stat.st_mtime)
-        with _read_lock:
-            _read[key] = asset
+        asset = _read[key] = make_asset(name, path.read_bytes(), last_modified=stat.st_mtime)
     return asset
 
 
@@ -114,6 +110,9 @@ class Manifest:
     def __init__(self, assets: list[Asset]):
         self.by_name = {asset.name: asset for asset in assets}
         self.by_hashed = {asset.hashed: asset for asset in assets}
+        #: Changes whenever any file does: a cache of pages (which link the hashed names) must include it in its key
+        #: and ETag, or a page cached before a deploy would link files the new process no longer serves.
+        self.version = hashlib.sha256("\n".join(sorted(self.by_hashed)).encode()).hexdigest()[:HASH_DIGITS]
         self._derived: dict[str, Asset] = {}
 
     def derived(self, key: str, build) -> Asset:
@@ -123,7 +122,7 @@ class Manifest:
         return asset
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Manifest) and self.by_hashed.keys() == other.by_hashed.keys()
+        return isinstance(other, Manifest) and self.version == other.version
 
 
 def build_manifest(folder: Path) -> Manifest:
@@ -154,6 +153,11 @@ class StaticAssets:
 
 def static_assets() -> StaticAssets:
     return current_app.extensions["static_assets"]
+
+
+def assets_version() -> str:
+    """The static files' version (see Manifest.version), for a page cache's key and ETag."""
+    return static_assets().manifest.version
 
 
 def chosen_encoding(asset: Asset) -> str | None:

@@ -81,6 +81,7 @@ def test_a_changed_file_gets_a_new_address_and_an_unchanged_one_keeps_its_own(tm
     assert old != new and re.fullmatch(r"css/site\.[0-9a-f]{12}\.css", new)
     assert after.by_hashed[new].body == b"body { color: navy }" and old not in after.by_hashed
     assert before.by_name["favicon.svg"].hashed == after.by_name["favicon.svg"].hashed
+    assert before.version != after.version  # a page cache keyed on it links the new file
 
 
 @pytest.mark.parametrize(
