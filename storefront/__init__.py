@@ -23,6 +23,7 @@ from storefront.page_cache import init_page_cache
 from storefront.proxies import TrustedProxies
 from storefront.search_service import init_search
 from storefront.security import init_security
+from storefront.static_assets import init_static_assets
 from storefront.unit_of_work import UnitOfWorkFlask
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     init_ordering(app)
     init_security(app)
     init_page_cache(app)
+    init_static_assets(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -8,9 +8,10 @@ English toggle works offline.
 
 import io
 import json
+import re
 
 import segno
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory, session
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,11 +19,13 @@ from sqlalchemy import select
 from catalog.groups import GROUPS, SERVICE_GROUP
 from catalog.models import Product
 from core.db import db
+from storefront import static_assets
 from stores.models import Outlet
 
 bp = Blueprint("kiosk", __name__)
 
-STATIC_KIOSK = "static/kiosk"
+#: A '/static/…' string in the service worker's source, rewritten to the file's hashed address when it is served.
+STATIC_LITERAL = re.compile(r"'/static/([^']+)'")
 
 
 def _outlet(code: str) -> Outlet:
@@ -166,7 +169,7 @@ def manifest(code: str):
         "display": "fullscreen",
         "background_color": "#ffffff",
         "theme_color": "#1d5b34",
-        "icons": [{"src": "/static/favicon.svg", "sizes": "any", "type": "image/svg+xml"}],
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
@@ -175,12 +178,20 @@ def manifest(code: str):
 
 @bp.get("/sw.js")
 def service_worker():
-    """Served from /kiosk/ so that its scope is the kiosk's pages, never the shop's."""
-    response = send_from_directory(
-        current_app.root_path + "/" + STATIC_KIOSK, "sw.js", mimetype="text/javascript", max_age=0
-    )
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    """Served from /kiosk/ so that its scope is the kiosk's pages, never the shop's. The files it keeps are named by
+    their hashed addresses, so a changed file changes the worker too and the browser installs the new one."""
+    script = static_assets.static_assets().manifest.derived("kiosk.service_worker", _service_worker_script)
+    # The browser checks for a new worker on each visit: never from its HTTP cache.
+    return static_assets.respond(script, "no-cache")
+
+
+def _service_worker_script(manifest: static_assets.Manifest) -> static_assets.Asset:
+    def hashed(match: re.Match) -> str:
+        asset = manifest.by_name.get(match.group(1))
+        return f"'{current_app.static_url_path}/{asset.hashed}'" if asset else match.group(0)
+
+    source = manifest.by_name["kiosk/sw.js"].body.decode()
+    return static_assets.make_asset("kiosk/sw.js", STATIC_LITERAL.sub(hashed, source).encode())
 
 
 @bp.get("/<code>/qr/<int:product_id>.svg")

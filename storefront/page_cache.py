@@ -35,6 +35,7 @@ from markupsafe import Markup
 from catalog import version
 from core.db import db
 from storefront.context import today
+from storefront.static_assets import assets_version
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def _key(known: frozenset[str] | None, view_args: dict) -> str:
         str(get_locale()),
         today().isoformat(),
         version.current(db.session),
+        assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 

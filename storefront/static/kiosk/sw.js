@@ -6,13 +6,17 @@
 const VERSION = 'v1';
 const SHELL_CACHE = 'kiosk-shell-' + VERSION;
 const DATA_CACHE = 'kiosk-data-' + VERSION;
+/** Served by /kiosk/sw.js with each address rewritten to the file's content-hashed one
+ * (/static/kiosk/kiosk.<hash>.js): a changed file changes this script, so the browser installs the new worker, which
+ * keeps the new files. */
 const PRECACHE = ['/static/kiosk/kiosk.js', '/static/kiosk/kiosk.css', '/static/favicon.svg'];
 const NETWORK_TIMEOUT_MS = 4000;
+const SHELL_PAGE = /^\/kiosk\/[^/]+$/;
 
 /** Newest from the network; the stored copy when the network fails or hangs (marked, so the page knows it is
  * offline). */
 const NETWORK_FIRST = [
-  /^\/kiosk\/[^/]+$/, // the shell
+  SHELL_PAGE,
   /^\/api\/v1\/outlets\/\d+\/stock$/,
   /^\/api\/v1\/products\/\d+$/,
 ];
@@ -23,8 +27,12 @@ const STALE_WHILE_REVALIDATE = [
   /^\/static\/kiosk\/[^/]+\.(js|css)$/,
   /^\/static\/favicon\.svg$/,
 ];
-/** Never change under their address: the stored copy first. */
-const CACHE_FIRST = [/^\/anh\/[^/]+\.(jpg|webp)$/, /^\/kiosk\/[^/]+\/qr\/\d+\.svg$/];
+/** Never change under their address (a content-hashed file's name changes with it): the stored copy first. */
+const CACHE_FIRST = [
+  /^\/anh\/[^/]+\.(jpg|webp)$/,
+  /^\/kiosk\/[^/]+\/qr\/\d+\.svg$/,
+  /^\/static\/(kiosk\/[^/]+|favicon)\.[0-9a-f]{12}\.(js|css|svg)$/,
+];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -42,6 +50,7 @@ self.addEventListener('activate', (event) => {
       .then((names) =>
         Promise.all(names.filter((n) => n.startsWith('kiosk-') && !n.endsWith('-' + VERSION)).map((n) => caches.delete(n))),
       )
+      .then(() => dropOldFiles().catch(() => null))
       .then(() => self.clients.claim()),
   );
 });
@@ -65,6 +74,24 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(networkFirst(request, request.mode === 'navigate'));
   }
 });
+
+/** Static files of earlier versions go, except those a stored kiosk page still links (it may be started offline
+ * before it is loaded afresh). */
+async function dropOldFiles() {
+  const cache = await caches.open(SHELL_CACHE);
+  const requests = await cache.keys();
+  const keep = new Set(PRECACHE);
+  for (const request of requests) {
+    if (!SHELL_PAGE.test(new URL(request.url).pathname)) continue;
+    const page = await cache.match(request);
+    for (const link of (await page.text()).matchAll(/\/static\/[^"'?#\s]+/g)) keep.add(link[0]);
+  }
+  const old = requests.filter((request) => {
+    const path = new URL(request.url).pathname;
+    return path.startsWith('/static/') && !keep.has(path);
+  });
+  await Promise.all(old.map((request) => cache.delete(request)));
+}
 
 function cacheFor(request) {
   const path = new URL(request.url).pathname;
