@@ -51,11 +51,6 @@ SCAN = "a GET is a scan, committed mid-request; the commit expires the stamp's f
 FIGURES = "the programme's figures are computed on the first visit and kept for five minutes (programme_pages)"
 BUDGETS = {
     "programme": Budget(first=8, why=FIGURES),
-    "api filtered": Budget(
-        BUDGET + 2,
-        why="each chosen facet (group, stars, district) is counted again without its own choice (DESIGN §3), "
-        "one grouped statement each",
-    ),
     "trace page": Budget(9, why=SCAN),
     "api trace": Budget(9, why=SCAN),
 }
