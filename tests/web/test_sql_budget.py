@@ -47,12 +47,9 @@ class Budget:
 
 
 #: Pages that need more than BUDGET, each with its reason.
-SCAN = "a GET is a scan, committed mid-request; the commit expires the stamp's facts, which the page then reads again"
 FIGURES = "the programme's figures are computed on the first visit and kept for five minutes (programme_pages)"
 BUDGETS = {
     "programme": Budget(first=8, why=FIGURES),
-    "trace page": Budget(9, why=SCAN),
-    "api trace": Budget(9, why=SCAN),
 }
 
 
