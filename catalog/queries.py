@@ -38,28 +38,35 @@ def sellable_products(today: date):
     )
 
 
-def get_product(session: Session, product_id: int) -> Product:
-    product = session.scalars(
-        select(Product)
-        .where(Product.id == product_id)
-        .options(
-            selectinload(Product.certificates),
-            selectinload(Product.batches),
-            selectinload(Product.photos),
-            joinedload(Product.producer),
-            joinedload(Product.origin_district),
+def _product_detail(session: Session, where) -> Product:
+    """One product with everything its page shows: the product, its producer, district and certificates in one
+    statement (a product has few certificates), its lots and photos in one more each."""
+    product = (
+        session.scalars(
+            select(Product)
+            .where(where)
+            .options(
+                joinedload(Product.certificates),
+                selectinload(Product.batches),
+                selectinload(Product.photos),
+                joinedload(Product.producer),
+                joinedload(Product.origin_district),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     if product is None:
         raise NotFound(N_("Không tìm thấy sản phẩm."))
     return product
 
 
+def get_product(session: Session, product_id: int) -> Product:
+    return _product_detail(session, Product.id == product_id)
+
+
 def get_product_by_slug(session: Session, slug: str) -> Product:
-    product_id = session.scalar(select(Product.id).where(Product.slug == slug))
-    if product_id is None:
-        raise NotFound(N_("Không tìm thấy sản phẩm."))
-    return get_product(session, product_id)
+    return _product_detail(session, Product.slug == slug)
 
 
 def district_slugs(session: Session) -> set[str]:

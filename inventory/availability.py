@@ -70,13 +70,22 @@ class OutletStock:
     outlet_id: int
     outlet: str
     available: int
+    #: Where the outlet is and when it opens, for the product page ("" when not recorded).
+    address: str = ""
+    opening_hours: str = ""
 
 
 def availability(session: Session, product_id: int, now: datetime) -> list[OutletStock]:
-    """The outlets that have the product available, most first (then by name), for its page and the API."""
+    """The outlets that have the product available, most first (then by name), for its page and the API: one
+    statement, whatever the number of outlets."""
     pairs = available_quantities(now, product_ids=[product_id]).subquery("in_stock")
     rows = session.execute(
-        select(Outlet.id, Outlet.name, pairs.c.available).join(pairs, pairs.c.outlet_id == Outlet.id)
+        select(Outlet.id, Outlet.name, pairs.c.available, Outlet.address, Outlet.opening_hours).join(
+            pairs, pairs.c.outlet_id == Outlet.id
+        )
     )
-    found = [OutletStock(outlet_id, name, int(available)) for outlet_id, name, available in rows]
+    found = [
+        OutletStock(outlet_id, name, int(available), address or "", hours or "")
+        for outlet_id, name, available, address, hours in rows
+    ]
     return sorted(found, key=lambda stock: (-stock.available, stock.outlet, stock.outlet_id))

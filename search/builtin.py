@@ -13,7 +13,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, cast, delete, exists, func, literal, literal_column, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -358,37 +374,55 @@ class BuiltinBackend:
         return chosen
 
     def _facets(self, matching: list, chosen: dict) -> tuple[int, dict[str, dict[str, int]]]:
-        """The total and every facet. One grouped query serves the total and each facet not chosen; a chosen
-        facet is counted again without its own choice."""
+        """The total and every facet, in one statement (a UNION ALL of grouped counts, each row tagged with the
+        count it belongs to). One grouped count serves the total and each facet not chosen; a chosen facet is
+        counted again without its own choice; the outlet facet counts the outlets' documents."""
 
-        def grouped(skip: str) -> dict[str, dict[str, int]]:
-            where = [*matching, *(c for name, c in chosen.items() if name != skip)]
-            counts: dict[str, dict[str, int]] = {"group": {}, "stars": {}, "district": {}}
-            for group, stars, district, n in self.session.execute(
-                select(D.group_code, D.stars, D.district, func.count())
-                .where(*where)
+        def others(skip: str) -> list:
+            return [*matching, *(c for name, c in chosen.items() if name != skip)]
+
+        def grouped(tag: str):
+            return (
+                select(
+                    literal(tag).label("tag"),
+                    D.group_code,
+                    D.stars,
+                    D.district,
+                    cast(null(), Integer).label("outlet_id"),
+                    func.count().label("n"),
+                )
+                .where(*others(tag))
                 .group_by(D.group_code, D.stars, D.district)
-            ):
-                for facet, key in (("group", group), ("stars", stars), ("district", district)):
-                    if key is not None:
-                        counts[facet][str(key)] = counts[facet].get(str(key), 0) + n
-            return counts
-
-        everything = grouped("")
-        total = sum(everything["group"].values())
-        facets = {
-            name: (grouped(name)[name] if name in chosen else everything[name])
-            for name in ("group", "stars", "district")
-        }
-        where = [*matching, *(c for name, c in chosen.items() if name != "outlet")]
-        facets["outlet"] = {
-            str(outlet): n
-            for outlet, n in self.session.execute(
-                select(OUTLETS.outlet_id, func.count())
-                .join(D, D.product_id == OUTLETS.product_id)
-                .where(*where)
-                .group_by(OUTLETS.outlet_id)
-                .order_by(OUTLETS.outlet_id)
             )
+
+        by_outlet = (
+            select(
+                literal("outlet").label("tag"),
+                cast(null(), Integer),
+                cast(null(), Integer),
+                cast(null(), String),
+                OUTLETS.outlet_id,
+                func.count(),
+            )
+            .join(D, D.product_id == OUTLETS.product_id)
+            .where(*others("outlet"))
+            .group_by(OUTLETS.outlet_id)
+        )
+        recounted = [name for name in ("group", "stars", "district") if name in chosen]
+        parts = [grouped(""), *(grouped(name) for name in recounted), by_outlet]
+        counts: dict[str, dict[str, dict[str, int]]] = {
+            tag: {"group": {}, "stars": {}, "district": {}} for tag in ("", *recounted)
         }
-        return total, {name: dict(sorted(counts.items())) for name, counts in facets.items()}
+        outlets: dict[str, int] = {}
+        for tag, group, stars, district, outlet, n in self.session.execute(union_all(*parts)):
+            if tag == "outlet":
+                outlets[str(outlet)] = n
+                continue
+            for facet, key in (("group", group), ("stars", stars), ("district", district)):
+                if key is not None:
+                    counts[tag][facet][str(key)] = counts[tag][facet].get(str(key), 0) + n
+        everything = counts[""]
+        total = sum(everything["group"].values())
+        facets = {name: counts[name][name] if name in chosen else everything[name] for name in everything}
+        facets["outlet"] = outlets
+        return total, {name: dict(sorted(found.items())) for name, found in facets.items()}

@@ -49,8 +49,19 @@ def scan(stamp) -> tuple[ScanSummary, str | None]:
         if not is_device_id(device):
             device = new_device = new_device_id()
         record_scan(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow())
-        db.session.commit()
+        commit_keeping_what_was_read()
     return scan_summary(db.session, stamp.id, copy_rule()), new_device
+
+
+def commit_keeping_what_was_read() -> None:
+    """Commits the scan without expiring what this request has just read of the stamp (its product, certificate
+    and journey, read a moment before), which the page would otherwise read all over again."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def not_cached(response, new_device: str | None):

@@ -16,11 +16,6 @@ def list_outlets(session: Session) -> list[Outlet]:
     return list(session.scalars(select(Outlet).options(joinedload(Outlet.area)).order_by(Outlet.id)))
 
 
-def outlets_by_id(session: Session, ids) -> dict[int, Outlet]:
-    ids = sorted(set(ids))
-    return {o.id: o for o in session.scalars(select(Outlet).where(Outlet.id.in_(ids)))} if ids else {}
-
-
 def get_outlet(session: Session, outlet_id: int) -> Outlet:
     outlet = session.get(Outlet, outlet_id)
     if outlet is None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.certification import certificate_standing, current_certificate
 from catalog.groups import has_best_before
@@ -35,10 +35,24 @@ def authentic_stamp(
     its batch's. The signature is checked first: a made-up code costs no query."""
     if not is_serial(serial) or not keys.verify(serial, signature):
         raise not_authentic()
-    stamp = session.scalar(
-        select(Stamp)
-        .where(Stamp.serial == serial)
-        .options(joinedload(Stamp.batch).joinedload(Batch.product).joinedload(Product.producer))
+    # Everything the page shows of the stamp's product in one statement (a product has few certificates), its
+    # photos in one more.
+    stamp = (
+        session.scalars(
+            select(Stamp)
+            .where(Stamp.serial == serial)
+            .options(
+                joinedload(Stamp.batch)
+                .joinedload(Batch.product)
+                .options(
+                    joinedload(Product.producer).joinedload(Producer.district),
+                    joinedload(Product.certificates),
+                    selectinload(Product.photos),
+                )
+            )
+        )
+        .unique()
+        .first()
     )
     if stamp is None:
         raise not_authentic()
