@@ -155,6 +155,7 @@ def product_detail(product_id):
 
 
 @bp.get("/suggest")
+@page_cache.cached(params=("q",), private=False)
 @bp.input(SuggestQuery, location="query", arg_name="query")
 @bp.output(SuggestOut)
 def suggest(query):
