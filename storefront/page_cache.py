@@ -76,14 +76,14 @@ def hole(name: str, context=None) -> Markup:
     return Markup(_marker(name))
 
 
-def cached(*, params: Iterable[str] | None = None, private: bool = True):
+def cached(*, params: Iterable[str], private: bool = True):
     """Caches the view's 200 answers for anonymous visitors.
 
-    params: the query parameters the view reads (others are ignored by it, so left out of the key); None keys on
-    every parameter, for views that refuse unknown ones (the API's schemas) so that such a request is never
-    stored. private: the answer carries the visitor's own parts (a page), so no shared cache may keep it.
+    params: the query parameters the view reads; it ignores others, so they are left out of the key and a
+    request with odd ones shares the entry of the same request without them. private: the answer carries the
+    visitor's own parts (a page), so no shared cache may keep it.
     """
-    known = None if params is None else frozenset(params)
+    known = frozenset(params)
 
     def decorate(view):
         @wraps(view)
@@ -114,8 +114,8 @@ def _cacheable() -> bool:
     )
 
 
-def _key(known: frozenset[str] | None, view_args: dict) -> str:
-    query = sorted((name, value) for name, value in request.args.items(multi=True) if known is None or name in known)
+def _key(known: frozenset[str], view_args: dict) -> str:
+    query = sorted((name, value) for name, value in request.args.items(multi=True) if name in known)
     parts = (
         request.endpoint,
         sorted(view_args.items()),
