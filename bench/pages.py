@@ -499,10 +499,10 @@ def sweep(args, pg_url: str, folder: Path) -> int:
     """Each gunicorn setting of SWEEP on the same seeded PostgreSQL schema: the bare endpoint and SWEEP_URLS, warm."""
 
     def run(served, engine_options, url):
-        seeded = seed("postgresql", make_app(url, engine_options, folder, **seeding_config()), args.products, 0)
+        seeded = seed("postgresql", make_app(url, engine_options, folder, **seeding_config()), args.products, 1)
         env = shop_env(served, folder, redis_cache())
         table = []
-        for label, options in SWEEP:
+        for label, options in [SWEEP[n - 1] for n in args.settings]:
             with Server("bare_app:create_app()", bare_env(), folder, args.workers, options, "/") as bare:
                 warm_up(bare, {"bare": ["/"]}, folder)
                 figures = {"bare": wrk(bare, ["/"], args.clients, args.seconds, folder)}
@@ -547,6 +547,12 @@ def main() -> int:
     parser.add_argument("--urls", default=",".join(URLS), help=f"comma-separated, of: {', '.join(URLS)}")
     parser.add_argument("--gunicorn", action="append", default=[], metavar="OPTION", help="e.g. --gunicorn=--threads=4")
     parser.add_argument("--sweep", action="store_true", help="compare gunicorn settings instead (PostgreSQL)")
+    parser.add_argument(
+        "--settings",
+        default=",".join(str(n) for n in range(1, len(SWEEP) + 1)),
+        help="--sweep: which settings, by number: "
+        + "; ".join(f"{n} {label}" for n, (label, _options) in enumerate(SWEEP, 1)),
+    )
     args = parser.parse_args()
     args.states = [s for s in args.states.split(",") if s]
     args.urls = [u for u in args.urls.split(",") if u]
@@ -554,6 +560,14 @@ def main() -> int:
         parser.error("--states: warm and/or cold")
     if not set(args.urls) <= set(URLS) or not args.urls:
         parser.error(f"--urls: some of {', '.join(URLS)}")
+    try:
+        args.settings = [int(n) for n in args.settings.split(",")]
+    except ValueError:
+        parser.error("--settings: numbers, comma-separated")
+    if not all(1 <= n <= len(SWEEP) for n in args.settings):
+        parser.error(f"--settings: from 1 to {len(SWEEP)}")
+    if not 1 <= args.stamps <= 1000:
+        parser.error("--stamps: from 1 to 1000 (one stamp order)")
     if args.clients < 1 or args.seconds < 1:
         parser.error("--clients and --seconds must be at least 1")
 
