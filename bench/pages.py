@@ -465,9 +465,23 @@ def on_postgresql(pg_url: str, schema: str, run) -> list[dict]:
         reset_schema(url, schema, drop_only=True)
 
 
+def served_settings() -> str:
+    """What gunicorn.conf.py sets, as the bench's servers see it (without the caller's WEB_* variables)."""
+    import runpy
+
+    saved = {key: os.environ.pop(key) for key in list(os.environ) if key.startswith("WEB_")}
+    try:
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.update(saved)
+    threads, keepalive = conf.get("threads", 1), conf.get("keepalive", 2)
+    return f"{conf.get('worker_class', 'sync')}, {threads} threads, keep-alive {keepalive} s"
+
+
 def header(args, extra: list[str]) -> None:
     print(
-        f"pages: gunicorn -c gunicorn.conf.py -w {args.workers}{' ' + ' '.join(extra) if extra else ''}; "
+        f"pages: gunicorn -c gunicorn.conf.py ({served_settings()}) -w {args.workers}"
+        f"{' ' + ' '.join(extra) if extra else ''}; "
         f"wrk, {args.clients} keep-alive connections, {args.seconds:g} s per URL; {args.products} generated "
         f"products + the demo seed; {load()}"
     )
