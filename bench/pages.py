@@ -21,8 +21,9 @@ States, each a pass over every URL:
   catalog.prices) every --change-every seconds during the pass, so any cached entry is re-rendered repeatedly.
 
 The page cache (storefront/page_cache.py) is switched on with PAGE_CACHE_ENABLED=1: on PostgreSQL it is kept in
-Redis (BENCH_REDIS_URL or TEST_REDIS_URL; in-process without either), on SQLite in each worker's memory. The run's
-entries carry a key prefix of their own (CACHE_KEY_PREFIX), so nothing is read from an earlier run.
+Redis (BENCH_REDIS_URL or TEST_REDIS_URL; in-process without either), on SQLite in each worker's memory. The
+servers are also given CACHE_KEY_PREFIX, a prefix of the run's own, so that a cache reading it never serves an
+earlier run's entries (each run's database starts again from the same catalogue version).
 
 Rate limits: the trace pages allow 120 requests a minute per address (TRACE_RATE_LIMIT); 50 clients from one
 address pass that in a second, so the bench raises it for its run (it prints so). The other URLs have no limit.
@@ -427,24 +428,17 @@ def measure_backend(backend, database_url, engine_options, seeding_url, folder, 
             shop.check(url_paths[0])
         for state in args.states:
             warm_up(shop, paths, folder)
+            writer = None
             if state == "cold":
                 writer = Writer(seeding_url, engine_options, str(folder), seeded["product_id"], args.change_every)
-            with writer if state == "cold" else _nothing():
+            with writer or contextlib.nullcontext():
                 for name, url_paths in paths.items():
                     figures = wrk(shop, url_paths, args.clients, args.seconds, folder)
                     rows.append(result_row(backend, state, name, figures, bare_figures["rps"]))
                     print_row(rows[-1])
-            if state == "cold":
+            if writer:
                 print(f"{'':<11} {'':<5} ({writer.changes.value} catalogue changes committed during the cold pass)")
     return rows
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
 
 
 def seeding_config() -> dict:
