@@ -9,7 +9,8 @@
 #               stock under concurrency (PostgreSQL), search on each backend (SQLite FTS5; PostgreSQL and
 #               OpenSearch if set), contested checkouts (PostgreSQL), processing one 12-megapixel photo, and
 #               traceability stamps: generated per second and the bytes and time of a 100-stamp sheet (SQLite),
-#               the national export, and the programme dashboard over 100,000 generated orders (PostgreSQL)
+#               the national export, the programme dashboard over 100,000 generated orders (PostgreSQL), and the
+#               public pages under 50 concurrent clients, served by gunicorn with gunicorn.conf.py (needs wrk)
 
 PY     ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV   ?= .venv
@@ -81,7 +82,11 @@ coverage: $(STAMP) translations
 # trace page's latency at 8 clients on PostgreSQL (TRACE_BENCH_ARGS), then the national export of 20,000
 # certificates as JSON, CSV and XLSX (EXPORT_BENCH_ARGS), then the programme dashboard's queries and page over
 # 20,000 generated products and 100,000 orders on PostgreSQL (PROGRAMME_BENCH_ARGS), then the national import of a
-# 50,000-row list, previewed and applied on PostgreSQL (IMPORT_BENCH_ARGS).
+# 50,000-row list, previewed and applied on PostgreSQL (IMPORT_BENCH_ARGS), then the public pages (home, catalogue,
+# product page, product list API, a search, a stamp's trace page) under 50 keep-alive clients (wrk, 8 s per URL),
+# served by `gunicorn -c gunicorn.conf.py -w 4` over the demo seed and 20,000 generated products, warm and right
+# after catalogue changes, on PostgreSQL (page cache in Redis: BENCH_REDIS_URL or TEST_REDIS_URL) and SQLite, beside a
+# bare Flask endpoint under the same settings (PAGES_BENCH_ARGS; `--sweep` compares gunicorn settings instead).
 bench: $(STAMP)
 	$(BIN)/python bench/api_list.py $(BENCH_ARGS)
 	$(BIN)/python bench/stock.py $(STOCK_BENCH_ARGS)
@@ -93,6 +98,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/national_export.py $(EXPORT_BENCH_ARGS)
 	$(BIN)/python bench/programme.py $(PROGRAMME_BENCH_ARGS)
 	$(BIN)/python bench/national_import.py --apply --backend postgresql $(IMPORT_BENCH_ARGS)
+	$(BIN)/python bench/pages.py $(PAGES_BENCH_ARGS)
 
 # The full stack on this machine: PostgreSQL, Redis, OpenSearch, stripe-mock, Celery worker + beat, gunicorn.
 stack: $(STAMP) translations

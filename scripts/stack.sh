@@ -16,7 +16,9 @@ REDIS_PORT="${STACK_REDIS_PORT:-16379}"
 SEARCH_PORT="${STACK_SEARCH_PORT:-19200}"
 STRIPE_PORT="${STACK_STRIPE_PORT:-12211}"
 WEB_PORT="${STACK_WEB_PORT:-8000}"
-WEB_WORKERS="${STACK_WEB_WORKERS:-3}"
+# The shop's workers, threads and keep-alive come from gunicorn.conf.py, as in production; WEB_CONCURRENCY (or the
+# older STACK_WEB_WORKERS) sets the number of workers, WEB_THREADS the threads in each.
+if [ -n "${STACK_WEB_WORKERS:-}" ]; then export WEB_CONCURRENCY="$STACK_WEB_WORKERS"; fi
 STRIPE_MOCK_VERSION="v0.203.0"
 VENV="$ROOT/.venv/bin"
 
@@ -147,7 +149,7 @@ start_celery() {
 
 start_web() {
   require_port web "$WEB_PORT" STACK_WEB_PORT
-  spawn web "$LOGS/gunicorn.log" "$VENV/gunicorn" --workers "$WEB_WORKERS" --bind "127.0.0.1:$WEB_PORT" \
+  spawn web "$LOGS/gunicorn.log" "$VENV/gunicorn" -c "$ROOT/gunicorn.conf.py" --bind "127.0.0.1:$WEB_PORT" \
     --access-logfile - "storefront:create_app()"
   wait_for web 30 "$LOGS/gunicorn.log" curl -fsS "http://127.0.0.1:$WEB_PORT/health"
   say "shop: http://127.0.0.1:$WEB_PORT  (health: http://127.0.0.1:$WEB_PORT/health)"

@@ -1,0 +1,21 @@
+"""gunicorn settings for the shop, the same in production, `make stack` and `make bench` (bench/pages.py):
+
+    gunicorn -c gunicorn.conf.py -b 0.0.0.0:8000 'storefront:create_app()'
+
+Chosen by measurement on a 2-core machine (README, "Scaling"; `python bench/pages.py --sweep` prints the table).
+WEB_CONCURRENCY sets the worker processes, WEB_THREADS the threads in each and WEB_KEEPALIVE the keep-alive
+seconds; `-w`/`--threads`/`--keep-alive` on the command line override them.
+"""
+
+import os
+
+#: Worker processes: two per core. One per core left a core idle while its worker waited on PostgreSQL;
+#: five or more only added switching (see README, "Scaling").
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+#: Threads per worker: while one request waits on PostgreSQL or Redis another runs, and idle keep-alive
+#: connections wait in the worker's poller without holding a thread (sync workers close every connection).
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+#: Seconds an idle keep-alive connection stays open. Behind a load balancer that reuses its connections, set it
+#: above the balancer's idle timeout (e.g. 75 for a 60-second one), or it may send a request on a closing socket.
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
