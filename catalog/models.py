@@ -250,7 +250,7 @@ class CertificateReminder(Base):
 
 
 class CatalogueVersion(Base):
-    """One row: a number raised in the same transaction as any change to what shoppers see of the catalogue.
+    """One row: a number changed in the same transaction as any change to what shoppers see of the catalogue.
 
     Cached catalogue pages are keyed by it (catalog.version), so a commit makes every page cached before it
     unreachable at the instant it commits.

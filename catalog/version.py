@@ -1,10 +1,12 @@
 """The catalogue version: what a cached page or API answer was built from (DESIGN §1: nothing sold stale).
 
-It is raised inside the transaction that changes what shoppers see: a listing, price, certificate, producer,
+It changes inside the transaction that changes what shoppers see: a listing, price, certificate, producer,
 photo or batch (noted here at each flush), or where a product is in stock (search.indexing, which learns that
 at the commit). The new number becomes visible to other connections at the moment the change does, so a reader
 that sees it reads the new data, and one that still sees the old number is served what was true before.
 """
+
+import secrets
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
@@ -25,15 +27,19 @@ def current(session: Session) -> int:
 
 
 def bump(session: Session) -> None:
-    """Raises the version by one in this transaction (the row is created on first use)."""
+    """Gives the catalogue a new version in this transaction (the row is created on first use).
+
+    A random number, not the next one: a database restored from a backup, or a test rolled back, would otherwise
+    count up through versions that caches still hold pages for.
+    """
     table = CatalogueVersion.__table__
-    raised = session.execute(update(table).where(table.c.id == ROW).values(value=table.c.value + 1))
-    if raised.rowcount == 0:
-        session.execute(table.insert().values(id=ROW, value=2))
+    new = secrets.randbits(62)
+    if session.execute(update(table).where(table.c.id == ROW).values(value=new)).rowcount == 0:
+        session.execute(table.insert().values(id=ROW, value=new))
 
 
 def note_change(session: Session) -> None:
-    """Something shoppers see changed in this transaction: the version is raised once, as it commits."""
+    """Something shoppers see changed in this transaction: the version changes once, as it commits."""
     session.info[_CHANGED] = True
 
 

@@ -13,6 +13,7 @@ PIDS="$STACK/pids"
 # Ports sit below the ephemeral range (32768+) so an outgoing connection can never hold one.
 PG_PORT="${STACK_PG_PORT:-15432}"
 REDIS_PORT="${STACK_REDIS_PORT:-16379}"
+CACHE_PORT="${STACK_CACHE_PORT:-16380}"
 SEARCH_PORT="${STACK_SEARCH_PORT:-19200}"
 STRIPE_PORT="${STACK_STRIPE_PORT:-12211}"
 WEB_PORT="${STACK_WEB_PORT:-8000}"
@@ -25,6 +26,7 @@ VENV="$ROOT/.venv/bin"
 export DATABASE_URL="postgresql://ocop:ocop@127.0.0.1:$PG_PORT/ocop"
 export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export RATELIMIT_STORAGE_URI="redis://127.0.0.1:$REDIS_PORT/1"
+export CACHE_REDIS_URL="redis://127.0.0.1:$CACHE_PORT/0"
 export SEARCH_URL="opensearch://127.0.0.1:$SEARCH_PORT"
 export STRIPE_API_KEY="${STRIPE_API_KEY:-sk_test_ocopstack}"
 export STRIPE_API_BASE="${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_PORT}"
@@ -113,6 +115,16 @@ start_redis() {
   say "redis: up on $REDIS_PORT"
 }
 
+# The page cache has a Redis of its own: it may forget anything when full (LRU), which the broker and the
+# limiter's counters must not.
+start_redis_cache() {
+  require_port redis-cache "$CACHE_PORT" STACK_CACHE_PORT
+  spawn redis-cache "$LOGS/redis-cache.log" redis-server --port "$CACHE_PORT" --bind 127.0.0.1 --save "" \
+    --appendonly no --maxmemory 256mb --maxmemory-policy allkeys-lru
+  wait_for redis-cache 10 "$LOGS/redis-cache.log" redis-cli -p "$CACHE_PORT" ping
+  say "redis-cache: up on $CACHE_PORT (256 MB, least recently used evicted)"
+}
+
 start_search() {
   require_port opensearch "$SEARCH_PORT" STACK_SEARCH_PORT
   mkdir -p "$STACK/opensearch"
@@ -157,7 +169,7 @@ start_web() {
 
 stop_all() {
   local name pid
-  for name in web celery-beat celery-worker stripe-mock opensearch redis; do
+  for name in web celery-beat celery-worker stripe-mock opensearch redis-cache redis; do
     [ -f "$PIDS/$name.pid" ] || continue
     pid="$(cat "$PIDS/$name.pid")"
     if kill -0 "$pid" 2>/dev/null; then
@@ -177,7 +189,7 @@ stop_all() {
 
 status() {
   local name
-  for name in postgres redis opensearch stripe-mock celery-worker celery-beat web; do
+  for name in postgres redis redis-cache opensearch stripe-mock celery-worker celery-beat web; do
     if alive "$name"; then say "$name: running (pid $(cat "$PIDS/$name.pid"))"; else say "$name: stopped"; fi
   done
 }
@@ -185,13 +197,14 @@ status() {
 case "${1:-start}" in
   start)
     mkdir -p "$LOGS" "$PIDS"
-    for name in postgres redis opensearch stripe-mock celery-worker celery-beat web; do
+    for name in postgres redis redis-cache opensearch stripe-mock celery-worker celery-beat web; do
       alive "$name" && { say "the stack is already running ($name); run 'make stack-stop' first"; exit 1; }
     done
     started=$SECONDS
     check_prerequisites
     start_postgres
     start_redis
+    start_redis_cache
     start_search
     start_stripe_mock
     prepare_database

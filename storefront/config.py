@@ -110,6 +110,7 @@ def load_config(instance_path: str) -> dict:
         #: Redis when CACHE_REDIS_URL is set (the stack profile, shared by every worker and machine).
         "PAGE_CACHE_ENABLED": os.environ.get("PAGE_CACHE_ENABLED", "1") != "0",
         "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "ocop-page:"),
         "SEARCH_URL": os.environ.get("SEARCH_URL", "builtin"),
         #: The cluster alias the catalogue is read through (each rebuild puts a new index behind it).
         "SEARCH_INDEX": os.environ.get("SEARCH_INDEX", "ocop-products"),

@@ -1,6 +1,6 @@
 """Cached catalogue pages and public API answers that are never stale (issue 20).
 
-A cached entry is keyed by the catalogue version (catalog.version: raised in the same transaction as any change
+A cached entry is keyed by the catalogue version (catalog.version: changed in the same transaction as any change
 shoppers can see), the shop's date (certificates lapse at midnight), the language, the endpoint and the query
 with unknown parameters left out; so a commit makes every older entry unreachable at the instant it commits.
 

@@ -1,4 +1,4 @@
-"""The catalogue version (issue 20): one row raised with every change shoppers can see; cached pages key on it.
+"""The catalogue version (issue 20): one row changed with every change shoppers can see; cached pages key on it.
 
 Revision ID: c4d8e2a6f0b3
 Revises: a9c3e5f7b1d2
