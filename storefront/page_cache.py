@@ -71,9 +71,20 @@ def hole(name: str, context=None) -> Markup:
     """The visitor's own part of a page: its marker while the page is rendered for the cache, else its content."""
     recording = g.get(_RECORDING)
     if recording is None:
-        return Markup(_fillers[name](context))
+        return Markup(_with_token(_fill(name, context).encode()).decode())
     recording[name] = context
     return Markup(_marker(name))
+
+
+def remembered(parts: tuple, render: Callable[[], str]) -> str:
+    """A part of a hole kept in the cache under `parts` (which must name everything it shows), with the language
+    and the static files' version; `render` runs with the CSRF token as a marker, so no token is ever kept."""
+    key = "part:" + hashlib.sha256(repr((parts, str(get_locale()), assets_version())).encode()).hexdigest()[:40]
+    kept = _load(key)
+    if kept is None:
+        kept = render()
+        _store(key, kept)
+    return kept
 
 
 def cached(*, params: Iterable[str], private: bool = True):
@@ -160,13 +171,19 @@ def _render(view, args, kwargs) -> tuple[dict | None, Response]:
 def _filled(entry: dict) -> bytes:
     """The entry with this visitor's parts in its holes, the CSRF token still a marker."""
     body: bytes = entry["body"]
-    g.csrf_token = _marker("csrf")  # a form inside a hole keeps the marker too, so the ETag sees no token
+    for name, context in entry["holes"].items():
+        body = body.replace(_marker(name).encode(), _fill(name, context).encode())
+    return body
+
+
+def _fill(name: str, context) -> str:
+    """Hole `name` for this visitor, with the CSRF token as a marker (so the ETag sees no token, and a part of it
+    may be kept: see `remembered`)."""
+    g.csrf_token = _marker("csrf")
     try:
-        for name, context in entry["holes"].items():
-            body = body.replace(_marker(name).encode(), _fillers[name](context).encode())
+        return _fillers[name](context)
     finally:
         del g.csrf_token
-    return body
 
 
 def _with_token(body: bytes) -> bytes:

@@ -69,10 +69,12 @@ def product(slug: str):
 def product_stock(product_id: int) -> str:
     """Where the product is in stock now, and the form to buy it: never cached, it moves with every sale."""
     stock = availability(db.session, product_id, utcnow())
-    return render_template(
-        "shop/_product_stock.html",
-        stock=stock,
-        cart_form=AddToCartForm(product_id=product_id, formdata=None),
+    # Read for every visitor, but rendered once for each state of the stock.
+    return page_cache.remembered(
+        ("product_stock", product_id, stock),
+        lambda: render_template(
+            "shop/_product_stock.html", stock=stock, cart_form=AddToCartForm(product_id=product_id, formdata=None)
+        ),
     )
 
 
