@@ -22,8 +22,7 @@ States, each a pass over every URL:
 
 The page cache (storefront/page_cache.py) is switched on with PAGE_CACHE_ENABLED=1: on PostgreSQL it is kept in
 Redis (BENCH_REDIS_URL or TEST_REDIS_URL; in-process without either), on SQLite in each worker's memory. The
-servers are also given CACHE_KEY_PREFIX, a prefix of the run's own, so that a cache reading it never serves an
-earlier run's entries (each run's database starts again from the same catalogue version).
+servers are also given CACHE_KEY_PREFIX, a prefix of the run's own, so one run's entries never meet another's.
 
 Rate limits: the trace pages allow 120 requests a minute per address (TRACE_RATE_LIMIT); 50 clients from one
 address pass that in a second, so the bench raises it for its run (it prints so). The other URLs have no limit.
