@@ -4,9 +4,12 @@ The server runs the real app with werkzeug on 127.0.0.1 and a free port, in a th
 Playwright drives /usr/bin/chromium; it never downloads a browser (no `playwright install`).
 """
 
+import fcntl
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, date
+from pathlib import Path
 
 import pytest
 
@@ -35,10 +38,57 @@ LIVE_ACCOUNTS = {
 }
 
 
+def _live_settings(folder: Path) -> dict:
+    return {
+        "TODAY": TODAY,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
+        "SECRET_KEY": "browser-test",
+        "TESTING": True,
+        "MAIL_OUTBOX": str(folder / "outbox"),
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        # Every sign-in checks the password: a cheap hash, as in the other tests (not what is tested here).
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+    }
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """A folder `build(folder)` fills once for the whole run: the xdist workers share pytest's temporary root, and
+    the first to get here builds while the others wait for it (a lock file), then find it built."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """The app behind live_server, on the demo catalogue as of TODAY, with one account per role (LIVE_ACCOUNTS)
-    and one revoked certificate, so that every kind of page has something to show."""
+    and one revoked certificate, so that every kind of page has something to show. The two groups of browser
+    tests (tests/conftest.py OWN_GROUP_MODULES) run on two workers: the shop is seeded once (4 CPU-seconds) and
+    each worker gets a copy of its database and photos, which its tests may change."""
+    from core.db import db
+    from storefront import create_app
+
+    seed = built_once(tmp_path_factory, "live-shop-seed", _seed_live_shop)
+    folder = tmp_path_factory.mktemp("live")
+    for database in seed.glob("browser.sqlite*"):  # with a write-ahead log, had one been left
+        shutil.copy2(database, folder / database.name)
+    shutil.copytree(seed / "uploads", folder / "uploads")
+    app = create_app(_live_settings(folder))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _seed_live_shop(folder: Path) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -54,19 +104,7 @@ def live_app(tmp_path_factory):
     from stores.seeding import load_areas, load_outlets
     from tests.photo_images import phone_photo
 
-    folder = tmp_path_factory.mktemp("live")
-    app = create_app(
-        {
-            "TODAY": TODAY,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
-            "SECRET_KEY": "browser-test",
-            "TESTING": True,
-            "MAIL_OUTBOX": str(folder / "outbox"),
-            "UPLOAD_FOLDER": str(folder / "uploads"),
-            # Every sign-in checks the password: a cheap hash, as in the other tests (not what is tested here).
-            "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
-        }
-    )
+    app = create_app(_live_settings(folder))
     with app.app_context():
         upgrade()
         load_areas(db.session)
@@ -101,9 +139,7 @@ def live_app(tmp_path_factory):
         revoke_certificate(db.session, certified.current_certificate, reason="Kiểm tra trình duyệt")
         db.session.commit()
         db.session.remove()
-        db.engine.dispose()
-    yield app
-    with app.app_context():
+        # The last connection closed checkpoints SQLite's write-ahead log into the file copied.
         db.engine.dispose()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser.conftest import LIVE_ACCOUNTS, TODAY
 from tests.browser.national_import_pages import an_import_preview
+from tests.browser.test_csp import _log_in
 from tests.browser.test_kiosk import open_context, walk_screens
 from tests.browser.test_search_ui import open_suggestions
 
@@ -34,18 +35,44 @@ def _with_axe(context, axe):
     return context
 
 
-@pytest.fixture(params=LANGUAGES)
-def shopper(request, chromium_browser, axe):
-    """A page in a fresh browser that asks for the language of the parameter."""
-    context = _with_axe(
-        chromium_browser.new_context(locale=LOCALES[request.param], viewport={"width": 1280, "height": 900}), axe
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def tabs(chromium_browser, live_server, axe):
+    """One browser tab per language and visitor, kept for the module's tests: a context of its own for each test
+    (24, six of them signing in) cost Chromium a CPU-second each to open, fill its cache and close, a quarter of
+    this module's CPU. `tabs(language, viewport)` gives the shopper's tab signed out with an empty cart (its
+    cookies cleared); `tabs(language, viewport, role)` the tab signed in (once) as that role of LIVE_ACCOUNTS.
+    Each asks for its language (Accept-Language) and has axe-core in every page."""
+    opened = {}
+
+    def tab(language: str, viewport: dict, role: str | None = None):
+        if (language, role) not in opened:
+            context = _with_axe(chromium_browser.new_context(locale=LOCALES[language], viewport=viewport), axe)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            if role is not None:
+                _log_in(page, live_server, LIVE_ACCOUNTS[role])
+            opened[language, role] = page
+        page = opened[language, role]
+        if role is None:
+            page.context.clear_cookies()
+        page.set_viewport_size(viewport)
+        return page
+
     try:
-        yield page
+        yield tab
     finally:
-        context.close()
+        for page in opened.values():
+            page.context.close()
+
+
+@pytest.fixture(params=LANGUAGES)
+def shopper(request, tabs):
+    """A page that asks for the language of the parameter, signed out with an empty cart, at desktop width."""
+    return tabs(request.param, DESKTOP)
 
 
 def _visit(page, url: str) -> None:
@@ -130,28 +157,10 @@ def test_checkout_with_every_mistake_shown(axe, shopper, live_server):
 
 
 @pytest.fixture(params=LANGUAGES)
-def signed_in(request, chromium_browser, live_server, axe):
-    """Opens a browser session asking for the parameter's language; call it with a role of LIVE_ACCOUNTS to sign
-    in."""
-    from tests.browser.test_csp import _log_in
-
-    contexts = []
-
-    def open_as(role: str):
-        context = _with_axe(
-            chromium_browser.new_context(locale=LOCALES[request.param], viewport={"width": 390, "height": 844}), axe
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        _log_in(page, live_server, LIVE_ACCOUNTS[role])
-        return page
-
-    try:
-        yield open_as
-    finally:
-        for context in contexts:
-            context.close()
+def signed_in(request, tabs):
+    """A page asking for the parameter's language at phone width; call it with a role of LIVE_ACCOUNTS to get it
+    signed in as that role (signed in once per module and language)."""
+    return lambda role: tabs(request.param, PHONE, role)
 
 
 def _producer_pages(live_app) -> list[str]:
