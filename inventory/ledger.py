@@ -7,6 +7,7 @@ for the last unit cannot both have it, on PostgreSQL or SQLite, without a lock h
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,6 +23,26 @@ from inventory.models import StockLevel, StockMovement
 
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
+
+
+#: Who hears of movements written without the ORM (search.indexing): listener(session, {(product id, outlet id)}).
+_bulk_listeners: list[Callable[[Session, set[tuple[int, int]]], None]] = []
+
+
+def on_stock_written_in_bulk(listener: Callable[[Session, set[tuple[int, int]]], None]):
+    """Registers `listener(session, {(product id, outlet id)})` (a decorator): movements written in bulk are
+    invisible to the ORM's flush events, so whoever keeps something in step with stock listens here too."""
+    if listener not in _bulk_listeners:
+        _bulk_listeners.append(listener)
+    return listener
+
+
+def stock_written_in_bulk(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Tells the listeners that movements of these (product, outlet) pairs were written in `session` in bulk."""
+    pairs = set(pairs)
+    if pairs:
+        for listener in list(_bulk_listeners):
+            listener(session, pairs)
 
 
 def fingerprint(content: dict) -> str:

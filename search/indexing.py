@@ -20,6 +20,7 @@ from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
 from inventory.availability import available_by_outlet
+from inventory.ledger import on_stock_written_in_bulk
 from inventory.models import StockMovement
 from search.backend import SearchBackend
 from search.builtin import BuiltinBackend
@@ -151,6 +152,12 @@ def _note_changes(session: Session, flush_context) -> None:
 def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
     """Products (with their certificates and producers) written without the ORM: refreshed once, at the commit."""
     _noted(session, _CONTENT).update(product_ids)
+
+
+@on_stock_written_in_bulk
+def _note_bulk_stock(session: Session, pairs: set[tuple[int, int]]) -> None:
+    """Movements written without the ORM (device sync): their products' outlets are compared at the commit."""
+    _noted(session, _STOCK).update(product_id for product_id, _outlet_id in pairs)
 
 
 @event.listens_for(Session, "before_commit")
