@@ -71,9 +71,14 @@ def change_level(
 ) -> bool:
     """Applies a change to one level if it leaves available (on hand − reserved) and reserved non-negative
     wherever it lowers them; `may_go_short` lets a device's sale the counts did not know of through."""
+    statement = _level_change(StockLevel.id == level, on_hand_change, reserved_change, may_go_short=may_go_short)
+    return session.execute(statement).rowcount == 1
+
+
+def _level_change(which, on_hand_change: int, reserved_change: int, *, may_go_short: bool = False):
     statement = (
         update(StockLevel)
-        .where(StockLevel.id == level)
+        .where(which)
         .values(on_hand=StockLevel.on_hand + on_hand_change, reserved=StockLevel.reserved + reserved_change)
         .execution_options(synchronize_session=False)
     )
@@ -81,7 +86,7 @@ def change_level(
         statement = statement.where(StockLevel.on_hand - StockLevel.reserved >= reserved_change - on_hand_change)
     if reserved_change < 0:
         statement = statement.where(StockLevel.reserved >= -reserved_change)
-    return session.execute(statement).rowcount == 1
+    return statement
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,10 @@ def first_expired_first_out(
     """(level id, batch id, available) of a product at an outlet, soonest best-before first; lots without one
     (crafts, plants) after, oldest production first. With `fresh_on`, lots past their best-before that day are
     left out: the shop does not sell them (staff write them off)."""
+    return [tuple(row) for row in session.execute(_first_expired_first_out(outlet_id, product_id, fresh_on))]
+
+
+def _first_expired_first_out(outlet_id: int, product_id: int, fresh_on: date | None):
     query = (
         select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
         .join(Batch, Batch.id == StockLevel.batch_id)
@@ -169,7 +178,7 @@ def first_expired_first_out(
     )
     if fresh_on is not None:
         query = query.where(fresh_lot(fresh_on))
-    return [tuple(row) for row in session.execute(query)]
+    return query
 
 
 def allocate(
@@ -186,6 +195,16 @@ def allocate(
     by (on_hand_sign × n, reserved_sign × n) with a conditional update: a sale is (−1, 0), a reservation
     (0, +1). Only lots still fresh on `fresh_on` are taken. Returns [(batch id, n)], or raises
     InsufficientStock (the caller rolls back)."""
+    # Most often the first lot holds it all: one statement picks it and takes from it under the same condition.
+    first = _first_expired_first_out(outlet_id, product_id, fresh_on).with_only_columns(StockLevel.id).limit(1)
+    first = first.correlate(None)
+    taken_whole = session.execute(
+        _level_change(StockLevel.id == first.scalar_subquery(), on_hand_sign * qty, reserved_sign * qty).returning(
+            StockLevel.batch_id
+        )
+    ).scalar()
+    if taken_whole is not None:
+        return [(taken_whole, qty)]
 
     def take(level: int, batch: int, n: int) -> bool:
         return change_level(session, level, on_hand_sign * n, reserved_sign * n)
