@@ -13,14 +13,13 @@ import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Integer, bindparam, delete, event, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Engine, delete, event, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
-from inventory.availability import available_quantities
+from inventory.availability import available_quantities, stock_parameters, with_product_ids
 from inventory.ledger import on_stock_written_in_bulk
 from inventory.models import StockMovement
 from search.backend import SearchBackend
@@ -69,7 +68,7 @@ def refresh_stock(session: Session, product_ids: Iterable[int], now: datetime) -
     available: dict[int, set[int]] = {}
     stored: dict[int, set[int]] = {}
     indexed: set[int] = set()
-    for source, product_id, outlet_id in session.execute(_stock_and_index(session, ids, now)):
+    for source, product_id, outlet_id in _stock_and_index(session, ids, now):
         if source == "d":
             indexed.add(product_id)
         else:
@@ -82,22 +81,21 @@ def refresh_stock(session: Session, product_ids: Iterable[int], now: datetime) -
 
 def _stock_and_index(session: Session, ids: list[int], now: datetime):
     """("a", product, outlet) where the product is available, ("o", product, outlet) where the index says it is,
-    and ("d", product, product) for each product the index holds: one statement."""
-    if len(ids) > 1 and session.get_bind().dialect.name == "postgresql":
-        # One array parameter rather than a placeholder per id, which psycopg would have to render.
-        wanted = select(func.unnest(bindparam("ids", ids, type_=ARRAY(Integer))))
-    else:
-        wanted = ids
-    pairs = available_quantities(now, product_ids=wanted).subquery("available")
-    return union_all(
-        select(literal("a"), pairs.c.product_id, pairs.c.outlet_id),
-        select(literal("o"), SearchDocumentOutlet.product_id, SearchDocumentOutlet.outlet_id).where(
-            SearchDocumentOutlet.product_id.in_(wanted)
-        ),
-        select(literal("d"), SearchDocument.product_id, SearchDocument.product_id).where(
-            SearchDocument.product_id.in_(wanted)
-        ),
-    )
+    and ("d", product, product) for each product the index holds: one statement, built once."""
+
+    def build(wanted, at, today):
+        pairs = available_quantities(at, product_ids=wanted, today=today).subquery("available")
+        return union_all(
+            select(literal("a"), pairs.c.product_id, pairs.c.outlet_id),
+            select(literal("o"), SearchDocumentOutlet.product_id, SearchDocumentOutlet.outlet_id).where(
+                SearchDocumentOutlet.product_id.in_(wanted)
+            ),
+            select(literal("d"), SearchDocument.product_id, SearchDocument.product_id).where(
+                SearchDocument.product_id.in_(wanted)
+            ),
+        )
+
+    return session.execute(with_product_ids(session, "search.stock_and_index", build), stock_parameters(ids, now))
 
 
 def send_to_cluster(session: Session, cluster: SearchBackend, product_ids: Iterable[int], now: datetime) -> int:
