@@ -8,14 +8,15 @@ A hold without expiry belongs to a device (a kiosk's offline quota) until staff 
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput
-from inventory.ledger import Move, allocate, fingerprint, record, write_row
+from inventory.ledger import Move, allocate, fingerprint, insert_movements, movement_row, record
 from inventory.models import Reservation, ReservationLine
 from inventory.stock import positive
 
@@ -46,12 +47,7 @@ def reserve(
     """
     wanted = _merged(lines)
     # One read for both: the hold under this key, if any, and the outlet's holds that expired (released first).
-    found = session.scalars(
-        select(Reservation)
-        .where(or_(Reservation.key == key, _expired(now) & (Reservation.outlet_id == outlet_id)))
-        .options(selectinload(Reservation.lines))
-        .order_by(Reservation.id)
-    ).all()
+    found = session.scalars(_key_or_expired(), {"key": key, "outlet_id": outlet_id, "now": now}).all()
     existing = next((reservation for reservation in found if reservation.key == key), None)
     if existing is not None:
         if existing.outlet_id != outlet_id or _merged((line.product_id, line.qty) for line in existing.lines) != wanted:
@@ -62,15 +58,35 @@ def reserve(
     session.add(reservation)
     session.flush()
     move_for = _moves(reservation, "reserve", now, actor_id)
+    movement_rows = []
     for product_id, qty in sorted(wanted.items()):
         move = move_for(product_id)
         for part, (batch, n) in enumerate(
             allocate(session, outlet_id, product_id, qty, on_hand_sign=0, reserved_sign=1, fresh_on=vietnam_date(now))
         ):
             session.add(ReservationLine(reservation=reservation, product_id=product_id, batch_id=batch, qty=n))
-            write_row(session, move, batch, 0, n, part)
+            movement_rows.append(movement_row(move, batch, 0, n, part))
+    # The ledger rows with one Core statement (no ORM objects: nothing of them to track), the lines at the flush.
+    insert_movements(session, movement_rows)
     session.flush()
     return reservation
+
+
+@cache
+def _key_or_expired():
+    return (
+        select(Reservation)
+        .where(
+            or_(
+                Reservation.key == bindparam("key"),
+                (Reservation.status == "active")
+                & (Reservation.expires_at <= bindparam("now"))
+                & (Reservation.outlet_id == bindparam("outlet_id")),
+            )
+        )
+        .options(selectinload(Reservation.lines))
+        .order_by(Reservation.id)
+    )
 
 
 def extend(session: Session, reservation: Reservation, until: datetime, now: datetime) -> Reservation:
