@@ -17,6 +17,8 @@ Each client is a process with its own connection, committing every transaction, 
   at its own outlet, pushed in requests of --request-size, one transaction per request, through
   inventory.sync.push (the service behind POST /api/v1/outlets/<id>/movements), within --sync-seconds;
   then each device pushes its first request again, which must come back all duplicates.
+Before the clients start it counts the SQL statements of one hold and of one sync request of --request-size
+movements, each with its commit, at an outlet of their own (`bench-count`).
 Afterwards it checks that nothing was oversold: reserved never exceeds on hand, the levels equal the ledger's sum
 (inventory.ledger.drift), and the holds the clients were granted equal the stock the ledger shows taken. A failed
 check exits 1; the goals (spread ≥ 25 % of pgbench -N TPS, sync ≥ 5,000 movements/s) are reported, not enforced.
@@ -90,6 +92,8 @@ def seed(session, args) -> dict:
     contested_product = product(args.products, "Nước mắm hiếm")
     shop = outlet("bench-shop")
     sync_outlets = [outlet(f"bench-device-{n}") for n in range(args.clients)]
+    # Where the statements of one hold and one sync request are counted, apart from the measured outlets.
+    counted = outlet("bench-count")
     session.flush()
     devices = [
         Device(outlet_id=at.id, name=f"Quầy {n}", token_hash=uuid.uuid4().hex) for n, at in enumerate(sync_outlets)
@@ -113,11 +117,12 @@ def seed(session, args) -> dict:
     half = args.contested_stock // 2
     stock(shop, contested_product, "L1", half, date(2027, 3, 1))
     stock(shop, contested_product, "L2", args.contested_stock - half, date(2027, 6, 1))
-    for at in sync_outlets:
+    for at in [*sync_outlets, counted]:
         for item in spread_products:
             stock(at, item, "L0", SYNC_OPENING_STOCK, date(2027, 6, 1))
     session.commit()
     return {
+        "counted": counted.id,
         "shop": shop.id,
         "spread_products": [p.id for p in spread_products],
         "contested_product": contested_product.id,
@@ -288,6 +293,42 @@ def load() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
+def count_statements(url: str, seeded: dict, size: int) -> tuple[int, int]:
+    """The SQL statements (BEGIN and COMMIT not counted) of one hold of 1 unit and of one sync request of `size`
+    movements, each with its commit (the search index's hook runs then), at an outlet of their own."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from inventory.reservations import reserve
+    from inventory.sync import push
+
+    engine = schema_engine(url)
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *_: statements.append(1))
+    counts = []
+    with Session(engine) as session:
+        for n in range(2):  # the first of each warms the session up (connection settings)
+            statements.clear()
+            now = datetime.now(UTC)
+            reserve(
+                session,
+                key=f"count-{n}",
+                outlet_id=seeded["counted"],
+                lines=[(seeded["spread_products"][0], 1)],
+                now=now,
+                expires_at=now + timedelta(minutes=HOLD_MINUTES),
+            )
+            session.commit()
+        counts.append(len(statements))
+        movements = device_requests(len(seeded["devices"]) + 1, range(1), size, seeded["spread_products"])[0]
+        statements.clear()
+        push(session, seeded["counted"], movements, now=datetime.now(UTC))
+        session.commit()
+        counts.append(len(statements))
+    engine.dispose()
+    return counts[0], counts[1]
+
+
 # --- checks ----------------------------------------------------------------------------------------------------
 
 
@@ -429,13 +470,19 @@ def main() -> int:
                 started = time.monotonic()
                 seeded = seed(db.session, args)
                 print(
-                    f"  seeded {args.products + 1} products, {args.clients + 1} outlets and their stock in "
+                    f"  seeded {args.products + 1} products, {args.clients + 2} outlets and their stock in "
                     f"{time.monotonic() - started:.1f} s",
                     flush=True,
                 )
                 db.session.remove()
                 db.engine.dispose()  # the clients are forked: none may inherit a live connection
 
+        per_hold, per_request = count_statements(url, seeded, args.request_size)
+        print(
+            f"  SQL statements: {per_hold} per hold (reserve and commit), {per_request} per sync request of "
+            f"{args.request_size:,} movements (push and commit)",
+            flush=True,
+        )
         tps = run_pgbench(args.pgbench, url, args) if args.pgbench else {}
 
         spread_seconds, spread = run_clients(

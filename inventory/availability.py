@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Date, DateTime, Integer, bindparam, func, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch
@@ -20,10 +21,11 @@ from inventory.models import Reservation, ReservationLine, StockLevel
 from stores.models import Outlet
 
 
-def available_quantities(now: datetime, *, outlet_id: int | None = None, product_ids=None):
+def available_quantities(now: datetime, *, outlet_id: int | None = None, product_ids=None, today=None):
     """A SQL select of (outlet_id, product_id, available) for every pair with available > 0; `product_ids`
-    (a list or a select of ids) and `outlet_id` narrow it before anything is summed."""
-    today = vietnam_date(now)
+    (a list or a select of ids) and `outlet_id` narrow it before anything is summed. `now` and `today` may be
+    bound parameters (a statement built once, see with_product_ids); `today` is then required."""
+    today = vietnam_date(now) if today is None else today
     # Lots past their best-before are not for sale (staff write them off), so they count for nothing here.
     levels = (
         select(
@@ -55,12 +57,41 @@ def available_quantities(now: datetime, *, outlet_id: int | None = None, product
     )
 
 
+#: Statements built once per (use, database dialect): building available_quantities costs more CPU than running it.
+_built: dict[tuple[str, str], object] = {}
+
+
+def with_product_ids(session: Session, use: str, build):
+    """The statement `build(ids, now, today)` makes from bound parameters (`ids`: a select of product ids, or an
+    expanding list), built once for this use and the session's database; run it with stock_parameters."""
+    dialect = session.get_bind().dialect.name
+    statement = _built.get((use, dialect))
+    if statement is None:
+        if dialect == "postgresql":
+            # One array parameter however many ids, rather than a placeholder each that psycopg must render.
+            ids = select(func.unnest(bindparam("ids", type_=ARRAY(Integer))))
+        else:
+            ids = bindparam("ids", expanding=True)
+        now = bindparam("now", type_=DateTime(timezone=True))
+        statement = _built[(use, dialect)] = build(ids, now, bindparam("today", type_=Date))
+    return statement
+
+
+def stock_parameters(product_ids: Iterable[int], now: datetime) -> dict:
+    return {"ids": list(product_ids), "now": now, "today": vietnam_date(now)}
+
+
 def available_by_outlet(session: Session, product_ids: Iterable[int], now: datetime) -> dict[int, dict[int, int]]:
     """{product id: {outlet id: available}} for the outlets that have some available."""
     product_ids = list(product_ids)
     found: dict[int, dict[int, int]] = {}
     if product_ids:
-        for outlet_id, product_id, available in session.execute(available_quantities(now, product_ids=product_ids)):
+        statement = with_product_ids(
+            session,
+            "available_by_outlet",
+            lambda ids, at, today: available_quantities(at, product_ids=ids, today=today),
+        )
+        for outlet_id, product_id, available in session.execute(statement, stock_parameters(product_ids, now)):
             found.setdefault(product_id, {})[outlet_id] = int(available)
     return found
 

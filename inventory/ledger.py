@@ -7,21 +7,44 @@ for the last unit cannot both have it, on PostgreSQL or SQLite, without a lock h
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch
 from core.errors import N_, Conflict
+from core.models import utcnow
 from inventory.models import StockLevel, StockMovement
 
 
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
+
+
+#: Who hears of movements written without the ORM (search.indexing): listener(session, {(product id, outlet id)}).
+_bulk_listeners: list[Callable[[Session, set[tuple[int, int]]], None]] = []
+
+
+def on_stock_written_in_bulk(listener: Callable[[Session, set[tuple[int, int]]], None]):
+    """Registers `listener(session, {(product id, outlet id)})` (a decorator): movements written in bulk are
+    invisible to the ORM's flush events, so whoever keeps something in step with stock listens here too."""
+    if listener not in _bulk_listeners:
+        _bulk_listeners.append(listener)
+    return listener
+
+
+def stock_written_in_bulk(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+    """Tells the listeners that movements of these (product, outlet) pairs were written in `session` in bulk."""
+    pairs = set(pairs)
+    if pairs:
+        for listener in list(_bulk_listeners):
+            listener(session, pairs)
 
 
 def fingerprint(content: dict) -> str:
@@ -50,9 +73,14 @@ def change_level(
 ) -> bool:
     """Applies a change to one level if it leaves available (on hand − reserved) and reserved non-negative
     wherever it lowers them; `may_go_short` lets a device's sale the counts did not know of through."""
+    statement = _level_change(StockLevel.id == level, on_hand_change, reserved_change, may_go_short=may_go_short)
+    return session.execute(statement).rowcount == 1
+
+
+def _level_change(which, on_hand_change: int, reserved_change: int, *, may_go_short: bool = False):
     statement = (
         update(StockLevel)
-        .where(StockLevel.id == level)
+        .where(which)
         .values(on_hand=StockLevel.on_hand + on_hand_change, reserved=StockLevel.reserved + reserved_change)
         .execution_options(synchronize_session=False)
     )
@@ -60,7 +88,7 @@ def change_level(
         statement = statement.where(StockLevel.on_hand - StockLevel.reserved >= reserved_change - on_hand_change)
     if reserved_change < 0:
         statement = statement.where(StockLevel.reserved >= -reserved_change)
-    return session.execute(statement).rowcount == 1
+    return statement
 
 
 @dataclass(frozen=True)
@@ -106,6 +134,37 @@ def write_row(
     return movement
 
 
+def movement_row(
+    move: Move, batch_id: int, on_hand_change: int, reserved_change: int = 0, part: int = 0
+) -> dict[str, object]:
+    """write_row's row as a dict of column values, for insert_movements."""
+    return {
+        "key": move.key,
+        "part": part,
+        "fingerprint": move.fingerprint,
+        "kind": move.kind,
+        "outlet_id": move.outlet_id,
+        "product_id": move.product_id,
+        "batch_id": batch_id,
+        "on_hand_change": on_hand_change,
+        "reserved_change": reserved_change,
+        "occurred_at": move.occurred_at,
+        "recorded_at": utcnow(),
+        "actor_id": move.actor_id,
+        "device_id": move.device_id,
+        "reservation_id": move.reservation_id,
+        "transfer_id": move.transfer_id,
+        "note": move.note,
+    }
+
+
+def insert_movements(session: Session, rows: list[dict]) -> None:
+    """Ledger rows (movement_row) written with one Core statement rather than the ORM; the listeners are told."""
+    if rows:
+        session.connection().execute(insert(StockMovement.__table__), rows)
+        stock_written_in_bulk(session, {(row["product_id"], row["outlet_id"]) for row in rows})
+
+
 def record(
     session: Session,
     move: Move,
@@ -136,6 +195,10 @@ def first_expired_first_out(
     """(level id, batch id, available) of a product at an outlet, soonest best-before first; lots without one
     (crafts, plants) after, oldest production first. With `fresh_on`, lots past their best-before that day are
     left out: the shop does not sell them (staff write them off)."""
+    return [tuple(row) for row in session.execute(_first_expired_first_out(outlet_id, product_id, fresh_on))]
+
+
+def _first_expired_first_out(outlet_id: int, product_id: int, fresh_on: date | None):
     query = (
         select(StockLevel.id, StockLevel.batch_id, StockLevel.on_hand - StockLevel.reserved)
         .join(Batch, Batch.id == StockLevel.batch_id)
@@ -148,7 +211,7 @@ def first_expired_first_out(
     )
     if fresh_on is not None:
         query = query.where(fresh_lot(fresh_on))
-    return [tuple(row) for row in session.execute(query)]
+    return query
 
 
 def allocate(
@@ -165,6 +228,25 @@ def allocate(
     by (on_hand_sign × n, reserved_sign × n) with a conditional update: a sale is (−1, 0), a reservation
     (0, +1). Only lots still fresh on `fresh_on` are taken. Returns [(batch id, n)], or raises
     InsufficientStock (the caller rolls back)."""
+    # Most often the first lot holds it all: one statement picks it and takes from it under the same condition.
+    taken_whole = (
+        session.connection()
+        .execute(
+            _take_from_first_lot(on_hand_sign, reserved_sign),
+            {
+                "at_outlet": outlet_id,
+                "of_product": product_id,
+                "fresh_on": fresh_on,
+                "on_hand_change": on_hand_sign * qty,
+                "reserved_change": reserved_sign * qty,
+                "needed": (reserved_sign - on_hand_sign) * qty,
+                "unreserved": -reserved_sign * qty,
+            },
+        )
+        .scalar()
+    )
+    if taken_whole is not None:
+        return [(taken_whole, qty)]
 
     def take(level: int, batch: int, n: int) -> bool:
         return change_level(session, level, on_hand_sign * n, reserved_sign * n)
@@ -186,6 +268,42 @@ def allocate(
                     break
             # Otherwise another buyer took it first: read the levels again.
     return taken
+
+
+@cache
+def _take_from_first_lot(on_hand_sign: int, reserved_sign: int):
+    """allocate's one-statement take (Core, built once per kind of change): the first lot first-expired-first-out
+    among those fresh on :fresh_on changes by the whole quantity, under change_level's conditions; returns its
+    batch id, or nothing when that lot holds too little (then allocate goes lot by lot)."""
+    levels, batches = StockLevel.__table__, Batch.__table__
+    first = (
+        select(levels.c.id)
+        .join(batches, batches.c.id == levels.c.batch_id)
+        .where(
+            levels.c.outlet_id == bindparam("at_outlet"),
+            levels.c.product_id == bindparam("of_product"),
+            levels.c.on_hand - levels.c.reserved > 0,
+            or_(batches.c.best_before.is_(None), batches.c.best_before >= bindparam("fresh_on")),
+        )
+        .order_by(batches.c.best_before.is_(None), batches.c.best_before, batches.c.produced_on, batches.c.id)
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    statement = (
+        update(levels)
+        .where(levels.c.id == first)
+        .values(
+            on_hand=levels.c.on_hand + bindparam("on_hand_change"),
+            reserved=levels.c.reserved + bindparam("reserved_change"),
+        )
+        .returning(levels.c.batch_id)
+    )
+    if on_hand_sign - reserved_sign < 0:
+        statement = statement.where(levels.c.on_hand - levels.c.reserved >= bindparam("needed"))
+    if reserved_sign < 0:
+        statement = statement.where(levels.c.reserved >= bindparam("unreserved"))
+    return statement
 
 
 def ledger_levels(session: Session) -> dict[tuple[int, int, int], tuple[int, int]]:

@@ -8,13 +8,15 @@ A hold without expiry belongs to a device (a kiosk's offline quota) until staff 
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput
-from inventory.ledger import Move, allocate, fingerprint, record, write_row
+from inventory.ledger import Move, allocate, fingerprint, insert_movements, movement_row, record
 from inventory.models import Reservation, ReservationLine
 from inventory.stock import positive
 
@@ -44,27 +46,47 @@ def reserve(
     Idempotent by `key`: the same key with the same lines returns the first hold; with other lines, 409.
     """
     wanted = _merged(lines)
-    existing = session.scalar(
-        select(Reservation).where(Reservation.key == key).options(selectinload(Reservation.lines))
-    )
+    # One read for both: the hold under this key, if any, and the outlet's holds that expired (released first).
+    found = session.scalars(_key_or_expired(), {"key": key, "outlet_id": outlet_id, "now": now}).all()
+    existing = next((reservation for reservation in found if reservation.key == key), None)
     if existing is not None:
         if existing.outlet_id != outlet_id or _merged((line.product_id, line.qty) for line in existing.lines) != wanted:
             raise Conflict(N_("Mã giữ hàng này đã được dùng cho một yêu cầu khác."), code="idempotency_conflict")
         return existing
-    release_expired(session, now, outlet_id=outlet_id)
+    _release_expired(session, found, now)
     reservation = Reservation(key=key, outlet_id=outlet_id, expires_at=expires_at, device_id=device_id)
     session.add(reservation)
     session.flush()
     move_for = _moves(reservation, "reserve", now, actor_id)
+    movement_rows = []
     for product_id, qty in sorted(wanted.items()):
         move = move_for(product_id)
         for part, (batch, n) in enumerate(
             allocate(session, outlet_id, product_id, qty, on_hand_sign=0, reserved_sign=1, fresh_on=vietnam_date(now))
         ):
             session.add(ReservationLine(reservation=reservation, product_id=product_id, batch_id=batch, qty=n))
-            write_row(session, move, batch, 0, n, part)
+            movement_rows.append(movement_row(move, batch, 0, n, part))
+    # The ledger rows with one Core statement (no ORM objects: nothing of them to track), the lines at the flush.
+    insert_movements(session, movement_rows)
     session.flush()
     return reservation
+
+
+@cache
+def _key_or_expired():
+    return (
+        select(Reservation)
+        .where(
+            or_(
+                Reservation.key == bindparam("key"),
+                (Reservation.status == "active")
+                & (Reservation.expires_at <= bindparam("now"))
+                & (Reservation.outlet_id == bindparam("outlet_id")),
+            )
+        )
+        .options(selectinload(Reservation.lines))
+        .order_by(Reservation.id)
+    )
 
 
 def extend(session: Session, reservation: Reservation, until: datetime, now: datetime) -> Reservation:
@@ -81,7 +103,7 @@ def extend(session: Session, reservation: Reservation, until: datetime, now: dat
     ).rowcount
     if not extended:
         raise Conflict(N_("Hàng giữ cho yêu cầu này đã hết hạn hoặc đã kết thúc."), code="hold_ended")
-    session.refresh(reservation)
+    set_committed_value(reservation, "expires_at", until)
     return reservation
 
 
@@ -109,15 +131,19 @@ def release(
 
 def release_expired(session: Session, now: datetime, *, outlet_id: int | None = None) -> int:
     """Writes the release of every hold that has expired (at one outlet, or everywhere): returns how many."""
-    query = (
-        select(Reservation)
-        .where(Reservation.status == "active", Reservation.expires_at <= now)
-        .options(selectinload(Reservation.lines))
-    )
+    query = select(Reservation).where(_expired(now)).options(selectinload(Reservation.lines))
     if outlet_id is not None:
         query = query.where(Reservation.outlet_id == outlet_id)
+    return _release_expired(session, session.scalars(query), now)
+
+
+def _expired(now: datetime):
+    return (Reservation.status == "active") & (Reservation.expires_at <= now)
+
+
+def _release_expired(session: Session, reservations: Iterable[Reservation], now: datetime) -> int:
     released = 0
-    for reservation in session.scalars(query):
+    for reservation in reservations:
         try:
             release(session, reservation, now, status="expired")
         except Conflict:
@@ -139,7 +165,9 @@ def _end(session: Session, reservation: Reservation, status: str, now: datetime,
     ).rowcount
     if not ended:
         raise Conflict(N_("Hàng giữ cho yêu cầu này đã hết hạn hoặc đã kết thúc."), code="hold_ended")
-    session.refresh(reservation)
+    # What the update wrote, without reading the row back.
+    set_committed_value(reservation, "status", status)
+    set_committed_value(reservation, "ended_at", now)
 
 
 def _moves(reservation: Reservation, action: str, now: datetime, actor_id: int | None, *, kind: str = ""):

@@ -21,6 +21,14 @@ def positive(qty: int) -> int:
     return qty
 
 
+def lot_code_of(lot_code: str | None) -> str:
+    """The lot code as it is stored (trimmed); InvalidInput when there is none."""
+    lot_code = (lot_code or "").strip()
+    if not lot_code:
+        raise InvalidInput(N_("Cần mã lô."), code="lot_required", field="lot")
+    return lot_code
+
+
 def lot(
     session: Session,
     product_id: int,
@@ -30,9 +38,7 @@ def lot(
     best_before: date | None = None,
 ) -> Batch:
     """The product's lot with this code, created when first named (a sale may arrive before its receive)."""
-    lot_code = (lot_code or "").strip()
-    if not lot_code:
-        raise InvalidInput(N_("Cần mã lô."), code="lot_required", field="lot")
+    lot_code = lot_code_of(lot_code)
     if session.get(Product, product_id) is None:
         raise NotFound(N_("Không có sản phẩm %(id)s."), code="unknown_product", id=product_id)
     found = session.scalar(select(Batch).where(Batch.product_id == product_id, Batch.lot_code == lot_code))

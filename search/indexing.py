@@ -13,19 +13,20 @@ import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, event, insert, select, update
+from sqlalchemy import Engine, delete, event, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from catalog import version
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Certificate, Producer, Product
 from core.models import utcnow
-from inventory.availability import available_by_outlet
+from inventory.availability import available_quantities, stock_parameters, with_product_ids
+from inventory.ledger import on_stock_written_in_bulk
 from inventory.models import StockMovement
 from search.backend import SearchBackend
 from search.builtin import BuiltinBackend
 from search.documents import build_documents
-from search.models import SearchOutbox
+from search.models import SearchDocument, SearchDocumentOutlet, SearchOutbox
 
 #: Per database engine, what to call with the product ids whose documents the cluster should now receive
 #: (set by the app when a cluster is configured; the engine's absence means no cluster).
@@ -59,12 +60,43 @@ def refresh(session: Session, product_ids: Iterable[int], now: datetime) -> set[
 
 
 def refresh_stock(session: Session, product_ids: Iterable[int], now: datetime) -> set[int]:
-    """Updates where these products are available; returns those whose outlets changed."""
+    """Updates where these products are available; returns those whose outlets changed. One read compares what
+    is available with what the index holds; only products whose outlets changed (stock crossed zero somewhere)
+    are written, so most stock movements cost that one read and nothing more."""
     ids = sorted(set(product_ids))
     if not ids:
         return set()
-    stock = available_by_outlet(session, ids, now)
-    return BuiltinBackend(session).set_outlets({i: tuple(sorted(stock.get(i, {}))) for i in ids})
+    available: dict[int, set[int]] = {}
+    stored: dict[int, set[int]] = {}
+    indexed: set[int] = set()
+    for source, product_id, outlet_id in _stock_and_index(session, ids, now):
+        if source == "d":
+            indexed.add(product_id)
+        else:
+            (available if source == "a" else stored).setdefault(product_id, set()).add(outlet_id)
+    changed = {i for i in indexed if stored.get(i, set()) != available.get(i, set())}
+    if not changed:
+        return set()
+    return BuiltinBackend(session).set_outlets({i: tuple(sorted(available.get(i, ()))) for i in sorted(changed)})
+
+
+def _stock_and_index(session: Session, ids: list[int], now: datetime):
+    """("a", product, outlet) where the product is available, ("o", product, outlet) where the index says it is,
+    and ("d", product, product) for each product the index holds: one statement, built once."""
+
+    def build(wanted, at, today):
+        pairs = available_quantities(at, product_ids=wanted, today=today).subquery("available")
+        return union_all(
+            select(literal("a"), pairs.c.product_id, pairs.c.outlet_id),
+            select(literal("o"), SearchDocumentOutlet.product_id, SearchDocumentOutlet.outlet_id).where(
+                SearchDocumentOutlet.product_id.in_(wanted)
+            ),
+            select(literal("d"), SearchDocument.product_id, SearchDocument.product_id).where(
+                SearchDocument.product_id.in_(wanted)
+            ),
+        )
+
+    return session.execute(with_product_ids(session, "search.stock_and_index", build), stock_parameters(ids, now))
 
 
 def send_to_cluster(session: Session, cluster: SearchBackend, product_ids: Iterable[int], now: datetime) -> int:
@@ -152,6 +184,12 @@ def _note_changes(session: Session, flush_context) -> None:
 def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
     """Products (with their certificates and producers) written without the ORM: refreshed once, at the commit."""
     _noted(session, _CONTENT).update(product_ids)
+
+
+@on_stock_written_in_bulk
+def _note_bulk_stock(session: Session, pairs: set[tuple[int, int]]) -> None:
+    """Movements written without the ORM (device sync): their products' outlets are compared at the commit."""
+    _noted(session, _STOCK).update(product_id for product_id, _outlet_id in pairs)
 
 
 # First of the commit hooks (insert=True): catalog.version's bump comes after it, so the version row is locked

@@ -1,7 +1,8 @@
 """The built-in index follows every commit, whoever makes it (search.indexing): a shopper never sees a product
 the database no longer sells, nor misses one it does, and nothing waits for a job."""
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 from sqlalchemy import select
@@ -9,7 +10,9 @@ from sqlalchemy import select
 from catalog.services import revoke_certificate
 from core.models import utcnow
 from inventory.ledger import Move
+from inventory.reservations import release, reserve
 from inventory.stock import receive, sell
+from inventory.sync import DeviceMovement, push
 from search.builtin import BuiltinBackend
 from search.documents import build_documents
 from search.indexing import refresh
@@ -88,6 +91,37 @@ def test_stock_reaching_and_leaving_zero_moves_the_product_in_and_out_of_in_stoc
     session.commit()
     assert found(session, in_stock=True) == []
     assert found(session, "ruou nep") == [product.id]  # sold out is still on the shelf of the catalogue
+
+
+def test_a_device_sync_and_a_hold_move_the_product_in_and_out_of_in_stock_at_their_commit(session):
+    # A push is written in bulk (no ORM objects) and a hold by a conditional update: both still reach the index.
+    product = make_product(session, "Mật ong bạc hà", group=1)
+    outlet = make_outlet(session)
+    session.commit()
+    at = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    received = DeviceMovement(str(uuid.uuid4()), "receive", product.id, 2, at, batch="MO-1")
+    push(session, outlet.id, [received], now=utcnow())
+    session.commit()
+    assert found(session, in_stock=True, outlet_id=outlet.id) == [product.id]
+
+    held = reserve(
+        session,
+        key="search-indexing-last-two",
+        outlet_id=outlet.id,
+        lines=[(product.id, 2)],
+        now=utcnow(),
+        expires_at=utcnow() + timedelta(minutes=15),
+    )
+    session.commit()
+    assert found(session, in_stock=True) == []
+    release(session, held, utcnow())
+    session.commit()
+    assert found(session, in_stock=True, outlet_id=outlet.id) == [product.id]
+
+    sold = DeviceMovement(str(uuid.uuid4()), "sale", product.id, 2, at + timedelta(minutes=5))
+    push(session, outlet.id, [sold], now=utcnow())
+    session.commit()
+    assert found(session, in_stock=True) == []
 
 
 def test_without_a_cluster_nothing_waits_in_the_outbox(session):
