@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from datetime import UTC, date, datetime
 from itertools import count
 
@@ -16,6 +17,7 @@ from catalog.services import revoke_certificate
 from core.db import db
 from inventory.ledger import Move
 from inventory.stock import receive, sell
+from inventory.sync import DeviceMovement, push
 from storefront import page_cache
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
 
@@ -126,6 +128,17 @@ def test_selling_the_last_unit_shows_out_of_stock_on_the_next_request(client, se
     assert "Hết hàng" in client.get("/san-pham").get_data(as_text=True)
     assert client.get("/api/v1/products").get_json()["items"][0]["in_stock"] is False
     assert "Tạm hết hàng" in client.get(f"/san-pham/{fish_sauce.slug}").get_data(as_text=True)
+
+
+def test_a_lot_a_counter_names_first_shows_on_the_product_page_at_once(client, session, fish_sauce):
+    """A device's push is written in bulk (no ORM objects); the new lot it names is still a catalogue change."""
+    url = f"/san-pham/{fish_sauce.slug}"
+    assert "CH-2612" not in client.get(url).get_data(as_text=True)
+    received = DeviceMovement(str(uuid.uuid4()), "receive", fish_sauce.id, 6, datetime.now(UTC), batch="CH-2612")
+    result = push(session, fish_sauce_outlet(session, fish_sauce).id, [received], now=datetime.now(UTC))
+    session.commit()
+    assert result.applied == [received.id]
+    assert "CH-2612" in client.get(url).get_data(as_text=True)
 
 
 def test_a_price_change_and_a_new_day_are_new_pages(app, client, session, fish_sauce, monkeypatch):
