@@ -196,6 +196,9 @@ def _serve(entry: dict, private: bool) -> Response:
     has_token = _marker("csrf").encode() in body
     etag = hashlib.sha256(body).hexdigest()[:32] if entry["holes"] else entry["digest"]
     if has_token:
+        # The visitor's CSRF secret is made first if they have none yet: the ETag must name the secret the page's
+        # token belongs to, or a browser without the cookie could be told its older copy is still good.
+        token = generate_csrf()
         lifetime = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
         etag += f"-{_token_secret_digest()}-{int(time.time() // (lifetime / 2))}"
     response = Response(status=200, headers=entry["headers"])
@@ -205,7 +208,7 @@ def _serve(entry: dict, private: bool) -> Response:
     if request.if_none_match.contains(etag):
         response.status_code = 304
         return response
-    response.set_data(_with_token(body))
+    response.set_data(body.replace(_marker("csrf").encode(), token.encode()) if has_token else body)
     return response
 
 

@@ -160,6 +160,8 @@ def test_the_search_node_stopped_under_traffic_then_started_again(
             "RATELIMIT_STORAGE_URI": "memory://",
             "SEARCH_URL": node.url,
             "SEARCH_INDEX": "ocop-products",
+            # Each answer must come from a backend: the page cache would answer repeated searches itself.
+            "PAGE_CACHE_ENABLED": False,
         }
     )
     search = app.extensions["search"]

@@ -215,6 +215,20 @@ def test_a_browser_revalidates_and_gets_304_until_the_catalogue_changes(client, 
     assert client.get("/api/v1/products", headers={"If-None-Match": api.headers["ETag"]}).status_code == 304
 
 
+def test_a_browser_without_the_cookie_never_revalidates_a_page_with_someone_elses_token(
+    app, session, fish_sauce, monkeypatch
+):
+    """A browser whose cookies were cleared keeps its cached copy, whose form carries the old session's token:
+    it must get the page again, with a token of its new session, not a 304."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/san-pham/{fish_sauce.slug}"
+    first = app.test_client().get(url)
+    assert app.test_client().get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    browser = app.test_client()
+    again = browser.get(url)
+    assert browser.get(url, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+
+
 def test_odd_parameters_and_headers_make_no_new_entries(client, session, fish_sauce):
     client.get("/san-pham")
     held = entries()
