@@ -15,7 +15,8 @@ every half token lifetime, so a page answered 304 never carries an expired token
 Only anonymous GETs without a pending flash message are cached; signed-in pages, the cart, checkout, trace pages
 and device answers never use this module. The store is Flask-Caching: in process (SimpleCache, bounded by
 CACHE_THRESHOLD entries) in the embedded profile, Redis (CACHE_REDIS_URL; entries expire after
-CACHE_DEFAULT_TIMEOUT seconds, and Redis's maxmemory policy evicts) at scale.
+CACHE_DEFAULT_TIMEOUT seconds, and Redis's maxmemory policy evicts) at scale, read through the 256 entries each
+process used last.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache, wraps
 
+from cachelib import SimpleCache
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_caching import Cache
@@ -55,6 +57,10 @@ def init_page_cache(app) -> None:
     config.setdefault("CACHE_THRESHOLD", 2000)
     config.setdefault("CACHE_KEY_PREFIX", "ocop-page:")
     cache.init_app(app)
+    # A shared cache (Redis) is read through a small one in each process. An entry never changes under its key
+    # (the key names the catalogue version), so the process's copy is as fresh as the shared one.
+    shared = config["CACHE_TYPE"] not in ("SimpleCache", "simple", "NullCache", "null")
+    app.extensions["page_cache_local"] = SimpleCache(threshold=256) if shared else None
 
 
 def fills_hole(name: str):
@@ -230,15 +236,24 @@ def _keyed_marker(secret: str | bytes, name: str) -> str:
 
 
 def _load(key: str) -> dict | None:
+    local = current_app.extensions["page_cache_local"]
     try:
-        return cache.get(key)
+        if local is not None and (kept := local.get(key)) is not None:
+            return kept
+        kept = cache.get(key)
+        if local is not None and kept is not None:
+            local.set(key, kept)
+        return kept
     except Exception:  # a cache that is down makes pages slower, never unavailable
         log.warning("page cache unavailable on read", exc_info=True)
         return None
 
 
 def _store(key: str, entry: dict) -> None:
+    local = current_app.extensions["page_cache_local"]
     try:
+        if local is not None:
+            local.set(key, entry)
         cache.set(key, entry)
     except Exception:
         log.warning("page cache unavailable on write", exc_info=True)

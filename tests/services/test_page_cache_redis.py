@@ -33,6 +33,7 @@ def test_a_page_cached_by_one_worker_serves_another_and_expires(redis_app, redis
     assert 0 < store.ttl(keys[0]) <= redis_app.config["CACHE_DEFAULT_TIMEOUT"]
     # Another worker: an empty in-process state, the same Redis.
     page_cache.cache.init_app(redis_app)
+    redis_app.extensions["page_cache_local"].clear()
     assert redis_app.test_client().get("/san-pham").get_data() == first.get_data()
     assert len(store.keys("ocop-page-test:*")) == 1
 
