@@ -109,12 +109,15 @@ class OutletStock:
 def availability(session: Session, product_id: int, now: datetime) -> list[OutletStock]:
     """The outlets that have the product available, most first (then by name), for its page and the API: one
     statement, whatever the number of outlets."""
-    pairs = available_quantities(now, product_ids=[product_id]).subquery("in_stock")
-    rows = session.execute(
-        select(Outlet.id, Outlet.name, pairs.c.available, Outlet.address, Outlet.opening_hours).join(
+
+    def build(ids, at, today):
+        pairs = available_quantities(at, product_ids=ids, today=today).subquery("in_stock")
+        return select(Outlet.id, Outlet.name, pairs.c.available, Outlet.address, Outlet.opening_hours).join(
             pairs, pairs.c.outlet_id == Outlet.id
         )
-    )
+
+    # Built once: every product page (cached or not) asks this for every visitor.
+    rows = session.execute(with_product_ids(session, "availability", build), stock_parameters([product_id], now))
     found = [
         OutletStock(outlet_id, name, int(available), address or "", hours or "")
         for outlet_id, name, available, address, hours in rows
