@@ -24,7 +24,10 @@ import hmac
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from functools import lru_cache, wraps
+from threading import Lock
+from weakref import WeakValueDictionary
 
 from cachelib import SimpleCache
 from flask import Response, current_app, g, request, session
@@ -110,15 +113,41 @@ def cached(*, params: Iterable[str], private: bool = True):
             key = _key(known, kwargs)
             entry = _load(key)
             if entry is None:
-                entry, response = _render(view, args, kwargs)
-                if entry is None:
-                    return response
-                _store(key, entry)
+                # After a change every visitor misses at once: in each process one renders, the others wait for it.
+                with _rendering(key):
+                    entry = _load(key)
+                    if entry is None:
+                        entry, response = _render(view, args, kwargs)
+                        if entry is None:
+                            return response
+                        _store(key, entry)
             return _serve(entry, private)
 
         return answer
 
     return decorate
+
+
+class _KeyLock:
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self):
+        self.lock = Lock()
+
+
+#: The lock of each key being rendered in this process, forgotten once no request holds it.
+_key_locks: WeakValueDictionary[str, _KeyLock] = WeakValueDictionary()
+_key_locks_lock = Lock()
+
+
+@contextmanager
+def _rendering(key: str):
+    with _key_locks_lock:
+        held = _key_locks.get(key)
+        if held is None:
+            held = _key_locks[key] = _KeyLock()
+    with held.lock:
+        yield
 
 
 def _cacheable() -> bool:

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from itertools import count
 
@@ -315,3 +316,29 @@ def wait_for(condition, seconds: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the readers made no progress"
         time.sleep(0.01)
+
+
+@pytest.mark.real_commits
+def test_visitors_arriving_together_after_a_change_wait_for_one_render(app, session, monkeypatch):
+    """Every visitor misses at once after a change; in one process the page is rendered once, not once each."""
+    make_product(session, "Nước mắm Cát Hải")
+    session.commit()
+    renders = []
+    render = page_cache._render
+
+    def counted(view, args, kwargs):
+        renders.append(1)
+        time.sleep(0.2)  # long enough for every visitor to arrive while it renders
+        return render(view, args, kwargs)
+
+    monkeypatch.setattr(page_cache, "_render", counted)
+    start = threading.Barrier(6)
+
+    def visit(_):
+        client = app.test_client()
+        start.wait(timeout=30)
+        return client.get("/san-pham").status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(visit, range(6))) == [200] * 6
+    assert len(renders) == 1
