@@ -57,7 +57,7 @@ def reserve(
     wanted = _merged(lines)
     if len(wanted) == 1 and session.get_bind().dialect.name == "postgresql":
         # The common hold (one product, a new key, no lapsed hold at the outlet, the first lot holds it all):
-        # one read and one statement, no ORM flush. Anything else goes the general way below.
+        # one statement, no ORM flush. Anything else goes the general way below.
         held = _hold_in_one_statement(
             session,
             key=key,
@@ -111,29 +111,31 @@ def _hold_in_one_statement(
 ) -> Reservation | None:
     """PostgreSQL: the hold written by one statement (the first-expiring fresh lot taken under the same
     condition as change_level, the reservation, its line and the ledger row), or None when the key is known,
-    a hold at the outlet has lapsed or the first lot holds too little (nothing written: reserve goes on)."""
-    connection = session.connection()
-    if connection.execute(_KEY_OR_EXPIRED, {"key": key, "outlet_id": outlet_id, "now": now}).first() is not None:
-        return None
+    a hold at the outlet has lapsed or the first lot holds too little (nothing written: reserve goes on the
+    general way, which answers a known key and releases lapsed holds first)."""
     created = utcnow()
-    row = connection.execute(
-        _HOLD,
-        {
-            "key": key,
-            "outlet_id": outlet_id,
-            "product_id": product_id,
-            "qty": qty,
-            "fresh_on": vietnam_date(now),
-            "now": now,
-            "expires_at": expires_at,
-            "device_id": device_id,
-            "actor_id": actor_id,
-            "created": created,
-        },
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            _HOLD,
+            {
+                "key": key,
+                "outlet_id": outlet_id,
+                "product_id": product_id,
+                "qty": qty,
+                "fresh_on": vietnam_date(now),
+                "now": now,
+                "expires_at": expires_at,
+                "device_id": device_id,
+                "actor_id": actor_id,
+                "created": created,
+            },
+        )
+        .first()
+    )
     if row is None:
         return None
-    reservation_id, line_id, batch_id = row
+    reservation_id, line_id, batch_id, left_after = row
     # The objects the caller reads, in the session as if loaded: no flush writes them again.
     reservation = Reservation(
         id=reservation_id,
@@ -151,15 +153,15 @@ def _hold_in_one_statement(
         session.add(loaded)
     set_committed_value(reservation, "lines", [line])
     set_committed_value(line, "reservation", reservation)
-    # The search index (and through it the catalogue version) hears of the movement as of any written in bulk.
-    stock_written_in_bulk(session, {(product_id, outlet_id)})
+    # The search index (and through it the catalogue version) hears of the movement as of any written in bulk
+    # when it may have taken the product's last units at the outlet. `left_after` is what the outlet's fresh lots
+    # add up to after the hold (the statement's other reads see the levels as they were before it; lapsed holds
+    # only add to it): above zero, the product was available there before and still is, so nothing it shows
+    # changes and the index's read at the commit is spared.
+    if left_after is None or left_after <= 0:
+        stock_written_in_bulk(session, {(product_id, outlet_id)})
     return reservation
 
-
-_KEY_OR_EXPIRED = text(
-    "SELECT 1 FROM reservations WHERE key = :key"
-    " OR (status = 'active' AND expires_at <= :now AND outlet_id = :outlet_id) LIMIT 1"
-)
 
 # The fingerprint is fingerprint({"reservation": id}): sha256 of the same JSON text, in SQL.
 _HOLD = text(
@@ -174,6 +176,10 @@ WITH lot AS (
         ORDER BY batches.best_before IS NULL, batches.best_before, batches.produced_on, batches.id
         LIMIT 1
     ) AND on_hand - reserved >= :qty
+    AND NOT EXISTS (
+        SELECT 1 FROM reservations WHERE key = :key
+        OR (status = 'active' AND expires_at <= :now AND outlet_id = :outlet_id)
+    )
     RETURNING batch_id
 ), hold AS (
     INSERT INTO reservations (key, outlet_id, status, expires_at, device_id, created_at)
@@ -191,7 +197,12 @@ WITH lot AS (
         :product_id, lot.batch_id, 0, :qty, :now, :created, :actor_id, :device_id, hold.id, NULL, ''
     FROM hold, lot
 )
-SELECT hold.id, line.id, lot.batch_id FROM hold, line, lot
+SELECT hold.id, line.id, lot.batch_id, (
+    SELECT sum(stock_levels.on_hand - stock_levels.reserved) - :qty
+    FROM stock_levels JOIN batches ON batches.id = stock_levels.batch_id
+    WHERE stock_levels.outlet_id = :outlet_id AND stock_levels.product_id = :product_id
+      AND (batches.best_before IS NULL OR batches.best_before >= :fresh_on)
+) FROM hold, line, lot
 """
 ).bindparams(
     bindparam("expires_at", type_=Reservation.__table__.c.expires_at.type),
