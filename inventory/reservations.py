@@ -10,13 +10,22 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.dates import vietnam_date
 from core.errors import N_, Conflict, InvalidInput
-from inventory.ledger import Move, allocate, fingerprint, insert_movements, movement_row, record
+from core.models import utcnow
+from inventory.ledger import (
+    Move,
+    allocate,
+    fingerprint,
+    insert_movements,
+    movement_row,
+    record,
+    stock_written_in_bulk,
+)
 from inventory.models import Reservation, ReservationLine
 from inventory.stock import positive
 
@@ -46,6 +55,22 @@ def reserve(
     Idempotent by `key`: the same key with the same lines returns the first hold; with other lines, 409.
     """
     wanted = _merged(lines)
+    if len(wanted) == 1 and session.get_bind().dialect.name == "postgresql":
+        # The common hold (one product, a new key, no lapsed hold at the outlet, the first lot holds it all):
+        # one statement, no ORM flush. Anything else goes the general way below.
+        held = _hold_in_one_statement(
+            session,
+            key=key,
+            outlet_id=outlet_id,
+            product_id=next(iter(wanted)),
+            qty=next(iter(wanted.values())),
+            now=now,
+            expires_at=expires_at,
+            device_id=device_id,
+            actor_id=actor_id,
+        )
+        if held is not None:
+            return held
     # One read for both: the hold under this key, if any, and the outlet's holds that expired (released first).
     found = session.scalars(_key_or_expired(), {"key": key, "outlet_id": outlet_id, "now": now}).all()
     existing = next((reservation for reservation in found if reservation.key == key), None)
@@ -70,6 +95,120 @@ def reserve(
     insert_movements(session, movement_rows)
     session.flush()
     return reservation
+
+
+def _hold_in_one_statement(
+    session: Session,
+    *,
+    key: str,
+    outlet_id: int,
+    product_id: int,
+    qty: int,
+    now: datetime,
+    expires_at: datetime | None,
+    device_id: int | None,
+    actor_id: int | None,
+) -> Reservation | None:
+    """PostgreSQL: the hold written by one statement (the first-expiring fresh lot taken under the same
+    condition as change_level, the reservation, its line and the ledger row), or None when the key is known,
+    a hold at the outlet has lapsed or the first lot holds too little (nothing written: reserve goes on the
+    general way, which answers a known key and releases lapsed holds first)."""
+    created = utcnow()
+    row = (
+        session.connection()
+        .execute(
+            _HOLD,
+            {
+                "key": key,
+                "outlet_id": outlet_id,
+                "product_id": product_id,
+                "qty": qty,
+                "fresh_on": vietnam_date(now),
+                "now": now,
+                "expires_at": expires_at,
+                "device_id": device_id,
+                "actor_id": actor_id,
+                "created": created,
+            },
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    reservation_id, line_id, batch_id, left_after = row
+    # The objects the caller reads, in the session as if loaded: no flush writes them again.
+    reservation = Reservation(
+        id=reservation_id,
+        key=key,
+        outlet_id=outlet_id,
+        status="active",
+        expires_at=expires_at,
+        device_id=device_id,
+        created_at=created,
+        ended_at=None,
+    )
+    line = ReservationLine(id=line_id, reservation_id=reservation_id, product_id=product_id, batch_id=batch_id, qty=qty)
+    for loaded in (reservation, line):
+        make_transient_to_detached(loaded)
+        session.add(loaded)
+    set_committed_value(reservation, "lines", [line])
+    set_committed_value(line, "reservation", reservation)
+    # The search index (and through it the catalogue version) hears of the movement as of any written in bulk
+    # when it may have taken the product's last units at the outlet. `left_after` is what the outlet's fresh lots
+    # add up to after the hold (the statement's other reads see the levels as they were before it; lapsed holds
+    # only add to it): above zero, the product was available there before and still is, so nothing it shows
+    # changes and the index's read at the commit is spared.
+    if left_after is None or left_after <= 0:
+        stock_written_in_bulk(session, {(product_id, outlet_id)})
+    return reservation
+
+
+# The fingerprint is fingerprint({"reservation": id}): sha256 of the same JSON text, in SQL.
+_HOLD = text(
+    """
+WITH lot AS (
+    UPDATE stock_levels SET reserved = reserved + :qty
+    WHERE id = (
+        SELECT stock_levels.id FROM stock_levels JOIN batches ON batches.id = stock_levels.batch_id
+        WHERE stock_levels.outlet_id = :outlet_id AND stock_levels.product_id = :product_id
+          AND stock_levels.on_hand - stock_levels.reserved > 0
+          AND (batches.best_before IS NULL OR batches.best_before >= :fresh_on)
+        ORDER BY batches.best_before IS NULL, batches.best_before, batches.produced_on, batches.id
+        LIMIT 1
+    ) AND on_hand - reserved >= :qty
+    AND NOT EXISTS (
+        SELECT 1 FROM reservations WHERE key = :key
+        OR (status = 'active' AND expires_at <= :now AND outlet_id = :outlet_id)
+    )
+    RETURNING batch_id
+), hold AS (
+    INSERT INTO reservations (key, outlet_id, status, expires_at, device_id, created_at)
+    SELECT :key, :outlet_id, 'active', :expires_at, :device_id, :created FROM lot
+    RETURNING id
+), line AS (
+    INSERT INTO reservation_lines (reservation_id, product_id, batch_id, qty)
+    SELECT hold.id, :product_id, lot.batch_id, :qty FROM hold, lot
+    RETURNING id
+), movement AS (
+    INSERT INTO stock_movements (key, part, fingerprint, kind, outlet_id, product_id, batch_id, on_hand_change,
+        reserved_change, occurred_at, recorded_at, actor_id, device_id, reservation_id, transfer_id, note)
+    SELECT 'reserve:' || hold.id || ':' || CAST(:product_id AS integer), 0,
+        encode(sha256(convert_to('{"reservation": ' || hold.id || '}', 'UTF8')), 'hex'), 'reserve', :outlet_id,
+        :product_id, lot.batch_id, 0, :qty, :now, :created, :actor_id, :device_id, hold.id, NULL, ''
+    FROM hold, lot
+)
+SELECT hold.id, line.id, lot.batch_id, (
+    SELECT sum(stock_levels.on_hand - stock_levels.reserved) - :qty
+    FROM stock_levels JOIN batches ON batches.id = stock_levels.batch_id
+    WHERE stock_levels.outlet_id = :outlet_id AND stock_levels.product_id = :product_id
+      AND (batches.best_before IS NULL OR batches.best_before >= :fresh_on)
+) FROM hold, line, lot
+"""
+).bindparams(
+    bindparam("expires_at", type_=Reservation.__table__.c.expires_at.type),
+    bindparam("device_id", type_=Reservation.__table__.c.device_id.type),
+    bindparam("actor_id", type_=Reservation.__table__.c.device_id.type),
+)
 
 
 @cache

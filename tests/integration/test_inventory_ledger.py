@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from core.db import db
 from core.errors import Conflict
 from inventory.availability import available_by_outlet
-from inventory.ledger import InsufficientStock, Move, drift
-from inventory.models import StockLevel
+from inventory.ledger import InsufficientStock, Move, drift, fingerprint
+from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.reservations import confirm, extend, release, release_expired, reserve
 from inventory.stock import receive, sell
 from tests.factories import make_outlet, make_product
@@ -145,6 +145,32 @@ def test_reserving_again_under_one_key_holds_once_and_other_lines_under_it_are_r
     session.commit()
     assert available_by_outlet(session, [product.id], NOW) == {product.id: {outlet.id: 8}}
     assert release_expired(session, NOW + timedelta(days=365)) == 0  # a device hold never expires
+
+
+def test_a_one_product_hold_writes_its_ledger_row_like_any_other_and_reads_back_whole(session, shelf):
+    outlet, product = shelf
+    hold = reserve(session, key="order-9", outlet_id=outlet.id, lines=[(product.id, 2)], now=NOW, expires_at=None)
+    session.commit()
+    session.expire_all()
+    again = session.get(Reservation, hold.id)
+    assert (again.key, again.status, [(line.product_id, line.qty) for line in again.lines]) == (
+        "order-9",
+        "active",
+        [(product.id, 2)],
+    )
+    row = session.scalars(select(StockMovement).where(StockMovement.reservation_id == hold.id)).one()
+    assert (row.key, row.kind, row.reserved_change, row.batch_id) == (
+        f"reserve:{hold.id}:{product.id}",
+        "reserve",
+        2,
+        again.lines[0].batch_id,
+    )
+    assert row.fingerprint == fingerprint({"reservation": hold.id})
+    assert levels(session, outlet, product)["L2"] == (3, 2)  # the lot that expires first
+    confirm(session, again, NOW)
+    session.commit()
+    assert levels(session, outlet, product)["L2"] == (1, 0)
+    assert drift(session) == {}
 
 
 def test_reconcile_reports_a_level_that_was_changed_outside_the_ledger(session, shelf):
