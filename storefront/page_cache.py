@@ -6,8 +6,8 @@ with unknown parameters left out; so a commit makes every older entry unreachabl
 
 What belongs to one visitor is never in an entry. A page is rendered once with markers ("holes") where the
 visitor's own parts go: the CSRF token, the cart's count, and parts that change too often to cache (a product's
-stock per shop). Each request fills the holes for its visitor. Entries hold no headers of the response but its
-content type, so never a Set-Cookie.
+stock per shop). Each request fills the holes for its visitor. Entries keep only the response's headers that are
+the same for everyone (content type, language, links), so never a Set-Cookie.
 
 Browsers revalidate (`Cache-Control: no-cache`) with the ETag; a page with a CSRF token in it changes its ETag
 every half token lifetime, so a page answered 304 never carries an expired token.
@@ -15,8 +15,8 @@ every half token lifetime, so a page answered 304 never carries an expired token
 Only anonymous GETs without a pending flash message are cached; signed-in pages, the cart, checkout, trace pages
 and device answers never use this module. The store is Flask-Caching: in process (SimpleCache, bounded by
 CACHE_THRESHOLD entries) in the embedded profile, Redis (CACHE_REDIS_URL; entries expire after
-CACHE_DEFAULT_TIMEOUT seconds, and Redis's maxmemory policy evicts) at scale, read through the 256 entries each
-process used last.
+CACHE_DEFAULT_TIMEOUT seconds, and Redis's maxmemory policy evicts) at scale, read through a cache of 256 entries
+in each process.
 """
 
 import hashlib
