@@ -26,7 +26,6 @@ from catalog.groups import SERVICE_GROUP
 from catalog.models import Batch, Product
 from core.dates import as_utc, vietnam_date
 from core.errors import N_, Conflict, DomainError, InvalidInput, NotFound
-from core.models import utcnow
 from inventory.ledger import (
     InsufficientStock,
     Move,
@@ -34,6 +33,7 @@ from inventory.ledger import (
     fingerprint,
     first_expired_first_out,
     level_id,
+    movement_row,
     stock_written_in_bulk,
     write_row,
 )
@@ -170,17 +170,7 @@ class _Rows:
         self.session, self.outlet_id = session, outlet_id
         product_ids = {movement.product_id for movement in movements}
         lot_codes = {(movement.batch or "").strip() for movement in movements} - {""}
-        # With their certificates: a sale is judged against them at its occurred_at.
-        self.products: dict[int, Product] = (
-            {
-                product.id: product
-                for product in session.scalars(
-                    select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates))
-                )
-            }
-            if product_ids
-            else {}
-        )
+        self.products = _products_with_certificates(session, product_ids)
         self.lots: dict[tuple[int, str], int] = {}
         if lot_codes:
             self.lots = {
@@ -460,16 +450,7 @@ class _Bulk:
         self.int_range = _INT_RANGE if session.get_bind().dialect.name == "postgresql" else None
         product_ids = {movement.product_id for movement in movements}
         lot_codes = {(movement.batch or "").strip() for movement in movements} - {""}
-        self.products: dict[int, Product] = (
-            {
-                product.id: product
-                for product in session.scalars(
-                    select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates))
-                )
-            }
-            if product_ids
-            else {}
-        )
+        self.products = _products_with_certificates(session, product_ids)
         self.lots: dict[tuple[int, str], _Lot] = {}
         self.levels: dict[int, dict[tuple[int, str], _Level]] = {}
         if self.products:
@@ -508,7 +489,6 @@ class _Bulk:
         self.new_levels: list[_Level] = []
         self.rows: list[dict] = []
         self.discrepancies: list[dict] = []
-        self.recorded_at = utcnow()
 
     # Working out one movement. Nothing is kept unless it applies: _changes are (level, on-hand change) pairs.
 
@@ -641,26 +621,8 @@ class _Bulk:
             self.new_levels.append(made)
         for part, (level, change) in enumerate(changes):
             level.on_hand += change
-            self.rows.append(
-                {
-                    "key": move.key,
-                    "part": part,
-                    "fingerprint": move.fingerprint,
-                    "kind": move.kind,
-                    "outlet_id": move.outlet_id,
-                    "product_id": move.product_id,
-                    "batch_id": level.lot,
-                    "on_hand_change": change,
-                    "reserved_change": 0,
-                    "occurred_at": move.occurred_at,
-                    "recorded_at": self.recorded_at,
-                    "actor_id": move.actor_id,
-                    "device_id": move.device_id,
-                    "reservation_id": None,
-                    "transfer_id": None,
-                    "note": move.note,
-                }
-            )
+            # The lot's id is filled in at write(), once new lots have theirs.
+            self.rows.append(movement_row(move, level.lot, change, part=part))
 
     # Writing the plan.
 
@@ -709,6 +671,14 @@ class _Bulk:
             defaults = with_defaults(Discrepancy.__table__, {"reason": "", "movement_key": None, "qty": 0})
             _insert(session, Discrepancy.__table__, [{**defaults, **row} for row in self.discrepancies])
         stock_written_in_bulk(session, {(row["product_id"], self.outlet_id) for row in self.rows})
+
+
+def _products_with_certificates(session: Session, product_ids: set[int]) -> dict[int, Product]:
+    """The products a request names, with their certificates: a sale is judged against them at its occurred_at."""
+    if not product_ids:
+        return {}
+    query = select(Product).where(Product.id.in_(product_ids)).options(selectinload(Product.certificates))
+    return {product.id: product for product in session.scalars(query)}
 
 
 def _insert(session: Session, table, rows: list[dict], *, returning: bool = False) -> dict[tuple[int, str], int]:
