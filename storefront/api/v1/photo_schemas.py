@@ -1,7 +1,7 @@
 """Schemas of product photos in the API (DESIGN §3 "Producers": photos)."""
 
 from apiflask import Schema
-from apiflask.fields import File, Integer, Nested, String
+from apiflask.fields import File, Integer, Nested, Raw, String
 
 
 class PhotoIn(Schema):
@@ -14,7 +14,10 @@ class PhotoIn(Schema):
             "megapixels; EXIF (GPS included) and every other metadata are removed, the orientation applied."
         },
     )
-    alt = String(metadata={"description": "Alt text, at most 200 characters; empty or absent: the product's name."})
+    # Untyped on purpose: a multipart field is always text, so no value has a wrong type (one that looks like
+    # JSON is an alt text like any other). Its limit is counted after spaces are collapsed, so it is not declared
+    # as maxLength either: the view answers alt_too_long.
+    alt = Raw(metadata={"description": "Alt text, at most 200 characters; empty or absent: the product's name."})
 
 
 class PhotoUrls(Schema):
