@@ -1,10 +1,13 @@
 """The Flask-SQLAlchemy handle. Imported by entrypoints only (views, CLI, tasks); domain code takes a session."""
 
 import sqlite3
+import time
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 from core.models import Base
 
@@ -27,6 +30,37 @@ def _embedded_database_settings(dbapi_connection, connection_record) -> None:
     # WAL makes each commit durable at the next checkpoint; NORMAL is the documented pairing with WAL.
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+#: A pooled connection unused for longer than this is tried before it is handed out.
+IDLE_PING_SECONDS = 1.0
+_RETURNED_AT = "returned_at"
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+    """pool_pre_ping, but only for a connection that sat idle: a database restart kills connections while they
+    wait in the pool, and a busy shop hands the same connections out hundreds of times a second, where a ping
+    each time was the first of every cached page's round trips. A connection that dies in use is reported as a
+    disconnect, and SQLAlchemy then replaces every connection of the pool (storefront/errors.py answers 503)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        return  # a file: nothing to lose between two uses
+    returned = connection_record.info.get(_RETURNED_AT)
+    if returned is not None and time.monotonic() - returned < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # the driver began a transaction for it; hand the connection out idle
+    except Exception as error:
+        raise DisconnectionError() from error  # the pool connects afresh and tries again
+
+
+@event.listens_for(Pool, "checkin")
+def _note_return(dbapi_connection, connection_record) -> None:
+    if dbapi_connection is not None:
+        connection_record.info[_RETURNED_AT] = time.monotonic()
 
 
 @event.listens_for(Engine, "savepoint")

@@ -49,12 +49,11 @@ def load_config(instance_path: str) -> dict:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # pre-ping replaces connections a database restart killed; connect_timeout keeps an unreachable host
-        # from holding requests (and pool slots) for minutes: they fail fast with a 503 (storefront/errors.py).
+        # Connections a database restart killed are replaced by core.db's ping of idle connections; connect_timeout
+        # keeps an unreachable host from holding requests (and pool slots) for minutes: they fail fast with a 503
+        # (storefront/errors.py).
         "SQLALCHEMY_ENGINE_OPTIONS": (
-            {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-            if not database_url.startswith("sqlite")
-            else {}
+            {"connect_args": {"connect_timeout": 5}} if not database_url.startswith("sqlite") else {}
         ),
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         #: Uploaded photos and test reports (core.files), under content-hashed names.

@@ -34,7 +34,7 @@ CODE_FOR_STATUS = {
 }
 
 #: The database cannot be reached or dropped the connection (a restart, a failover, a full pool): the request
-#: may succeed if sent again, so it is a 503, not a 500. pool_pre_ping replaces the dead connections.
+#: may succeed if sent again, so it is a 503, not a 500. The pool then replaces its connections (core.db).
 DATABASE_UNAVAILABLE = (
     sqlalchemy_errors.OperationalError,
     sqlalchemy_errors.DisconnectionError,
@@ -97,7 +97,7 @@ def translated(error: DomainError) -> str:
 
 def end_session_even_if_the_database_went_away() -> None:
     """Ends the session's transaction; if the connection is gone, so that the rollback itself fails, drops the
-    connection instead (pool_pre_ping and the next checkout replace it)."""
+    connection instead (the next checkout replaces it)."""
     try:
         db.session.close()
     except DATABASE_UNAVAILABLE as lost:
