@@ -116,8 +116,10 @@ def availability(session: Session, product_id: int, now: datetime) -> list[Outle
             pairs, pairs.c.outlet_id == Outlet.id
         )
 
-    # Built once: every product page (cached or not) asks this for every visitor.
-    rows = session.execute(with_product_ids(session, "availability", build), stock_parameters([product_id], now))
+    # Built once, and run on the session's connection rather than through the ORM (which has nothing to map
+    # here): every product page (cached or not) asks this for every visitor.
+    statement = with_product_ids(session, "availability", build)
+    rows = session.connection().execute(statement, stock_parameters([product_id], now))
     found = [
         OutletStock(outlet_id, name, int(available), address or "", hours or "")
         for outlet_id, name, available, address, hours in rows

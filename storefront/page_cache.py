@@ -170,7 +170,9 @@ def _read_without_transaction() -> bool:
     was committed when it began, as under READ COMMITTED. Not for a session already begun or bound to a
     connection (the tests' savepoints): those read in their transaction, as before. True if it did."""
     session = db.session()
-    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
+    bind = session.get_bind()
+    # SQLite's driver begins no transaction for a read, so there is nothing to save there.
+    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return True
