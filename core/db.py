@@ -7,6 +7,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from core.models import Base
@@ -71,6 +72,20 @@ def _savepoint_inside_a_transaction(connection, name) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN")
+
+
+def statements_commit_themselves(session: Session) -> bool:
+    """Puts a session that has not begun in autocommit on PostgreSQL, for a request whose statements need no
+    common snapshot and write at most one statement (a cached page's reads, a trace page's scan): no BEGIN and
+    COMMIT or ROLLBACK round trips around them, which under load cost more than the statements. Each statement
+    sees what was committed when it began, as under READ COMMITTED. Not on SQLite (its driver begins nothing for
+    a read), not for a session already begun, nor one bound to a connection (the tests' transaction, which must
+    stay theirs). True if it did."""
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
 
 
 def is_sqlite_error(error: BaseException) -> bool:

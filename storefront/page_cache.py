@@ -36,10 +36,9 @@ from flask_caching import Cache
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.engine import Engine
 
 from catalog import version
-from core.db import db
+from core.db import db, statements_commit_themselves
 from storefront.context import today
 from storefront.static_assets import assets_version
 
@@ -83,7 +82,7 @@ def hole(name: str, context=None) -> Markup:
     if recording is None:
         return Markup(_with_token(_fill(name, context).encode()).decode())
     recording[name] = context
-    return Markup(_marker(name))
+    return Markup(marker(name))
 
 
 def remembered(parts: tuple, render: Callable[[], str]) -> str:
@@ -111,14 +110,14 @@ def cached(*, params: Iterable[str], private: bool = True):
         def answer(*args, **kwargs):
             if not _cacheable():
                 return view(*args, **kwargs)
-            in_autocommit = _read_without_transaction()
+            in_autocommit = statements_commit_themselves(db.session())
             key = _key(known, kwargs)
             entry = _load(key)
             if entry is None:
                 if in_autocommit:
                     db.session.rollback()  # a page is rendered in a transaction, as without the cache
                 # After a change every visitor misses at once: in each process one renders, the others wait for it.
-                with _rendering(key):
+                with rendering(key):
                     entry = _load(key)
                     if entry is None:
                         entry, response = _render(view, args, kwargs)
@@ -145,7 +144,8 @@ _key_locks_lock = Lock()
 
 
 @contextmanager
-def _rendering(key: str):
+def rendering(key):
+    """Held while this process renders what `key` names: requests that miss together wait for one rendering."""
     with _key_locks_lock:
         held = _key_locks.get(key)
         if held is None:
@@ -164,20 +164,6 @@ def _cacheable() -> bool:
     )
 
 
-def _read_without_transaction() -> bool:
-    """Puts the request's session in autocommit for a cached answer's reads (the version, then its holes): no
-    BEGIN and ROLLBACK round trips around them, which under load cost more than the reads. Each read sees what
-    was committed when it began, as under READ COMMITTED. Not for a session already begun or bound to a
-    connection (the tests' savepoints): those read in their transaction, as before. True if it did."""
-    session = db.session()
-    bind = session.get_bind()
-    # SQLite's driver begins no transaction for a read, so there is nothing to save there.
-    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
-        return False
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return True
-
-
 def _key(known: frozenset[str], view_args: dict) -> str:
     query = sorted((name, value) for name, value in request.args.items(multi=True) if name in known)
     parts = (
@@ -194,7 +180,7 @@ def _key(known: frozenset[str], view_args: dict) -> str:
 
 def _render(view, args, kwargs) -> tuple[dict | None, Response]:
     """Runs the view with the visitor's parts as markers; returns the entry to store (None if it may not be)."""
-    g.csrf_token = _marker("csrf")  # what flask_wtf's generate_csrf hands every form during this render
+    g.csrf_token = marker("csrf")  # what flask_wtf's generate_csrf hands every form during this render
     g.setdefault(_RECORDING, {})
     try:
         response = current_app.make_response(view(*args, **kwargs))
@@ -225,14 +211,14 @@ def _filled(entry: dict) -> bytes:
     """The entry with this visitor's parts in its holes, the CSRF token still a marker."""
     body: bytes = entry["body"]
     for name, context in entry["holes"].items():
-        body = body.replace(_marker(name).encode(), _fill(name, context).encode())
+        body = body.replace(marker(name).encode(), _fill(name, context).encode())
     return body
 
 
 def _fill(name: str, context) -> str:
     """Hole `name` for this visitor, with the CSRF token as a marker (so the ETag sees no token, and a part of it
     may be kept: see `remembered`)."""
-    g.csrf_token = _marker("csrf")
+    g.csrf_token = marker("csrf")
     try:
         return _fillers[name](context)
     finally:
@@ -240,13 +226,13 @@ def _fill(name: str, context) -> str:
 
 
 def _with_token(body: bytes) -> bytes:
-    csrf = _marker("csrf").encode()
+    csrf = marker("csrf").encode()
     return body.replace(csrf, generate_csrf().encode()) if csrf in body else body
 
 
 def _serve(entry: dict, private: bool) -> Response:
     body = _filled(entry)
-    has_token = _marker("csrf").encode() in body
+    has_token = marker("csrf").encode() in body
     etag = hashlib.sha256(body).hexdigest()[:32] if entry["holes"] else entry["digest"]
     if has_token:
         # The visitor's CSRF secret is made first if they have none yet: the ETag must name the secret the page's
@@ -261,7 +247,7 @@ def _serve(entry: dict, private: bool) -> Response:
     if request.if_none_match.contains(etag):
         response.status_code = 304
         return response
-    response.set_data(body.replace(_marker("csrf").encode(), token.encode()) if has_token else body)
+    response.set_data(body.replace(marker("csrf").encode(), token.encode()) if has_token else body)
     return response
 
 
@@ -271,7 +257,7 @@ def _token_secret_digest() -> str:
     return hashlib.sha256(f"etag:{secret}".encode()).hexdigest()[:12]
 
 
-def _marker(name: str) -> str:
+def marker(name: str) -> str:
     """A marker no catalogue text can contain by chance: it is keyed by the app's secret."""
     return _keyed_marker(current_app.secret_key or "", name)
 
