@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import catalog.models  # noqa: F401  (StockLevel.batch names catalog's Batch)
@@ -80,15 +80,28 @@ class Reservation(Base):
     """Stock held at one outlet for an order being paid, or for a device (no expiry) until staff release it."""
 
     __tablename__ = "reservations"
-    __table_args__ = (CheckConstraint("status IN ('active', 'confirmed', 'released', 'expired')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'confirmed', 'released', 'expired')", name="status"),
+        # The live holds of an outlet by expiry: a new hold asks for the outlet's earliest one (has any lapsed?)
+        # in one index probe, however many holds the outlet has had. Every read by status or expiry asks for live
+        # holds (status 'active'), so this index serves them all: status and expires_at have no index of their own
+        # (one index fewer to write with each hold).
+        Index(
+            "ix_reservations_active_outlet_expiry",
+            "outlet_id",
+            "expires_at",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Idempotency key (the order id): reserving twice under one key holds once.
     key: Mapped[str] = mapped_column(String(100), unique=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")
     #: None: held until released (a device's offline quota).
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.db import db
@@ -283,3 +283,73 @@ def test_lots_past_their_best_before_are_neither_sold_nor_held_nor_shown_availab
     with pytest.raises(InsufficientStock):
         sell(session, move(outlet, product, "sale"), 1)
     session.rollback()
+
+
+def test_a_one_unit_hold_releases_a_lapsed_hold_first_and_leaves_live_and_device_holds_alone(session, shelf):
+    outlet, product = shelf
+    one, later = [(product.id, 1)], NOW + timedelta(days=1, minutes=1)
+    device_hold = reserve(session, key="quota-1", outlet_id=outlet.id, lines=one, now=NOW, expires_at=None)
+    reserve(session, key="order-10", outlet_id=outlet.id, lines=one, now=NOW, expires_at=NOW + timedelta(days=1))
+    live = reserve(session, key="order-11", outlet_id=outlet.id, lines=one, now=NOW, expires_at=later + timedelta(1))
+    session.commit()
+    assert levels(session, outlet, product)["L2"] == (3, 3)
+    reserve(session, key="order-12", outlet_id=outlet.id, lines=one, now=later, expires_at=later)
+    session.commit()
+    statuses = dict(session.execute(select(Reservation.key, Reservation.status)).all())
+    assert statuses == {"quota-1": "active", "order-10": "expired", "order-11": "active", "order-12": "active"}
+    assert levels(session, outlet, product)["L2"] == (3, 3)  # the lapsed unit went back and was held again
+    assert drift(session) == {}
+    # A hold lapsing exactly now is lapsed: the next hold releases it too.
+    reserve(session, key="order-13", outlet_id=outlet.id, lines=one, now=later, expires_at=later + timedelta(1))
+    session.commit()
+    statuses = dict(session.execute(select(Reservation.key, Reservation.status)).all())
+    assert statuses["order-12"] == "expired" and statuses["order-13"] == "active"
+    assert {device_hold.id, live.id} == set(
+        session.scalars(select(Reservation.id).where(Reservation.status == "active", Reservation.key != "order-13"))
+    )
+    assert drift(session) == {}
+
+
+@pytest.mark.postgres
+def test_a_hold_looks_up_its_key_and_the_outlets_lapsed_holds_by_index_even_in_a_cached_plan(session, shelf):
+    """psycopg prepares a statement run often and PostgreSQL then keeps one generic plan for it: the hold's checks
+    must probe indexes in that plan too, not scan every hold ever made (they once did: 2 ms a hold at 15,000)."""
+    import re
+
+    from inventory.reservations import _HOLD
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the one-statement hold is PostgreSQL's")
+    outlet, product = shelf
+    # A busy outlet: many live holds (rows only; the plan is all this test reads).
+    session.execute(
+        Reservation.__table__.insert(),
+        [
+            {"key": f"busy-{n}", "outlet_id": outlet.id, "status": "active", "expires_at": NOW + timedelta(minutes=15)}
+            for n in range(2000)
+        ],
+    )
+    session.execute(text("ANALYZE reservations"))
+    types = {"key": "varchar", "fresh_on": "date", "now": "timestamptz", "expires_at": "timestamptz"}
+    types |= {"created": "timestamptz"}
+    values = {"key": "'explained'", "fresh_on": "'2026-11-29'", "now": "'2026-11-29 03:00+00'"}
+    values |= {"expires_at": "'2026-11-29 03:15+00'", "created": "'2026-11-29 03:00+00'", "qty": "1"}
+    values |= {"outlet_id": str(outlet.id), "product_id": str(product.id), "device_id": "NULL", "actor_id": "NULL"}
+    order: list[str] = []
+
+    def numbered(found):
+        if found.group(1) not in order:
+            order.append(found.group(1))
+        return f"${order.index(found.group(1)) + 1}"
+
+    sql = re.sub(r"(?<!:):(\w+)", numbered, _HOLD.text)
+    connection = session.connection()
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    connection.exec_driver_sql(f"PREPARE explained_hold ({', '.join(types.get(n, 'int') for n in order)}) AS {sql}")
+    try:
+        arguments = ", ".join(values[n] for n in order)
+        plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN EXECUTE explained_hold ({arguments})").scalars())
+    finally:
+        connection.exec_driver_sql("DEALLOCATE explained_hold")
+    assert "Seq Scan on reservations" not in plan, plan
+    assert "ix_reservations_active_outlet_expiry" in plan and "uq_reservations_key" in plan, plan
