@@ -4,18 +4,32 @@
 A genuine code shows the unit's batch and whether its OCOP certificate holds today; anything else shows a plain
 warning that looks nothing like it. A GET by a person is a scan (traceability.scans); HEAD requests and link
 previewers are not. The page is never cached: it must say today's certificate.
+
+Fifty shoppers at once (issue 20): every request reads the stamp, the batch's journey and the scan counts, and
+records its scan; but for a visitor who is not signed in the rest of the page, which is the same for everyone, is
+rendered once per stamp, language, catalogue version, shop date, journey and static files' version, and kept
+(storefront.page_cache.remembered). Only the visitor's own parts are filled in per request: the scan counts, the
+copied-stamp warning and the cart's count. The response itself is built for each request.
 """
 
-from flask import Blueprint, current_app, make_response, render_template, request
+import hmac
+from functools import lru_cache
+
+from flask import Blueprint, current_app, make_response, render_template, request, session
+from flask_login import current_user
+from markupsafe import Markup
 
 from core.db import db
 from core.errors import NotFound
 from core.models import utcnow
+from storefront import page_cache
 from storefront.context import today
 from storefront.extensions import limiter
 from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
+from storefront.shop.cart import cart_count
 from storefront.stamp_settings import stamp_keys
 from traceability.codes import parse_digital_link
+from traceability.journey import Stage, outlet_stages
 from traceability.scans import (
     CopyRule,
     ScanSummary,
@@ -23,10 +37,9 @@ from traceability.scans import (
     is_previewer,
     network_prefix,
     new_device_id,
-    record_scan,
-    scan_summary,
+    scan_and_summary,
 )
-from traceability.trace import authentic_stamp, not_authentic, trace_facts
+from traceability.trace import GenuineStamp, genuine_stamp, not_authentic, stamp_with_facts, trace_facts
 
 bp = Blueprint("trace", __name__)
 
@@ -41,16 +54,18 @@ def copy_rule() -> CopyRule:
 
 
 def scan(stamp) -> tuple[ScanSummary, str | None]:
-    """Counts this request as a scan of `stamp` when it is one (a GET by a person), then sums its scans. Returns
-    the summary and the device id to give the browser (None when it already has one, or was not counted)."""
-    new_device = None
+    """Counts this request as a scan of `stamp` when it is one (a GET by a person), commits it and sums the stamp's
+    scans. Returns the summary and the device id to give the browser (None when it already has one, or was not
+    counted)."""
+    device = new_device = None
     if request.method == "GET" and not is_previewer(request.user_agent.string):
         device = request.cookies.get(DEVICE_COOKIE)
         if not is_device_id(device):
             device = new_device = new_device_id()
-        record_scan(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow())
+    summary = scan_and_summary(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow(), copy_rule())
+    if device is not None:
         commit_keeping_what_was_read()
-    return scan_summary(db.session, stamp.id, copy_rule()), new_device
+    return summary, new_device
 
 
 def commit_keeping_what_was_read() -> None:
@@ -88,13 +103,66 @@ def short_link(serial: str):
 
 def trace_page(serial: str, linked):
     try:
-        stamp = authentic_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
+        stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
     except NotFound:
         return warning_page()
-    facts = trace_facts(db.session, stamp, today())
+    at_outlets = outlet_stages(db.session, stamp.batch_id)
     summary, new_device = scan(stamp)
-    html = render_template("trace/page.html", facts=facts, scans=summary)
+    scans_html, copied_html = scan_parts(summary)
+    if shared_rendering_allowed():
+        parts = ("trace", stamp.id, stamp.catalogue_version, today().isoformat(), tuple(at_outlets))
+        html = page_cache.remembered(parts, lambda: shared_rendering(stamp, at_outlets))
+        html = (
+            html.replace(_marker("scans"), scans_html)
+            .replace(_marker("copied"), copied_html)
+            .replace(_marker("cart"), cart_count())
+        )
+    else:
+        html = rendered_page(stamp, at_outlets, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
+
+
+def shared_rendering_allowed() -> bool:
+    """The page is the same for every visitor who is not signed in and has no message waiting (flash)."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+def shared_rendering(stamp: GenuineStamp, at_outlets: list[Stage]) -> str:
+    """The page with markers in place of the visitor's own parts."""
+    markers = {name: Markup(_marker(name)) for name in ("scans", "copied", "cart")}
+    return rendered_page(
+        stamp,
+        at_outlets,
+        scans_html=markers["scans"],
+        copied_html=markers["copied"],
+        cart_count=lambda: markers["cart"],  # the header's cart count (base.html), in place of the template global
+    )
+
+
+def rendered_page(stamp: GenuineStamp, at_outlets: list[Stage], **parts) -> str:
+    facts = trace_facts(db.session, stamp_with_facts(db.session, stamp.id), today(), at_outlets)
+    return render_template("trace/page.html", facts=facts, **parts)
+
+
+def scan_parts(summary: ScanSummary) -> tuple[Markup, Markup]:
+    """What this visitor's request adds to the page: the scan count and, for a stamp that looks copied, the
+    warning."""
+    env = current_app.jinja_env
+    scans = env.get_template("trace/_scans.html").render(scans=summary)
+    copied = env.get_template("trace/_copied.html").render(scans=summary) if summary.suspected_copy else ""
+    return Markup(scans), Markup(copied)
+
+
+def _marker(name: str) -> str:
+    """Stands for a visitor's part in the kept rendering: keyed by the app's secret, so no catalogue text (a
+    product's name, a producer's address) can contain it by chance or on purpose."""
+    return _keyed_marker(current_app.secret_key or "", name)
+
+
+@lru_cache(maxsize=16)
+def _keyed_marker(secret: str | bytes, name: str) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return f"ocop-trace-{name}-{hmac.new(key, name.encode(), 'sha256').hexdigest()[:20]}"
 
 
 def warning_page():

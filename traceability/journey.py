@@ -76,18 +76,34 @@ def ledger_events(session: Session, batch_id: int) -> list[LedgerEvent]:
 _STAGE_OF = {"receive": "received", "transfer_in": "transferred", "sale": "sold", "order": "sold"}
 
 
-def journey(session: Session, batch: Batch) -> list[Stage]:
-    """Produced (at the producer's commune, on the production date), then the first day the batch was received,
-    transferred in or sold at each outlet — one line per stage and place, in date order."""
-    producer = batch.product.producer
-    place = ", ".join(part for part in (producer.commune, producer.district.name if producer.district else "") if part)
-    stages = [Stage("produced", place or producer.name, batch.produced_on)]
+def outlet_stages(session: Session, batch_id: int) -> list[Stage]:
+    """The journey's stages at outlets, read from the ledger now: the first day the batch was received,
+    transferred in or sold at each outlet, in the order the ledger has them."""
+    stages = []
     seen: set[tuple[str, int]] = set()
-    for event in ledger_events(session, batch.id):
+    for event in ledger_events(session, batch_id):
         stage = _STAGE_OF.get(event.kind)
         if stage is None or (stage, event.outlet_id) in seen:
             continue
         seen.add((stage, event.outlet_id))
         stages.append(Stage(stage, event.outlet_name, vietnam_date(event.occurred_at)))
-    order = {"produced": 0, "received": 1, "transferred": 2, "sold": 3}
-    return sorted(stages, key=lambda s: (s.date, order[s.stage]))
+    return stages
+
+
+def produced_stage(batch: Batch) -> Stage:
+    """Produced at the producer's commune (else its name), on the production date."""
+    producer = batch.product.producer
+    place = ", ".join(part for part in (producer.commune, producer.district.name if producer.district else "") if part)
+    return Stage("produced", place or producer.name, batch.produced_on)
+
+
+_ORDER = {"produced": 0, "received": 1, "transferred": 2, "sold": 3}
+
+
+def journey(session: Session, batch: Batch, at_outlets: list[Stage] | None = None) -> list[Stage]:
+    """Produced (at the producer's commune, on the production date), then the first day the batch was received,
+    transferred in or sold at each outlet — one line per stage and place, in date order. `at_outlets`: the
+    outlet stages when the caller has just read them (outlet_stages), else they are read here."""
+    if at_outlets is None:
+        at_outlets = outlet_stages(session, batch.id)
+    return sorted([produced_stage(batch), *at_outlets], key=lambda s: (s.date, _ORDER[s.stage]))
