@@ -7,7 +7,7 @@ the serial's batch — ends in the same NotAuthentic: a copier learns nothing ab
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.certification import certificate_standing, current_certificate
@@ -59,16 +59,25 @@ def genuine_stamp(
     """authentic_stamp's check without loading the stamp's product: one statement, which also reads the catalogue
     version (before anything the page shows is read, so a page kept under it is never older than it says)."""
     _check_signature(keys, serial, signature)
-    version = select(CatalogueVersion.value).where(CatalogueVersion.id == VERSION_ROW).scalar_subquery()
-    row = session.execute(
-        select(Stamp.id, Stamp.batch_id, Product.gtin, Batch.lot_code, version)
-        .join(Batch, Batch.id == Stamp.batch_id)
-        .join(Product, Product.id == Batch.product_id)
-        .where(Stamp.serial == serial)
-    ).first()
+    row = session.execute(_GENUINE, {"serial": serial}).first()
     if row is None or not _matches(linked, row.gtin, row.lot_code):
         raise not_authentic()
     return GenuineStamp(row.id, serial, row.batch_id, row[4] or 0)
+
+
+#: genuine_stamp's statement, built once (building it cost more than running it).
+_GENUINE = (
+    select(
+        Stamp.id,
+        Stamp.batch_id,
+        Product.gtin,
+        Batch.lot_code,
+        select(CatalogueVersion.value).where(CatalogueVersion.id == VERSION_ROW).scalar_subquery(),
+    )
+    .join(Batch, Batch.id == Stamp.batch_id)
+    .join(Product, Product.id == Batch.product_id)
+    .where(Stamp.serial == bindparam("serial"))
+)
 
 
 def stamp_with_facts(session: Session, stamp_id: int) -> Stamp:
