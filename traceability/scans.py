@@ -140,10 +140,14 @@ def scan_and_summary(
     if session.get_bind().dialect.name != "postgresql":
         record_scan(session, stamp_id, device, network, now)
         return scan_summary(session, stamp_id, rule)
-    _, count, devices, networks, first = session.execute(
-        _SCAN_AND_SUMMARY,
-        {"stamp_id": stamp_id, "device": device, "network": network, "day": vietnam_date(now), "now": now},
-    ).one()
+    _, count, devices, networks, first = (
+        session.connection()
+        .execute(
+            _SCAN_AND_SUMMARY,
+            {"stamp_id": stamp_id, "device": device, "network": network, "day": vietnam_date(now), "now": now},
+        )
+        .one()
+    )
     return ScanSummary(count, devices, networks, first, devices > rule.devices and networks > rule.networks)
 
 

@@ -59,7 +59,9 @@ def genuine_stamp(
     """authentic_stamp's check without loading the stamp's product: one statement, which also reads the catalogue
     version (before anything the page shows is read, so a page kept under it is never older than it says)."""
     _check_signature(keys, serial, signature)
-    row = session.execute(_GENUINE, {"serial": serial}).first()
+    # On the connection, past the ORM's handling of a statement (a stamp is never pending in the session: it is
+    # written once, when its sheet is ordered).
+    row = session.connection().execute(_GENUINE, {"serial": serial}).first()
     if row is None or not _matches(linked, row.gtin, row.lot_code):
         raise not_authentic()
     return GenuineStamp(row.id, serial, row.batch_id, row[4] or 0)
