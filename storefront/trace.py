@@ -18,6 +18,7 @@ from functools import lru_cache
 from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.engine import Engine
 
 from core.db import db
 from core.errors import NotFound
@@ -102,6 +103,7 @@ def short_link(serial: str):
 
 
 def trace_page(serial: str, linked):
+    each_statement_commits_itself()
     try:
         stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
     except NotFound:
@@ -120,6 +122,19 @@ def trace_page(serial: str, linked):
     else:
         html = rendered_page(stamp, at_outlets, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
+
+
+def each_statement_commits_itself() -> None:
+    """On PostgreSQL the page's statements run in autocommit: its reads need no common snapshot (the catalogue
+    version is read first, with the stamp; see traceability.trace.genuine_stamp) and its one write is one
+    statement, so BEGIN and COMMIT would be two round trips for nothing. Not when the session has already begun
+    (a signed-in visitor's user was loaded), nor when it is bound to a connection rather than the engine (the
+    tests' transaction, which must stay theirs)."""
+    session = db.session()
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def shared_rendering_allowed() -> bool:

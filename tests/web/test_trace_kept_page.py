@@ -6,13 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
 from catalog.models import Batch
 from catalog.services import revoke_certificate
+from core.db import db
 from inventory.ledger import Move
 from inventory.till import counter_sale
 from tests.factories import PASSWORD, make_outlet, make_product, make_user, receive_stock
 from traceability.codes import StampKeys
+from traceability.models import Stamp, StampScan
 from traceability.stamps import order_stamps, printed_stamps
 
 PUBLIC = "https://ocop.example"
@@ -123,3 +126,24 @@ def test_the_kept_page_says_what_a_page_rendered_for_one_visitor_says(app, sessi
 
     assert scans_said(kept, 1) and scans_said(rendered, 2)
     assert article(kept).replace("quét 1 lần", "quét 2 lần") == article(rendered)
+
+
+@pytest.mark.real_commits  # the page's statements commit themselves on PostgreSQL: seen from another connection
+def test_each_scan_is_committed_by_its_request_and_the_pool_gets_its_connections_back_as_they_were(
+    app, session, stamp, product
+):
+    for count in (1, 2, 3):
+        assert scans_said(page_of(app.test_client(), stamp), count)
+    # The autocommit of the trace page (PostgreSQL) ends with its request: every pooled connection is back in
+    # transactions (sqlite3 has no such switch).
+    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    try:
+        assert pooled and not any(getattr(c.connection.dbapi_connection, "autocommit", False) for c in pooled)
+        scans = select(func.count(StampScan.id)).join(Stamp).where(Stamp.serial == stamp.serial)
+        assert pooled[0].scalar(scans) == 3
+    finally:
+        for connection in pooled:
+            connection.close()
+    revoke_certificate(session, product.certificates[0], reason="Vi phạm chất lượng")
+    session.commit()
+    assert "Chứng nhận OCOP đã bị thu hồi" in page_of(app.test_client(), stamp)
