@@ -30,7 +30,6 @@ from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
 from storefront.shop.cart import cart_count
 from storefront.stamp_settings import stamp_keys
 from traceability.codes import parse_digital_link
-from traceability.journey import Stage, outlet_stages
 from traceability.scans import (
     CopyRule,
     ScanSummary,
@@ -108,19 +107,18 @@ def trace_page(serial: str, linked):
         stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
     except NotFound:
         return warning_page()
-    at_outlets = outlet_stages(db.session, stamp.batch_id)
     summary, new_device = scan(stamp)
     scans_html, copied_html = scan_parts(summary)
     if shared_rendering_allowed():
-        parts = ("trace", stamp.id, stamp.catalogue_version, today().isoformat(), tuple(at_outlets))
-        html = page_cache.remembered(parts, lambda: shared_rendering(stamp, at_outlets))
+        parts = ("trace", stamp.id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
+        html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
         html = (
             html.replace(_marker("scans"), scans_html)
             .replace(_marker("copied"), copied_html)
             .replace(_marker("cart"), cart_count())
         )
     else:
-        html = rendered_page(stamp, at_outlets, scans_html=scans_html, copied_html=copied_html)
+        html = rendered_page(stamp, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
 
 
@@ -142,20 +140,19 @@ def shared_rendering_allowed() -> bool:
     return not current_user.is_authenticated and not session.get("_flashes")
 
 
-def shared_rendering(stamp: GenuineStamp, at_outlets: list[Stage]) -> str:
+def shared_rendering(stamp: GenuineStamp) -> str:
     """The page with markers in place of the visitor's own parts."""
     markers = {name: Markup(_marker(name)) for name in ("scans", "copied", "cart")}
     return rendered_page(
         stamp,
-        at_outlets,
         scans_html=markers["scans"],
         copied_html=markers["copied"],
         cart_count=lambda: markers["cart"],  # the header's cart count (base.html), in place of the template global
     )
 
 
-def rendered_page(stamp: GenuineStamp, at_outlets: list[Stage], **parts) -> str:
-    facts = trace_facts(db.session, stamp_with_facts(db.session, stamp.id), today(), at_outlets)
+def rendered_page(stamp: GenuineStamp, **parts) -> str:
+    facts = trace_facts(db.session, stamp_with_facts(db.session, stamp.id), today(), list(stamp.at_outlets))
     return render_template("trace/page.html", facts=facts, **parts)
 
 

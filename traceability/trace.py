@@ -7,7 +7,7 @@ the serial's batch — ends in the same NotAuthentic: a copier learns nothing ab
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.certification import certificate_standing, current_certificate
@@ -16,8 +16,11 @@ from catalog.models import AuditEntry, Batch, CatalogueVersion, Certificate, Pro
 from catalog.version import ROW as VERSION_ROW
 from core.dates import vietnam_date
 from core.errors import N_, NotFound
+from inventory.models import StockMovement
+from stores.models import Outlet
 from traceability.codes import LinkedCode, StampKeys, is_serial
-from traceability.journey import Stage, journey
+from traceability.journey import EVENT_COLUMNS, EVENT_GROUPING, EVENT_ORDER, JOURNEY_KINDS, Stage, events_of, journey
+from traceability.journey import outlet_stages as stages_at_outlets
 from traceability.models import Stamp
 
 
@@ -45,40 +48,50 @@ def authentic_stamp(
 @dataclass(frozen=True)
 class GenuineStamp:
     """A genuine stamp as one light statement reads it: enough to count a scan and to name a rendering of its page
-    (catalogue_version: what its product, batch, producer and certificates were when it was read)."""
+    (catalogue_version: what its product, batch, producer and certificates were when it was read; at_outlets: its
+    batch's journey at outlets, read from the ledger at the same moment)."""
 
     id: int
     serial: str
     batch_id: int
     catalogue_version: int
+    at_outlets: tuple[Stage, ...]
 
 
 def genuine_stamp(
     session: Session, keys: StampKeys, serial: str, signature: str | None, linked: LinkedCode | None = None
 ) -> GenuineStamp:
-    """authentic_stamp's check without loading the stamp's product: one statement, which also reads the catalogue
-    version (before anything the page shows is read, so a page kept under it is never older than it says)."""
+    """authentic_stamp's check without loading the stamp's product, in one statement that also reads the catalogue
+    version and the batch's journey at outlets (before anything else the page shows is read, so a page kept under
+    that version is never older than it says)."""
     _check_signature(keys, serial, signature)
     # On the connection, past the ORM's handling of a statement (a stamp is never pending in the session: it is
-    # written once, when its sheet is ordered).
-    row = session.connection().execute(_GENUINE, {"serial": serial}).first()
-    if row is None or not _matches(linked, row.gtin, row.lot_code):
+    # written once, when its sheet is ordered). One row per ledger event of the batch, or one with none.
+    rows = session.connection().execute(_GENUINE, {"serial": serial}).all()
+    if not rows or not _matches(linked, rows[0].gtin, rows[0].lot_code):
         raise not_authentic()
-    return GenuineStamp(row.id, serial, row.batch_id, row[4] or 0)
+    first = rows[0]
+    return GenuineStamp(first.id, serial, first.batch_id, first.version or 0, tuple(stages_at_outlets(events_of(rows))))
 
 
-#: genuine_stamp's statement, built once (building it cost more than running it).
+#: genuine_stamp's statement, built once (building it cost more than running it): the stamp, its batch's GTIN and
+#: lot, the catalogue version, then the batch's ledger events (traceability.journey's EVENT_COLUMNS, last).
 _GENUINE = (
     select(
         Stamp.id,
         Stamp.batch_id,
         Product.gtin,
         Batch.lot_code,
-        select(CatalogueVersion.value).where(CatalogueVersion.id == VERSION_ROW).scalar_subquery(),
+        select(CatalogueVersion.value).where(CatalogueVersion.id == VERSION_ROW).scalar_subquery().label("version"),
+        *EVENT_COLUMNS,
     )
     .join(Batch, Batch.id == Stamp.batch_id)
     .join(Product, Product.id == Batch.product_id)
+    .outerjoin(StockMovement, and_(StockMovement.batch_id == Stamp.batch_id, StockMovement.kind.in_(JOURNEY_KINDS)))
+    .outerjoin(Outlet, Outlet.id == StockMovement.outlet_id)
     .where(Stamp.serial == bindparam("serial"))
+    .group_by(Stamp.id, Stamp.batch_id, Product.gtin, Batch.lot_code, *EVENT_GROUPING)
+    .order_by(*EVENT_ORDER)
 )
 
 
