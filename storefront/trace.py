@@ -5,11 +5,12 @@ A genuine code shows the unit's batch and whether its OCOP certificate holds tod
 warning that looks nothing like it. A GET by a person is a scan (traceability.scans); HEAD requests and link
 previewers are not. The page is never cached: it must say today's certificate.
 
-Fifty shoppers at once (issue 20): every request reads the stamp, the batch's journey and the scan counts, and
-records its scan; but for a visitor who is not signed in the rest of the page, which is the same for everyone, is
-rendered once per stamp, language, catalogue version, shop date, journey and static files' version, and kept
-(storefront.page_cache.remembered). Only the visitor's own parts are filled in per request: the scan counts, the
-copied-stamp warning and the cart's count. The response itself is built for each request.
+Fifty shoppers at once (issue 20): every request reads the stamp with its batch's journey and the catalogue version
+(one statement), then records its scan and sums the stamp's scans (one more on PostgreSQL, in autocommit). For a
+visitor who is not signed in, the rest of the page, which is the same for everyone, is rendered once per stamp,
+language, catalogue version, shop date, journey and static files' version, and kept
+(storefront.page_cache.remembered); only the visitor's own parts are filled in for each request: the scan count,
+the copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
 """
 
 import hmac
@@ -69,8 +70,8 @@ def scan(stamp) -> tuple[ScanSummary, str | None]:
 
 
 def commit_keeping_what_was_read() -> None:
-    """Commits the scan without expiring what this request has just read of the stamp (its product, certificate
-    and journey, read a moment before), which the page would otherwise read all over again."""
+    """Commits the scan without expiring what this request has just read of the stamp (the API answer's product,
+    certificate and journey, read a moment before), which it would otherwise read all over again."""
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -124,8 +125,9 @@ def trace_page(serial: str, linked):
 
 def each_statement_commits_itself() -> None:
     """On PostgreSQL the page's statements run in autocommit: its reads need no common snapshot (the catalogue
-    version is read first, with the stamp; see traceability.trace.genuine_stamp) and its one write is one
-    statement, so BEGIN and COMMIT would be two round trips for nothing. Not when the session has already begun
+    version is read in the same statement as the stamp and its journey, before what a kept rendering reads; see
+    traceability.trace.genuine_stamp) and its one write is one statement, so BEGIN and COMMIT would be two round
+    trips for nothing. Not when the session has already begun
     (a signed-in visitor's user was loaded), nor when it is bound to a connection rather than the engine (the
     tests' transaction, which must stay theirs)."""
     session = db.session()
