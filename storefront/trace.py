@@ -7,10 +7,10 @@ previewers are not. The page is never cached: it must say today's certificate.
 
 Fifty shoppers at once (issue 20): every request reads the stamp with its batch's journey and the catalogue version
 (one statement), then records its scan and sums the stamp's scans (one more on PostgreSQL, in autocommit). For a
-visitor who is not signed in, the rest of the page, which is the same for everyone, is rendered once per stamp,
-language, catalogue version, shop date, journey and static files' version, and kept
-(storefront.page_cache.remembered); only the visitor's own parts are filled in for each request: the scan count,
-the copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
+visitor who is not signed in, the rest of the page, which is the same for everyone, is rendered once per batch,
+language, catalogue version, shop date, journey and static files' version, and kept (storefront.page_cache.
+remembered); the stamp's serial and the visitor's own parts are filled in for each request: the scan count, the
+copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
 """
 
 import hmac
@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.engine import Engine
 
 from core.db import db
@@ -111,15 +111,16 @@ def trace_page(serial: str, linked):
     summary, new_device = scan(stamp)
     scans_html, copied_html = scan_parts(summary)
     if shared_rendering_allowed():
-        parts = ("trace", stamp.id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
+        parts = ("trace", stamp.batch_id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
         html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
         html = (
-            html.replace(_marker("scans"), scans_html)
+            html.replace(_marker("serial"), escape(stamp.serial))
+            .replace(_marker("scans"), scans_html)
             .replace(_marker("copied"), copied_html)
             .replace(_marker("cart"), cart_count())
         )
     else:
-        html = rendered_page(stamp, scans_html=scans_html, copied_html=copied_html)
+        html = rendered_page(stamp, serial=stamp.serial, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
 
 
@@ -143,10 +144,12 @@ def shared_rendering_allowed() -> bool:
 
 
 def shared_rendering(stamp: GenuineStamp) -> str:
-    """The page with markers in place of the visitor's own parts."""
-    markers = {name: Markup(_marker(name)) for name in ("scans", "copied", "cart")}
+    """The page of any stamp of the batch, with markers in place of the stamp's serial and the visitor's own parts
+    (kept once for all the stamps of a batch: each is scanned a few times only)."""
+    markers = {name: Markup(_marker(name)) for name in ("serial", "scans", "copied", "cart")}
     return rendered_page(
         stamp,
+        serial=markers["serial"],
         scans_html=markers["scans"],
         copied_html=markers["copied"],
         cart_count=lambda: markers["cart"],  # the header's cart count (base.html), in place of the template global

@@ -63,6 +63,18 @@ def test_each_visitor_sees_the_scans_counted_so_far_with_their_own(app, stamp):
     assert scans_said(page_of(first, stamp), 2)  # the same device the same day is not counted again
 
 
+def test_stamps_of_one_batch_share_its_kept_page_yet_each_shows_its_own_serial(client, session, keys, stamp):
+    batch = session.scalars(select(Batch).where(Batch.lot_code == "L2611/A")).one()
+    order = order_stamps(session, batch, 2, actor_id=None, keys=keys, public_url=PUBLIC)
+    session.flush()
+    others = printed_stamps(session, order, keys=keys, public_url=PUBLIC)
+    session.commit()
+    for shown in (stamp, *others):
+        html = page_of(client, shown)
+        assert f"<code>{shown.serial}</code>" in html
+        assert not any(other.serial in html for other in (stamp, *others) if other is not shown)
+
+
 def test_a_guest_sees_their_own_cart_count_in_the_header(app, stamp):
     empty, shopper = app.test_client(), app.test_client()
     with shopper.session_transaction() as cookie:
