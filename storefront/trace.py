@@ -15,6 +15,8 @@ copied-stamp warning and the cart's count. The response itself is built for each
 
 import hmac
 from functools import lru_cache
+from threading import Lock
+from weakref import WeakValueDictionary
 
 from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
@@ -112,7 +114,11 @@ def trace_page(serial: str, linked):
     scans_html, copied_html = scan_parts(summary)
     if shared_rendering_allowed():
         parts = ("trace", stamp.batch_id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
-        html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
+        # After a catalogue change every scan of the batch misses at once: in each process one renders, the
+        # others wait for it and find it kept.
+        held = _rendering(stamp.batch_id)
+        with held.lock:
+            html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
         html = (
             html.replace(_marker("serial"), escape(stamp.serial))
             .replace(_marker("scans"), scans_html)
@@ -168,6 +174,26 @@ def scan_parts(summary: ScanSummary) -> tuple[Markup, Markup]:
     scans = env.get_template("trace/_scans.html").render(scans=summary)
     copied = env.get_template("trace/_copied.html").render(scans=summary) if summary.suspected_copy else ""
     return Markup(scans), Markup(copied)
+
+
+class _BatchLock:
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self):
+        self.lock = Lock()
+
+
+#: The lock of each batch whose page a request of this process is getting, forgotten once none holds it.
+_batch_locks: WeakValueDictionary[int, _BatchLock] = WeakValueDictionary()
+_batch_locks_lock = Lock()
+
+
+def _rendering(batch_id: int) -> _BatchLock:
+    with _batch_locks_lock:
+        held = _batch_locks.get(batch_id)
+        if held is None:
+            held = _batch_locks[batch_id] = _BatchLock()
+        return held
 
 
 def _marker(name: str) -> str:

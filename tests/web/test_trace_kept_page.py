@@ -2,6 +2,9 @@
 (storefront.trace), yet each scan still shows its own count, today's certificate, the journey as the ledger has
 it now, and the visitor's own header."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -13,6 +16,7 @@ from catalog.services import revoke_certificate
 from core.db import db
 from inventory.ledger import Move
 from inventory.till import counter_sale
+from storefront import trace as trace_views
 from tests.factories import PASSWORD, make_outlet, make_product, make_user, receive_stock
 from traceability.codes import StampKeys
 from traceability.models import Stamp, StampScan
@@ -159,3 +163,26 @@ def test_each_scan_is_committed_by_its_request_and_the_pool_gets_its_connections
     revoke_certificate(session, product.certificates[0], reason="Vi phạm chất lượng")
     session.commit()
     assert "Chứng nhận OCOP đã bị thu hồi" in page_of(app.test_client(), stamp)
+
+
+@pytest.mark.real_commits  # scans from several threads at once: each request needs its own connection
+def test_scans_arriving_together_after_a_change_wait_for_one_rendering(app, stamp, monkeypatch):
+    renders = []
+    render = trace_views.shared_rendering
+
+    def counted(genuine):
+        renders.append(1)
+        time.sleep(0.2)  # long enough for every scan to arrive while it renders
+        return render(genuine)
+
+    monkeypatch.setattr(trace_views, "shared_rendering", counted)
+    start = threading.Barrier(6)
+
+    def scan(_):
+        browser = app.test_client()
+        start.wait(timeout=30)
+        return "L2611/A" in page_of(browser, stamp)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert all(pool.map(scan, range(6)))
+    assert len(renders) == 1
