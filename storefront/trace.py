@@ -4,16 +4,33 @@
 A genuine code shows the unit's batch and whether its OCOP certificate holds today; anything else shows a plain
 warning that looks nothing like it. A GET by a person is a scan (traceability.scans); HEAD requests and link
 previewers are not. The page is never cached: it must say today's certificate.
+
+Fifty shoppers at once (issue 20): every request reads the stamp with its batch's journey and the catalogue version
+(one statement), then records its scan and sums the stamp's scans (one more on PostgreSQL, in autocommit). For a
+visitor who is not signed in, the rest of the page, which is the same for everyone, is rendered once per batch,
+language, catalogue version, shop date, journey and static files' version, and kept (storefront.page_cache.
+remembered); the stamp's serial and the visitor's own parts are filled in for each request: the scan count, the
+copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
 """
 
-from flask import Blueprint, current_app, make_response, render_template, request
+import hmac
+from functools import lru_cache
+from threading import Lock
+from weakref import WeakValueDictionary
+
+from flask import Blueprint, current_app, make_response, render_template, request, session
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy.engine import Engine
 
 from core.db import db
 from core.errors import NotFound
 from core.models import utcnow
+from storefront import page_cache
 from storefront.context import today
 from storefront.extensions import limiter
 from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
+from storefront.shop.cart import cart_count
 from storefront.stamp_settings import stamp_keys
 from traceability.codes import parse_digital_link
 from traceability.scans import (
@@ -23,10 +40,9 @@ from traceability.scans import (
     is_previewer,
     network_prefix,
     new_device_id,
-    record_scan,
-    scan_summary,
+    scan_and_summary,
 )
-from traceability.trace import authentic_stamp, not_authentic, trace_facts
+from traceability.trace import GenuineStamp, genuine_stamp, not_authentic, stamp_with_facts, trace_facts
 
 bp = Blueprint("trace", __name__)
 
@@ -41,21 +57,23 @@ def copy_rule() -> CopyRule:
 
 
 def scan(stamp) -> tuple[ScanSummary, str | None]:
-    """Counts this request as a scan of `stamp` when it is one (a GET by a person), then sums its scans. Returns
-    the summary and the device id to give the browser (None when it already has one, or was not counted)."""
-    new_device = None
+    """Counts this request as a scan of `stamp` when it is one (a GET by a person), commits it and sums the stamp's
+    scans. Returns the summary and the device id to give the browser (None when it already has one, or was not
+    counted)."""
+    device = new_device = None
     if request.method == "GET" and not is_previewer(request.user_agent.string):
         device = request.cookies.get(DEVICE_COOKIE)
         if not is_device_id(device):
             device = new_device = new_device_id()
-        record_scan(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow())
+    summary = scan_and_summary(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow(), copy_rule())
+    if device is not None:
         commit_keeping_what_was_read()
-    return scan_summary(db.session, stamp.id, copy_rule()), new_device
+    return summary, new_device
 
 
 def commit_keeping_what_was_read() -> None:
-    """Commits the scan without expiring what this request has just read of the stamp (its product, certificate
-    and journey, read a moment before), which the page would otherwise read all over again."""
+    """Commits the scan without expiring what this request has just read of the stamp (the API answer's product,
+    certificate and journey, read a moment before), which it would otherwise read all over again."""
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -87,14 +105,107 @@ def short_link(serial: str):
 
 
 def trace_page(serial: str, linked):
+    each_statement_commits_itself()
     try:
-        stamp = authentic_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
+        stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
     except NotFound:
         return warning_page()
-    facts = trace_facts(db.session, stamp, today())
     summary, new_device = scan(stamp)
-    html = render_template("trace/page.html", facts=facts, scans=summary)
+    scans_html, copied_html = scan_parts(summary)
+    if shared_rendering_allowed():
+        parts = ("trace", stamp.batch_id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
+        # After a catalogue change every scan of the batch misses at once: in each process one renders, the
+        # others wait for it and find it kept.
+        held = _rendering(stamp.batch_id)
+        with held.lock:
+            html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
+        html = (
+            html.replace(_marker("serial"), escape(stamp.serial))
+            .replace(_marker("scans"), scans_html)
+            .replace(_marker("copied"), copied_html)
+            .replace(_marker("cart"), cart_count())
+        )
+    else:
+        html = rendered_page(stamp, serial=stamp.serial, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
+
+
+def each_statement_commits_itself() -> None:
+    """The page's statements run in autocommit: its reads need no common snapshot (the catalogue version is read in
+    the same statement as the stamp and its journey, before what a kept rendering reads; see
+    traceability.trace.genuine_stamp) and its one write needs no transaction around it. On PostgreSQL that saves
+    the BEGIN and COMMIT round trips; on SQLite the write lock is held for the insert alone, not while Python runs
+    between it and the commit (with fifty scans at once, other processes' writers sleep while it is held). Not
+    when the session has already begun (a signed-in visitor's user was loaded), nor when it is bound to a
+    connection rather than the engine (the tests' transaction, which must stay theirs)."""
+    session = db.session()
+    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def shared_rendering_allowed() -> bool:
+    """The page is the same for every visitor who is not signed in and has no message waiting (flash)."""
+    return not current_user.is_authenticated and not session.get("_flashes")
+
+
+def shared_rendering(stamp: GenuineStamp) -> str:
+    """The page of any stamp of the batch, with markers in place of the stamp's serial and the visitor's own parts
+    (kept once for all the stamps of a batch: each is scanned a few times only)."""
+    markers = {name: Markup(_marker(name)) for name in ("serial", "scans", "copied", "cart")}
+    return rendered_page(
+        stamp,
+        serial=markers["serial"],
+        scans_html=markers["scans"],
+        copied_html=markers["copied"],
+        cart_count=lambda: markers["cart"],  # the header's cart count (base.html), in place of the template global
+    )
+
+
+def rendered_page(stamp: GenuineStamp, **parts) -> str:
+    facts = trace_facts(db.session, stamp_with_facts(db.session, stamp.id), today(), list(stamp.at_outlets))
+    return render_template("trace/page.html", facts=facts, **parts)
+
+
+def scan_parts(summary: ScanSummary) -> tuple[Markup, Markup]:
+    """What this visitor's request adds to the page: the scan count and, for a stamp that looks copied, the
+    warning."""
+    env = current_app.jinja_env
+    scans = env.get_template("trace/_scans.html").render(scans=summary)
+    copied = env.get_template("trace/_copied.html").render(scans=summary) if summary.suspected_copy else ""
+    return Markup(scans), Markup(copied)
+
+
+class _BatchLock:
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self):
+        self.lock = Lock()
+
+
+#: The lock of each batch whose page a request of this process is getting, forgotten once none holds it.
+_batch_locks: WeakValueDictionary[int, _BatchLock] = WeakValueDictionary()
+_batch_locks_lock = Lock()
+
+
+def _rendering(batch_id: int) -> _BatchLock:
+    with _batch_locks_lock:
+        held = _batch_locks.get(batch_id)
+        if held is None:
+            held = _batch_locks[batch_id] = _BatchLock()
+        return held
+
+
+def _marker(name: str) -> str:
+    """Stands for a visitor's part in the kept rendering: keyed by the app's secret, so no catalogue text (a
+    product's name, a producer's address) can contain it by chance or on purpose."""
+    return _keyed_marker(current_app.secret_key or "", name)
+
+
+@lru_cache(maxsize=16)
+def _keyed_marker(secret: str | bytes, name: str) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return f"ocop-trace-{name}-{hmac.new(key, name.encode(), 'sha256').hexdigest()[:20]}"
 
 
 def warning_page():

@@ -4,7 +4,7 @@ shows. Only places and times: an order's buyer never appears (the ledger does no
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch
@@ -40,54 +40,86 @@ class Stage:
     date: date
 
 
+#: One ledger event per row (LedgerEvent's fields, in order), for a statement of StockMovement joined to Outlet:
+#: its columns, its grouping (a key's rows are one event) and its order (the order the events happened).
+EVENT_COLUMNS = (
+    StockMovement.kind,
+    StockMovement.outlet_id,
+    Outlet.code,
+    Outlet.name,
+    func.min(StockMovement.occurred_at),
+    func.sum(StockMovement.on_hand_change),
+    StockMovement.key,
+    StockMovement.transfer_id,
+)
+EVENT_GROUPING = (
+    StockMovement.key,
+    StockMovement.kind,
+    StockMovement.outlet_id,
+    Outlet.code,
+    Outlet.name,
+    StockMovement.transfer_id,
+)
+EVENT_ORDER = (func.min(StockMovement.occurred_at), func.min(StockMovement.id))
+
+#: ledger_events' statement, built once.
+_LEDGER_EVENTS = (
+    select(*EVENT_COLUMNS)
+    .join(Outlet, Outlet.id == StockMovement.outlet_id)
+    .where(StockMovement.batch_id == bindparam("batch_id"), StockMovement.kind.in_(JOURNEY_KINDS))
+    .group_by(*EVENT_GROUPING)
+    .order_by(*EVENT_ORDER)
+)
+
+
 def ledger_events(session: Session, batch_id: int) -> list[LedgerEvent]:
     """The batch's goods movements in the order they happened (times with their offset, on SQLite too)."""
-    rows = session.execute(
-        select(
-            StockMovement.kind,
-            StockMovement.outlet_id,
-            Outlet.code,
-            Outlet.name,
-            func.min(StockMovement.occurred_at),
-            func.sum(StockMovement.on_hand_change),
-            StockMovement.key,
-            StockMovement.transfer_id,
-        )
-        .join(Outlet, Outlet.id == StockMovement.outlet_id)
-        .where(StockMovement.batch_id == batch_id, StockMovement.kind.in_(JOURNEY_KINDS))
-        .group_by(
-            StockMovement.key,
-            StockMovement.kind,
-            StockMovement.outlet_id,
-            Outlet.code,
-            Outlet.name,
-            StockMovement.transfer_id,
-        )
-        .order_by(func.min(StockMovement.occurred_at), func.min(StockMovement.id))
-    ).all()
-    return [
-        LedgerEvent(kind, outlet_id, code, name, as_utc(occurred_at), abs(qty or 0), key, transfer_id)
-        for kind, outlet_id, code, name, occurred_at, qty, key, transfer_id in rows
-        if qty
-    ]
+    return events_of(session.execute(_LEDGER_EVENTS, {"batch_id": batch_id}).all())
+
+
+def events_of(rows) -> list[LedgerEvent]:
+    """The events of rows whose last len(EVENT_COLUMNS) columns are EVENT_COLUMNS (rows with no units, or with no
+    movement at all from an outer join, are none)."""
+    events = []
+    for row in rows:
+        kind, outlet_id, code, name, occurred_at, qty, key, transfer_id = row[-len(EVENT_COLUMNS) :]
+        if qty:
+            events.append(LedgerEvent(kind, outlet_id, code, name, as_utc(occurred_at), abs(qty), key, transfer_id))
+    return events
 
 
 #: What each ledger kind is on the journey; a transfer shows where the goods arrived, not where they left.
 _STAGE_OF = {"receive": "received", "transfer_in": "transferred", "sale": "sold", "order": "sold"}
 
 
-def journey(session: Session, batch: Batch) -> list[Stage]:
-    """Produced (at the producer's commune, on the production date), then the first day the batch was received,
-    transferred in or sold at each outlet — one line per stage and place, in date order."""
-    producer = batch.product.producer
-    place = ", ".join(part for part in (producer.commune, producer.district.name if producer.district else "") if part)
-    stages = [Stage("produced", place or producer.name, batch.produced_on)]
+def outlet_stages(events: list[LedgerEvent]) -> list[Stage]:
+    """The journey's stages at outlets, from the batch's ledger events: the first day the batch was received,
+    transferred in or sold at each outlet, in the order the ledger has them."""
+    stages = []
     seen: set[tuple[str, int]] = set()
-    for event in ledger_events(session, batch.id):
+    for event in events:
         stage = _STAGE_OF.get(event.kind)
         if stage is None or (stage, event.outlet_id) in seen:
             continue
         seen.add((stage, event.outlet_id))
         stages.append(Stage(stage, event.outlet_name, vietnam_date(event.occurred_at)))
-    order = {"produced": 0, "received": 1, "transferred": 2, "sold": 3}
-    return sorted(stages, key=lambda s: (s.date, order[s.stage]))
+    return stages
+
+
+def produced_stage(batch: Batch) -> Stage:
+    """Produced at the producer's commune (else its name), on the production date."""
+    producer = batch.product.producer
+    place = ", ".join(part for part in (producer.commune, producer.district.name if producer.district else "") if part)
+    return Stage("produced", place or producer.name, batch.produced_on)
+
+
+_ORDER = {"produced": 0, "received": 1, "transferred": 2, "sold": 3}
+
+
+def journey(session: Session, batch: Batch, at_outlets: list[Stage] | None = None) -> list[Stage]:
+    """Produced (at the producer's commune, on the production date), then the first day the batch was received,
+    transferred in or sold at each outlet — one line per stage and place, in date order. `at_outlets`: the
+    outlet stages when the caller has just read them (outlet_stages), else they are read here."""
+    if at_outlets is None:
+        at_outlets = outlet_stages(ledger_events(session, batch.id))
+    return sorted([produced_stage(batch), *at_outlets], key=lambda s: (s.date, _ORDER[s.stage]))

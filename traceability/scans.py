@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_address, ip_network
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -89,6 +89,66 @@ def scan_summary(session: Session, stamp_id: int, rule: CopyRule) -> ScanSummary
         ).where(StampScan.stamp_id == stamp_id)
     ).one()
     return ScanSummary(scans, devices, networks, first, devices > rule.devices and networks > rule.networks)
+
+
+def _scan_and_summary_statement():
+    """PostgreSQL's one statement for scan_and_summary, built once. The insert's row is not visible to the same
+    statement's read of the table, so the sums add what it returns (nothing when this device has already been
+    counted today: its row is among the others)."""
+    added = (
+        postgresql_insert(StampScan)
+        .values(
+            stamp_id=bindparam("stamp_id"),
+            device=bindparam("device"),
+            network=bindparam("network"),
+            day=bindparam("day"),
+            scanned_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(index_elements=["stamp_id", "device", "day"])
+        .returning(StampScan.device, StampScan.network, StampScan.scanned_at)
+        .cte("added")
+    )
+    scans = union_all(
+        select(StampScan.device, StampScan.network, StampScan.scanned_at).where(
+            StampScan.stamp_id == bindparam("stamp_id")
+        ),
+        select(added.c.device, added.c.network, added.c.scanned_at),
+    ).subquery()
+    # A scan is a counter, not a record anyone relies on: losing the last few to a crash of the database server
+    # costs nothing, so its commit need not wait for the disk (SET LOCAL synchronous_commit = off, for this
+    # transaction only; what it commits is on disk after the WAL writer's next flush, within a fraction of a
+    # second, and a crash never corrupts or half-applies it).
+    return select(
+        func.set_config("synchronous_commit", "off", True),
+        func.count(),
+        func.count(func.distinct(scans.c.device)),
+        func.count(func.distinct(scans.c.network)),
+        func.min(scans.c.scanned_at),
+    )
+
+
+_SCAN_AND_SUMMARY = _scan_and_summary_statement()
+
+
+def scan_and_summary(
+    session: Session, stamp_id: int, device: str | None, network: str, now: datetime, rule: CopyRule
+) -> ScanSummary:
+    """Records a scan by `device` (none when None: a HEAD, a link previewer) as record_scan does, and sums the
+    stamp's scans with it counted: one statement on PostgreSQL, two elsewhere."""
+    if device is None:
+        return scan_summary(session, stamp_id, rule)
+    if session.get_bind().dialect.name != "postgresql":
+        record_scan(session, stamp_id, device, network, now)
+        return scan_summary(session, stamp_id, rule)
+    _, count, devices, networks, first = (
+        session.connection()
+        .execute(
+            _SCAN_AND_SUMMARY,
+            {"stamp_id": stamp_id, "device": device, "network": network, "day": vietnam_date(now), "now": now},
+        )
+        .one()
+    )
+    return ScanSummary(count, devices, networks, first, devices > rule.devices and networks > rule.networks)
 
 
 @dataclass(frozen=True)

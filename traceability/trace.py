@@ -7,16 +7,20 @@ the serial's batch — ends in the same NotAuthentic: a copier learns nothing ab
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.certification import certificate_standing, current_certificate
 from catalog.groups import has_best_before
-from catalog.models import AuditEntry, Batch, Certificate, Producer, Product
+from catalog.models import AuditEntry, Batch, CatalogueVersion, Certificate, Producer, Product
+from catalog.version import ROW as VERSION_ROW
 from core.dates import vietnam_date
 from core.errors import N_, NotFound
+from inventory.models import StockMovement
+from stores.models import Outlet
 from traceability.codes import LinkedCode, StampKeys, is_serial
-from traceability.journey import Stage, journey
+from traceability.journey import EVENT_COLUMNS, EVENT_GROUPING, EVENT_ORDER, JOURNEY_KINDS, Stage, events_of, journey
+from traceability.journey import outlet_stages as stages_at_outlets
 from traceability.models import Stamp
 
 
@@ -31,16 +35,90 @@ def not_authentic() -> NotAuthentic:
 def authentic_stamp(
     session: Session, keys: StampKeys, serial: str, signature: str | None, linked: LinkedCode | None = None
 ) -> Stamp:
-    """The stamp `serial` names, when the signature is its own and (for a Digital Link) the link's GTIN and lot are
-    its batch's. The signature is checked first: a made-up code costs no query."""
+    """The stamp `serial` names, with everything the page shows of it, when the signature is its own and (for a
+    Digital Link) the link's GTIN and lot are its batch's. The signature is checked first: a made-up code costs no
+    query."""
+    _check_signature(keys, serial, signature)
+    stamp = _stamp_with_facts(session, Stamp.serial == serial)
+    if stamp is None or not _matches(linked, stamp.batch.product.gtin, stamp.batch.lot_code):
+        raise not_authentic()
+    return stamp
+
+
+@dataclass(frozen=True)
+class GenuineStamp:
+    """A genuine stamp as one light statement reads it: enough to count a scan and to name a rendering of its page
+    (catalogue_version: what its product, batch, producer and certificates were when it was read; at_outlets: its
+    batch's journey at outlets, read from the ledger at the same moment)."""
+
+    id: int
+    serial: str
+    batch_id: int
+    catalogue_version: int
+    at_outlets: tuple[Stage, ...]
+
+
+def genuine_stamp(
+    session: Session, keys: StampKeys, serial: str, signature: str | None, linked: LinkedCode | None = None
+) -> GenuineStamp:
+    """authentic_stamp's check without loading the stamp's product, in one statement that also reads the catalogue
+    version and the batch's journey at outlets (before anything else the page shows is read, so a page kept under
+    that version is never older than it says)."""
+    _check_signature(keys, serial, signature)
+    # On the connection, past the ORM's handling of a statement (a stamp is never pending in the session: it is
+    # written once, when its sheet is ordered). One row per ledger event of the batch, or one with none.
+    rows = session.connection().execute(_GENUINE, {"serial": serial}).all()
+    if not rows or not _matches(linked, rows[0].gtin, rows[0].lot_code):
+        raise not_authentic()
+    first = rows[0]
+    return GenuineStamp(first.id, serial, first.batch_id, first.version or 0, tuple(stages_at_outlets(events_of(rows))))
+
+
+#: genuine_stamp's statement, built once (building it cost more than running it): the stamp, its batch's GTIN and
+#: lot, the catalogue version, then the batch's ledger events (traceability.journey's EVENT_COLUMNS, last).
+_GENUINE = (
+    select(
+        Stamp.id,
+        Stamp.batch_id,
+        Product.gtin,
+        Batch.lot_code,
+        select(CatalogueVersion.value).where(CatalogueVersion.id == VERSION_ROW).scalar_subquery().label("version"),
+        *EVENT_COLUMNS,
+    )
+    .join(Batch, Batch.id == Stamp.batch_id)
+    .join(Product, Product.id == Batch.product_id)
+    .outerjoin(StockMovement, and_(StockMovement.batch_id == Stamp.batch_id, StockMovement.kind.in_(JOURNEY_KINDS)))
+    .outerjoin(Outlet, Outlet.id == StockMovement.outlet_id)
+    .where(Stamp.serial == bindparam("serial"))
+    .group_by(Stamp.id, Stamp.batch_id, Product.gtin, Batch.lot_code, *EVENT_GROUPING)
+    .order_by(*EVENT_ORDER)
+)
+
+
+def stamp_with_facts(session: Session, stamp_id: int) -> Stamp:
+    """A genuine stamp (see genuine_stamp) with everything its page shows."""
+    stamp = _stamp_with_facts(session, Stamp.id == stamp_id)
+    if stamp is None:  # deleted since it was checked: stamps are not deleted, but say so plainly if one was
+        raise not_authentic()
+    return stamp
+
+
+def _check_signature(keys: StampKeys, serial: str, signature: str | None) -> None:
     if not is_serial(serial) or not keys.verify(serial, signature):
         raise not_authentic()
+
+
+def _matches(linked: LinkedCode | None, gtin: str | None, lot_code: str) -> bool:
+    return linked is None or (linked.gtin == gtin and linked.lot == lot_code)
+
+
+def _stamp_with_facts(session: Session, condition) -> Stamp | None:
     # Everything the page shows of the stamp's product in one statement (a product has few certificates), its
     # photos in one more.
-    stamp = (
+    return (
         session.scalars(
             select(Stamp)
-            .where(Stamp.serial == serial)
+            .where(condition)
             .options(
                 joinedload(Stamp.batch)
                 .joinedload(Batch.product)
@@ -54,11 +132,6 @@ def authentic_stamp(
         .unique()
         .first()
     )
-    if stamp is None:
-        raise not_authentic()
-    if linked is not None and (linked.gtin != stamp.batch.product.gtin or linked.lot != stamp.batch.lot_code):
-        raise not_authentic()
-    return stamp
 
 
 def certificate_shown(product: Product) -> Certificate | None:
@@ -88,8 +161,9 @@ class TraceFacts:
     journey: list[Stage]
 
 
-def trace_facts(session: Session, stamp: Stamp, today: date) -> TraceFacts:
-    """Everything the page shows of a genuine stamp, read now: a revocation a minute ago is seen."""
+def trace_facts(session: Session, stamp: Stamp, today: date, at_outlets: list[Stage] | None = None) -> TraceFacts:
+    """Everything the page shows of a genuine stamp, read now: a revocation a minute ago is seen. `at_outlets`: the
+    journey's stages at outlets when the caller has just read them (outlet_stages)."""
     batch = stamp.batch
     product = batch.product
     certificate = certificate_shown(product)
@@ -102,7 +176,7 @@ def trace_facts(session: Session, stamp: Stamp, today: date) -> TraceFacts:
         certificate_status=certificate_status(certificate, today) if certificate else None,
         best_before=batch.best_before if has_best_before(product.group) else None,
         test_report_on=_test_report_day(session, batch),
-        journey=journey(session, batch),
+        journey=journey(session, batch, at_outlets),
     )
 
 

@@ -50,6 +50,9 @@ class Budget:
 FIGURES = "the programme's figures are computed on the first visit and kept for five minutes (programme_pages)"
 BUDGETS = {
     "programme": Budget(first=8, why=FIGURES),
+    # The stamp with its batch's journey, then the scan with its counts (one statement on PostgreSQL, two on
+    # SQLite); the first visit also reads the product and its photos, once (storefront.trace keeps the rendering).
+    "trace page": Budget(warm=3, first=5),
 }
 
 
