@@ -1,7 +1,7 @@
 """The catalogue version: what a cached page or API answer was built from (DESIGN §1: nothing sold stale).
 
 It changes inside the transaction that changes what shoppers see: a listing, price, certificate, producer,
-photo or batch (noted here at each flush), or where a product is in stock (search.indexing, which learns that
+photo, batch or area (noted here at each flush), or where a product is in stock (search.indexing, which learns that
 at the commit). The new number becomes visible to other connections at the moment the change does, so a reader
 that sees it reads the new data, and one that still sees the old number is served what was true before.
 """
@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Batch, CatalogueVersion, Certificate, PriceChange, Producer, Product, ProductPhoto
+from stores.models import Area
 
 ROW = 1
-#: Everything a public catalogue page or answer shows, apart from stock (search.indexing bumps for that).
-SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange)
+#: Everything a public catalogue page or answer shows, apart from stock (search.indexing bumps for that); an area
+#: names a product's district and the catalogue's district filter.
+SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange, Area)
 _CHANGED = "catalogue_changed"
 
 

@@ -154,6 +154,14 @@ def test_a_price_change_and_a_new_day_are_new_pages(app, client, session, fish_s
     assert "Nước mắm Cát Hải" not in client.get("/san-pham").get_data(as_text=True)
 
 
+def test_a_renamed_district_shows_on_the_next_request(client, session, fish_sauce):
+    url = f"/san-pham/{fish_sauce.slug}"
+    assert "Kiến Thụy" in client.get(url).get_data(as_text=True)
+    fish_sauce.origin_district.name = "Kiến Thụy Mới"
+    session.commit()
+    assert "Kiến Thụy Mới" in client.get(url).get_data(as_text=True)
+
+
 def test_each_visitor_gets_their_own_cart_count_and_csrf_token(app, session, fish_sauce, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     stock_up(session, fish_sauce_outlet(session, fish_sauce), fish_sauce, 9)
