@@ -75,14 +75,13 @@ def _savepoint_inside_a_transaction(connection, name) -> None:
 
 
 def statements_commit_themselves(session: Session) -> bool:
-    """Puts a session that has not begun in autocommit on PostgreSQL, for a request whose statements need no
-    common snapshot and write at most one statement (a cached page's reads, a trace page's scan): no BEGIN and
-    COMMIT or ROLLBACK round trips around them, which under load cost more than the statements. Each statement
-    sees what was committed when it began, as under READ COMMITTED. Not on SQLite (its driver begins nothing for
-    a read), not for a session already begun, nor one bound to a connection (the tests' transaction, which must
-    stay theirs). True if it did."""
-    bind = session.get_bind()
-    if session.in_transaction() or not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+    """Puts a session that has not begun in autocommit, for a request whose statements need no common snapshot and
+    whose writes are single statements (a cached page's reads, a trace page's scan). Each statement then sees what
+    was committed when it began, as under READ COMMITTED. On PostgreSQL that saves the BEGIN and COMMIT (or
+    ROLLBACK) round trips, which under load cost more than the statements; on SQLite a write holds the lock for
+    itself alone, not while Python runs between it and the commit. Not for a session already begun, nor one bound
+    to a connection (the tests' transaction, which must stay theirs). True if it did."""
+    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return True

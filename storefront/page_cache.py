@@ -110,7 +110,8 @@ def cached(*, params: Iterable[str], private: bool = True):
         def answer(*args, **kwargs):
             if not _cacheable():
                 return view(*args, **kwargs)
-            in_autocommit = statements_commit_themselves(db.session())
+            # SQLite's driver begins no transaction for a read: nothing to save there, and switching costs.
+            in_autocommit = db.engine.dialect.name != "sqlite" and statements_commit_themselves(db.session())
             key = _key(known, kwargs)
             entry = _load(key)
             if entry is None:

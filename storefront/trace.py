@@ -13,17 +13,11 @@ remembered); the stamp's serial and the visitor's own parts are filled in for ea
 copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
 """
 
-import hmac
-from functools import lru_cache
-from threading import Lock
-from weakref import WeakValueDictionary
-
 from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy.engine import Engine
 
-from core.db import db
+from core.db import db, statements_commit_themselves
 from core.errors import NotFound
 from core.models import utcnow
 from storefront import page_cache
@@ -105,7 +99,9 @@ def short_link(serial: str):
 
 
 def trace_page(serial: str, linked):
-    each_statement_commits_itself()
+    # Its reads need no common snapshot (the catalogue version is read in the same statement as the stamp and its
+    # journey, before what a kept rendering reads; see traceability.trace.genuine_stamp) and its write is one statement.
+    statements_commit_themselves(db.session())
     try:
         stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
     except NotFound:
@@ -116,32 +112,17 @@ def trace_page(serial: str, linked):
         parts = ("trace", stamp.batch_id, stamp.catalogue_version, today().isoformat(), stamp.at_outlets)
         # After a catalogue change every scan of the batch misses at once: in each process one renders, the
         # others wait for it and find it kept.
-        held = _rendering(stamp.batch_id)
-        with held.lock:
+        with page_cache.rendering(("trace", stamp.batch_id)):
             html = page_cache.remembered(parts, lambda: shared_rendering(stamp))
         html = (
-            html.replace(_marker("serial"), escape(stamp.serial))
-            .replace(_marker("scans"), scans_html)
-            .replace(_marker("copied"), copied_html)
-            .replace(_marker("cart"), cart_count())
+            html.replace(page_cache.marker("serial"), escape(stamp.serial))
+            .replace(page_cache.marker("scans"), scans_html)
+            .replace(page_cache.marker("copied"), copied_html)
+            .replace(page_cache.marker("cart"), cart_count())
         )
     else:
         html = rendered_page(stamp, serial=stamp.serial, scans_html=scans_html, copied_html=copied_html)
     return not_cached(make_response(html), new_device)
-
-
-def each_statement_commits_itself() -> None:
-    """The page's statements run in autocommit: its reads need no common snapshot (the catalogue version is read in
-    the same statement as the stamp and its journey, before what a kept rendering reads; see
-    traceability.trace.genuine_stamp) and its one write needs no transaction around it. On PostgreSQL that saves
-    the BEGIN and COMMIT round trips; on SQLite the write lock is held for the insert alone, not while Python runs
-    between it and the commit (with fifty scans at once, other processes' writers sleep while it is held). Not
-    when the session has already begun (a signed-in visitor's user was loaded), nor when it is bound to a
-    connection rather than the engine (the tests' transaction, which must stay theirs)."""
-    session = db.session()
-    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
-        return
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def shared_rendering_allowed() -> bool:
@@ -152,7 +133,7 @@ def shared_rendering_allowed() -> bool:
 def shared_rendering(stamp: GenuineStamp) -> str:
     """The page of any stamp of the batch, with markers in place of the stamp's serial and the visitor's own parts
     (kept once for all the stamps of a batch: each is scanned a few times only)."""
-    markers = {name: Markup(_marker(name)) for name in ("serial", "scans", "copied", "cart")}
+    markers = {name: Markup(page_cache.marker(name)) for name in ("serial", "scans", "copied", "cart")}
     return rendered_page(
         stamp,
         serial=markers["serial"],
@@ -174,38 +155,6 @@ def scan_parts(summary: ScanSummary) -> tuple[Markup, Markup]:
     scans = env.get_template("trace/_scans.html").render(scans=summary)
     copied = env.get_template("trace/_copied.html").render(scans=summary) if summary.suspected_copy else ""
     return Markup(scans), Markup(copied)
-
-
-class _BatchLock:
-    __slots__ = ("lock", "__weakref__")
-
-    def __init__(self):
-        self.lock = Lock()
-
-
-#: The lock of each batch whose page a request of this process is getting, forgotten once none holds it.
-_batch_locks: WeakValueDictionary[int, _BatchLock] = WeakValueDictionary()
-_batch_locks_lock = Lock()
-
-
-def _rendering(batch_id: int) -> _BatchLock:
-    with _batch_locks_lock:
-        held = _batch_locks.get(batch_id)
-        if held is None:
-            held = _batch_locks[batch_id] = _BatchLock()
-        return held
-
-
-def _marker(name: str) -> str:
-    """Stands for a visitor's part in the kept rendering: keyed by the app's secret, so no catalogue text (a
-    product's name, a producer's address) can contain it by chance or on purpose."""
-    return _keyed_marker(current_app.secret_key or "", name)
-
-
-@lru_cache(maxsize=16)
-def _keyed_marker(secret: str | bytes, name: str) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    return f"ocop-trace-{name}-{hmac.new(key, name.encode(), 'sha256').hexdigest()[:20]}"
 
 
 def warning_page():
