@@ -310,7 +310,8 @@ def test_a_one_unit_hold_releases_a_lapsed_hold_first_and_leaves_live_and_device
     assert drift(session) == {}
 
 
-@pytest.mark.postgres
+# The one-statement hold is PostgreSQL's: this test runs on PostgreSQL only.
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_a_hold_looks_up_its_key_and_the_outlets_lapsed_holds_by_index_even_in_a_cached_plan(session, shelf):
     """psycopg prepares a statement run often and PostgreSQL then keeps one generic plan for it: the hold's checks
     must probe indexes in that plan too, not scan every hold ever made (they once did: 2 ms a hold at 15,000)."""
@@ -318,8 +319,6 @@ def test_a_hold_looks_up_its_key_and_the_outlets_lapsed_holds_by_index_even_in_a
 
     from inventory.reservations import _HOLD
 
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the one-statement hold is PostgreSQL's")
     outlet, product = shelf
     # A busy outlet: many live holds (rows only; the plan is all this test reads).
     session.execute(
