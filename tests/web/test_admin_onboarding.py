@@ -314,7 +314,9 @@ def test_deactivating_a_listing_takes_it_off_sale_at_once_and_reactivating_puts_
     assert client.post(f"/admin/san-pham/{product.id}/niem-yet", data={"active": "1"}).status_code == 303
     assert client.get(f"/api/v1/products/{product.id}").status_code == 200
     actions = session.scalars(
-        select(AuditEntry.action).where(AuditEntry.entity == "product", AuditEntry.actor_id == admin.id)
+        select(AuditEntry.action)
+        .where(AuditEntry.entity == "product", AuditEntry.actor_id == admin.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["deactivated", "reactivated"]
 
@@ -397,7 +399,9 @@ def test_an_admin_changing_the_price_in_the_edit_form_keeps_the_price_history(cl
     assert price_on(session, product.id, before - timedelta(seconds=1)) == 200_000
     assert price_on(session, product.id, utcnow()) == 210_000
     actions = session.scalars(
-        select(AuditEntry.action).where(AuditEntry.entity == "price", AuditEntry.actor_id == admin.id)
+        select(AuditEntry.action)
+        .where(AuditEntry.entity == "price", AuditEntry.actor_id == admin.id)
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["requested", "approved"]
 
