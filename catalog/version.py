@@ -9,6 +9,7 @@ that sees it reads the new data, and one that still sees the old number is serve
 import secrets
 
 from sqlalchemy import event, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from catalog.bulk import on_written_in_bulk
@@ -22,9 +23,9 @@ SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange, Area)
 _CHANGED = "catalogue_changed"
 
 
-def current(session: Session) -> int:
+def current(connection: Connection) -> int:
     # Read on every cached page, so straight from the driver: the ORM's statement handling cost more than the read.
-    row = session.connection().exec_driver_sql(f"SELECT value FROM catalogue_version WHERE id = {ROW}").first()
+    row = connection.exec_driver_sql(f"SELECT value FROM catalogue_version WHERE id = {ROW}").first()
     return row[0] if row else 0
 
 

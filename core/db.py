@@ -2,11 +2,13 @@
 
 import sqlite3
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -85,6 +87,65 @@ def statements_commit_themselves(session: Session) -> bool:
         return False
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return True
+
+
+T = TypeVar("T")
+
+
+class StatementReads:
+    """Connections kept out of the pool in autocommit, for reads of one statement that need no transaction and run
+    on every visit (a cached page's catalogue version, a product's stock). Taking a connection from the pool and
+    putting it back (a reset, and the isolation level set and unset) cost more than such a read: 0.27 against
+    0.11 ms of CPU on PostgreSQL, 0.11 against 0.03 on SQLite. Each statement sees what was committed when it began.
+    There are as many connections as reads ever ran at once (a worker's threads); each serves one read at a time.
+    They are detached from the pool, so they take none of its places, and closed when the engine is disposed."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._idle: list[Connection] = []
+        event.listen(engine, "engine_disposed", lambda disposed: self.close())
+
+    def run(self, read: Callable[[Connection], T]) -> T:
+        """`read(connection)`, which must fetch all it needs before it returns. Run once more on a new connection
+        if the database dropped the one it had (a restart, an idle timeout): a read may safely run twice."""
+        try:
+            return self._run_on(self._taken(), read)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return self._run_on(self._open(), read)
+
+    def _run_on(self, connection: Connection, read: Callable[[Connection], T]) -> T:
+        try:
+            result = read(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._idle.append(connection)
+        return result
+
+    def _taken(self) -> Connection:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._open()
+
+    def _open(self) -> Connection:
+        connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection.detach()
+        return connection
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+
+def read_outside_transaction(session: Session, reads: StatementReads, read: Callable[[Connection], T]) -> T:
+    """`read` on one of `reads`' connections; on the session's own when it has begun (what it wrote must be seen)
+    or is bound to a connection (the tests' transaction)."""
+    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
+        return read(session.connection())
+    return reads.run(read)
 
 
 def is_sqlite_error(error: BaseException) -> bool:

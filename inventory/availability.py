@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Date, DateTime, Integer, bindparam, func, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from catalog.models import Batch
@@ -61,10 +62,10 @@ def available_quantities(now: datetime, *, outlet_id: int | None = None, product
 _built: dict[tuple[str, str], object] = {}
 
 
-def with_product_ids(session: Session, use: str, build):
+def with_product_ids(source: Session | Connection, use: str, build):
     """The statement `build(ids, now, today)` makes from bound parameters (`ids`: a select of product ids, or an
-    expanding list), built once for this use and the session's database; run it with stock_parameters."""
-    dialect = session.get_bind().dialect.name
+    expanding list), built once for this use and the database's dialect; run it with stock_parameters."""
+    dialect = (source if isinstance(source, Connection) else source.get_bind()).dialect.name
     statement = _built.get((use, dialect))
     if statement is None:
         if dialect == "postgresql":
@@ -106,7 +107,7 @@ class OutletStock:
     opening_hours: str = ""
 
 
-def availability(session: Session, product_id: int, now: datetime) -> list[OutletStock]:
+def availability(source: Session | Connection, product_id: int, now: datetime) -> list[OutletStock]:
     """The outlets that have the product available, most first (then by name), for its page and the API: one
     statement, whatever the number of outlets."""
 
@@ -116,10 +117,11 @@ def availability(session: Session, product_id: int, now: datetime) -> list[Outle
             pairs, pairs.c.outlet_id == Outlet.id
         )
 
-    # Built once, and run on the session's connection rather than through the ORM (which has nothing to map
-    # here): every product page (cached or not) asks this for every visitor.
-    statement = with_product_ids(session, "availability", build)
-    rows = session.connection().execute(statement, stock_parameters([product_id], now))
+    # Built once, and run on a connection rather than through the ORM (which has nothing to map here): every
+    # product page (cached or not) asks this for every visitor.
+    connection = source.connection() if isinstance(source, Session) else source
+    statement = with_product_ids(connection, "availability", build)
+    rows = connection.execute(statement, stock_parameters([product_id], now))
     found = [
         OutletStock(outlet_id, name, int(available), address or "", hours or "")
         for outlet_id, name, available, address, hours in rows
