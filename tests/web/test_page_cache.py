@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from itertools import count
 
 import pytest
+from flask_limiter.util import get_qualified_name
 from sqlalchemy import event
 
 from catalog.services import revoke_certificate
@@ -20,6 +21,7 @@ from inventory.ledger import Move
 from inventory.stock import receive, sell
 from inventory.sync import DeviceMovement, push
 from storefront import page_cache
+from storefront.extensions import limiter
 from tests.factories import PASSWORD, make_outlet, make_product, make_user
 
 _keys = count(1)
@@ -350,3 +352,15 @@ def test_visitors_arriving_together_after_a_change_wait_for_one_render(app, sess
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert list(pool.map(visit, range(6))) == [200] * 6
     assert len(renders) == 1
+
+
+def test_no_cached_view_has_a_rate_limit_the_limiter_would_skip(app):
+    """The limiter is told to skip cached reads (they set none, and resolving none cost every hit); a limit put on
+    one later would silently not count, so this fails first."""
+    manager = limiter.limit_manager
+    cached = {name: view for name, view in app.view_functions.items() if getattr(view, "page_cached", False)}
+    assert {"shop.home", "shop.catalogue", "shop.product"} <= set(cached)
+    assert not manager.default_limits and not manager.application_limits
+    for name, view in cached.items():
+        assert not manager.decorated_limits(get_qualified_name(view)), name
+        assert not manager.blueprint_limits(app, name.rpartition(".")[0]), name
