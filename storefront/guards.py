@@ -68,6 +68,8 @@ def _marker(name: str, default):
 def reject_malformed_input() -> None:
     """Registered as the app's first before-request hook (CSRF and the login throttle read the form after it)."""
     _check_address()
+    if request.method in ("GET", "HEAD") and _has_no_body():
+        return  # every page view: nothing more to read or check
     limit = _marker("body_limit", current_app.config["MAX_CONTENT_LENGTH"])
     if callable(limit):
         limit = limit()
@@ -84,6 +86,10 @@ def reject_malformed_input() -> None:
     elif request.mimetype == "multipart/form-data":
         _check_multipart(body)
         _normalise_form()
+
+
+def _has_no_body() -> bool:
+    return not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower()
 
 
 def _too_large(limit: int):

@@ -108,6 +108,22 @@ def test_a_chunked_deep_json_certificate_is_400_and_stores_nothing(client, sessi
     assert certificate_count(session) == 0
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_get_with_a_body_is_checked_like_a_post(client, chunked):
+    """Page views skip the body's checks only when they have no body at all."""
+    framing = (
+        {
+            "input_stream": io.BytesIO(DEEP_JSON),
+            "headers": {"Transfer-Encoding": "chunked"},
+            "environ_overrides": {"wsgi.input_terminated": True},
+        }
+        if chunked
+        else {"data": DEEP_JSON}
+    )
+    response = client.get("/api/v1/products", content_type="application/json", **framing)
+    assert_bad_request(response, "sâu")
+
+
 def test_a_chunked_lone_surrogate_is_400_not_an_encoding_error(client):
     assert_bad_request(post_chunked(client, "/api/v1/auth/token", LONE_SURROGATE_LOGIN), "Unicode")
 
