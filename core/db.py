@@ -76,28 +76,16 @@ def _savepoint_inside_a_transaction(connection, name) -> None:
         dbapi_connection.execute("BEGIN")
 
 
-def statements_commit_themselves(session: Session) -> bool:
-    """Puts a session that has not begun in autocommit, for a request whose statements need no common snapshot and
-    whose writes are single statements (a cached page's reads, a trace page's scan). Each statement then sees what
-    was committed when it began, as under READ COMMITTED. On PostgreSQL that saves the BEGIN and COMMIT (or
-    ROLLBACK) round trips, which under load cost more than the statements; on SQLite a write holds the lock for
-    itself alone, not while Python runs between it and the commit. Not for a session already begun, nor one bound
-    to a connection (the tests' transaction, which must stay theirs). True if it did."""
-    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
-        return False
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return True
-
-
 T = TypeVar("T")
 
 
-class StatementReads:
-    """Connections kept out of the pool in autocommit, for reads of one statement that need no transaction and run
-    on every visit (a cached page's catalogue version, a product's stock). Taking a connection from the pool and
-    putting it back (a reset, and the isolation level set and unset) cost more than such a read: 0.27 against
-    0.11 ms of CPU on PostgreSQL, 0.11 against 0.03 on SQLite. Each statement sees what was committed when it began.
-    There are as many connections as reads ever ran at once (a worker's threads); each serves one read at a time.
+class AutocommitConnections:
+    """Connections kept out of the pool in autocommit, for statements that stand alone and run on every visit: a
+    cached page's catalogue version, a product's stock, a trace page's stamp and its scan. Taking a connection from
+    the pool for them and putting it back (a reset, and the isolation level set and unset) cost more than such a
+    read: 0.27 against 0.11 ms of CPU on PostgreSQL, 0.11 against 0.03 on SQLite. Each statement sees what was
+    committed when it began, and a write commits as it ends (on SQLite it holds the write lock for itself alone).
+    There are as many connections as statements ever ran at once (a worker's threads), each serving one at a time.
     They are detached from the pool, so they take none of its places, and closed when the engine is disposed."""
 
     def __init__(self, engine: Engine):
@@ -105,19 +93,20 @@ class StatementReads:
         self._idle: list[Connection] = []
         event.listen(engine, "engine_disposed", lambda disposed: self.close())
 
-    def run(self, read: Callable[[Connection], T]) -> T:
-        """`read(connection)`, which must fetch all it needs before it returns. Run once more on a new connection
-        if the database dropped the one it had (a restart, an idle timeout): a read may safely run twice."""
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)`, which must fetch all it needs before it returns. Run once more on a new connection
+        if the database dropped the one it had (a restart, an idle timeout), so it must change nothing twice: a
+        read, or a write that ignores its duplicate (INSERT … ON CONFLICT DO NOTHING)."""
         try:
-            return self._run_on(self._taken(), read)
+            return self._run_on(self._taken(), work)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-            return self._run_on(self._open(), read)
+            return self._run_on(self._open(), work)
 
-    def _run_on(self, connection: Connection, read: Callable[[Connection], T]) -> T:
+    def _run_on(self, connection: Connection, work: Callable[[Connection], T]) -> T:
         try:
-            result = read(connection)
+            result = work(connection)
         except BaseException:
             connection.close()
             raise
@@ -140,12 +129,12 @@ class StatementReads:
             self._idle.pop().close()
 
 
-def read_outside_transaction(session: Session, reads: StatementReads, read: Callable[[Connection], T]) -> T:
-    """`read` on one of `reads`' connections; on the session's own when it has begun (what it wrote must be seen)
-    or is bound to a connection (the tests' transaction)."""
+def outside_transaction(session: Session, connections: AutocommitConnections, work: Callable[[Connection], T]) -> T:
+    """`work` on one of `connections`; on the session's own connection when it has begun (what it wrote must be
+    seen, and what `work` writes is committed with it) or is bound to a connection (the tests' transaction)."""
     if session.in_transaction() or not isinstance(session.get_bind(), Engine):
-        return read(session.connection())
-    return reads.run(read)
+        return work(session.connection())
+    return connections.run(work)
 
 
 def is_sqlite_error(error: BaseException) -> bool:

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection
 
 from core.dates import vietnam_today
-from core.db import StatementReads, db, read_outside_transaction
+from core.db import AutocommitConnections, db, outside_transaction
 
 T = TypeVar("T")
 
@@ -18,9 +18,9 @@ def today() -> date:
     return current_app.config.get("TODAY") or vietnam_today()
 
 
-def read_once(read: Callable[[Connection], T]) -> T:
-    """A read of one statement that needs no transaction (core.db.StatementReads), for this app's database."""
-    reads = current_app.extensions.get("statement_reads")
-    if reads is None:
-        reads = current_app.extensions.setdefault("statement_reads", StatementReads(db.engine))
-    return read_outside_transaction(db.session(), reads, read)
+def in_autocommit(work: Callable[[Connection], T]) -> T:
+    """Statements that stand alone, on this app's kept autocommit connections (core.db.AutocommitConnections)."""
+    connections = current_app.extensions.get("autocommit_connections")
+    if connections is None:
+        connections = current_app.extensions.setdefault("autocommit_connections", AutocommitConnections(db.engine))
+    return outside_transaction(db.session(), connections, work)

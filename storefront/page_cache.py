@@ -38,7 +38,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from catalog import version
-from storefront.context import read_once, today
+from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
 from storefront.static_assets import assets_version
 
@@ -178,7 +178,7 @@ def _key(known: frozenset[str], view_args: dict) -> str:
         query,
         str(get_locale()),
         today().isoformat(),
-        read_once(version.current),
+        in_autocommit(version.current),
         assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]

@@ -6,22 +6,23 @@ warning that looks nothing like it. A GET by a person is a scan (traceability.sc
 previewers are not. The page is never cached: it must say today's certificate.
 
 Fifty shoppers at once (issue 20): every request reads the stamp with its batch's journey and the catalogue version
-(one statement), then records its scan and sums the stamp's scans (one more on PostgreSQL, in autocommit). For a
-visitor who is not signed in, the rest of the page, which is the same for everyone, is rendered once per batch,
-language, catalogue version, shop date, journey and static files' version, and kept (storefront.page_cache.
-remembered); the stamp's serial and the visitor's own parts are filled in for each request: the scan count, the
-copied-stamp warning and the cart's count. The response itself is built for each request, never cached.
+(one statement), then records its scan and sums the stamp's scans (one more on PostgreSQL, two on SQLite), each
+committing itself on a kept autocommit connection (storefront.context.in_autocommit). For a visitor who is not
+signed in, the rest of the page, which is the same for everyone, is rendered once per batch, language, catalogue
+version, shop date, journey and static files' version, and kept (storefront.page_cache.remembered); the stamp's
+serial and the visitor's own parts are filled in for each request: the scan count, the copied-stamp warning and
+the cart's count. The response itself is built for each request, never cached.
 """
 
 from flask import Blueprint, current_app, make_response, render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from core.db import db, statements_commit_themselves
+from core.db import db
 from core.errors import NotFound
 from core.models import utcnow
 from storefront import page_cache
-from storefront.context import today
+from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
 from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
 from storefront.shop.cart import cart_count
@@ -59,8 +60,10 @@ def scan(stamp) -> tuple[ScanSummary, str | None]:
         device = request.cookies.get(DEVICE_COOKIE)
         if not is_device_id(device):
             device = new_device = new_device_id()
-    summary = scan_and_summary(db.session, stamp.id, device, network_prefix(request.remote_addr), utcnow(), copy_rule())
-    if device is not None:
+    network, now, rule = network_prefix(request.remote_addr), utcnow(), copy_rule()
+    # One row at most per device and day, so the write may run again if the database dropped its connection.
+    summary = in_autocommit(lambda connection: scan_and_summary(connection, stamp.id, device, network, now, rule))
+    if device is not None and db.session().in_transaction():  # it was written in the session's transaction
         commit_keeping_what_was_read()
     return summary, new_device
 
@@ -99,11 +102,11 @@ def short_link(serial: str):
 
 
 def trace_page(serial: str, linked):
-    # Its reads need no common snapshot (the catalogue version is read in the same statement as the stamp and its
-    # journey, before what a kept rendering reads; see traceability.trace.genuine_stamp) and its write is one statement.
-    statements_commit_themselves(db.session())
+    # Its statements need no common snapshot: the catalogue version is read in the same statement as the stamp and
+    # its journey, before what a kept rendering reads (see traceability.trace.genuine_stamp).
+    keys, signature = stamp_keys(), request.args.get("s")
     try:
-        stamp = genuine_stamp(db.session, stamp_keys(), serial, request.args.get("s"), linked)
+        stamp = in_autocommit(lambda connection: genuine_stamp(connection, keys, serial, signature, linked))
     except NotFound:
         return warning_page()
     summary, new_device = scan(stamp)

@@ -15,6 +15,7 @@ from ipaddress import ip_address, ip_network
 from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Batch
@@ -59,15 +60,19 @@ class CopyRule:
     networks: int = 3
 
 
-def record_scan(session: Session, stamp_id: int, device: str, network: str, now: datetime) -> None:
+def record_scan(source: Session | Connection, stamp_id: int, device: str, network: str, now: datetime) -> None:
     """One row at most: INSERT … ON CONFLICT DO NOTHING on (stamp, device, day), so a reload or a race of two
     requests from one device writes nothing more."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
+    insert = postgresql_insert if _dialect(source) == "postgresql" else sqlite_insert
+    source.execute(
         insert(StampScan)
         .values(stamp_id=stamp_id, device=device, network=network, day=vietnam_date(now), scanned_at=now)
         .on_conflict_do_nothing(index_elements=["stamp_id", "device", "day"])
     )
+
+
+def _dialect(source: Session | Connection) -> str:
+    return (source if isinstance(source, Connection) else source.get_bind()).dialect.name
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,8 @@ class ScanSummary:
     suspected_copy: bool
 
 
-def scan_summary(session: Session, stamp_id: int, rule: CopyRule) -> ScanSummary:
-    scans, devices, networks, first = session.execute(
+def scan_summary(source: Session | Connection, stamp_id: int, rule: CopyRule) -> ScanSummary:
+    scans, devices, networks, first = source.execute(
         select(
             func.count(StampScan.id),
             func.count(func.distinct(StampScan.device)),
@@ -131,17 +136,17 @@ _SCAN_AND_SUMMARY = _scan_and_summary_statement()
 
 
 def scan_and_summary(
-    session: Session, stamp_id: int, device: str | None, network: str, now: datetime, rule: CopyRule
+    source: Session | Connection, stamp_id: int, device: str | None, network: str, now: datetime, rule: CopyRule
 ) -> ScanSummary:
     """Records a scan by `device` (none when None: a HEAD, a link previewer) as record_scan does, and sums the
     stamp's scans with it counted: one statement on PostgreSQL, two elsewhere."""
     if device is None:
-        return scan_summary(session, stamp_id, rule)
-    if session.get_bind().dialect.name != "postgresql":
-        record_scan(session, stamp_id, device, network, now)
-        return scan_summary(session, stamp_id, rule)
+        return scan_summary(source, stamp_id, rule)
+    if _dialect(source) != "postgresql":
+        record_scan(source, stamp_id, device, network, now)
+        return scan_summary(source, stamp_id, rule)
     _, count, devices, networks, first = (
-        session.connection()
+        (source.connection() if isinstance(source, Session) else source)
         .execute(
             _SCAN_AND_SUMMARY,
             {"stamp_id": stamp_id, "device": device, "network": network, "day": vietnam_date(now), "now": now},

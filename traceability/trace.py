@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog.certification import certificate_standing, current_certificate
@@ -59,7 +60,7 @@ class GenuineStamp:
 
 
 def genuine_stamp(
-    session: Session, keys: StampKeys, serial: str, signature: str | None, linked: LinkedCode | None = None
+    source: Session | Connection, keys: StampKeys, serial: str, signature: str | None, linked: LinkedCode | None = None
 ) -> GenuineStamp:
     """authentic_stamp's check without loading the stamp's product, in one statement that also reads the catalogue
     version and the batch's journey at outlets (before anything else the page shows is read, so a page kept under
@@ -67,7 +68,8 @@ def genuine_stamp(
     _check_signature(keys, serial, signature)
     # On the connection, past the ORM's handling of a statement (a stamp is never pending in the session: it is
     # written once, when its sheet is ordered). One row per ledger event of the batch, or one with none.
-    rows = session.connection().execute(_GENUINE, {"serial": serial}).all()
+    connection = source.connection() if isinstance(source, Session) else source
+    rows = connection.execute(_GENUINE, {"serial": serial}).all()
     if not rows or not _matches(linked, rows[0].gtin, rows[0].lot_code):
         raise not_authentic()
     first = rows[0]

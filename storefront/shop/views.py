@@ -9,7 +9,7 @@ from core.models import utcnow
 from inventory.availability import availability
 from search.listing import catalogue_page, home_shelves
 from storefront import page_cache
-from storefront.context import read_once, today
+from storefront.context import in_autocommit, today
 from storefront.programme_pages import headline_figures
 from storefront.search_service import search_service
 from storefront.shop import bp
@@ -68,7 +68,7 @@ def product(slug: str):
 @page_cache.fills_hole("product_stock")
 def product_stock(product_id: int) -> str:
     """Where the product is in stock now, and the form to buy it: never cached, it moves with every sale."""
-    stock = read_once(lambda connection: availability(connection, product_id, utcnow()))
+    stock = in_autocommit(lambda connection: availability(connection, product_id, utcnow()))
     # Read for every visitor, but rendered once for each state of the stock.
     return page_cache.remembered(
         ("product_stock", product_id, stock),
