@@ -21,10 +21,10 @@ from storefront.labels import init_labels
 from storefront.ordering import init_ordering
 from storefront.page_cache import init_page_cache
 from storefront.proxies import TrustedProxies
+from storefront.request_overhead import OneSerializerSessions, ShopFlask
 from storefront.search_service import init_search
 from storefront.security import init_security
 from storefront.static_assets import init_static_assets
-from storefront.unit_of_work import UnitOfWorkFlask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,8 +38,8 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def create_app(config: dict | None = None) -> UnitOfWorkFlask:
-    app = UnitOfWorkFlask(
+def create_app(config: dict | None = None) -> ShopFlask:
+    app = ShopFlask(
         __name__,
         title="OCOP Mart API",
         version="1.0.0",
@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
         instance_path=str(ROOT / "instance"),
     )
     app.config.update(load_config(app.instance_path))
+    app.session_interface = OneSerializerSessions()
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
@@ -101,7 +102,7 @@ def create_app(config: dict | None = None) -> UnitOfWorkFlask:
     return app
 
 
-def _register_blueprints(app: UnitOfWorkFlask) -> None:
+def _register_blueprints(app: ShopFlask) -> None:
     from storefront.admin import bp as admin_bp
     from storefront.api.v1 import bp as api_bp
     from storefront.auth import bp as auth_bp

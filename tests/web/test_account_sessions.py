@@ -115,3 +115,17 @@ def test_a_forged_or_malformed_session_id_is_anonymous(app, client, session):
     ):
         assert user_for_session(session, forged) is None, forged
     assert user_for_session(session, good) == user
+
+
+def test_a_new_secret_key_ends_old_sessions_unless_the_old_key_is_kept_as_a_fallback(app, client, session):
+    """The session's signer is built once per set of keys (storefront.request_overhead): changing the keys must
+    still change which cookies open an account."""
+    user = make_user(session)
+    session.commit()
+    assert login(client, user.email).status_code == 302
+    saved = client.get_cookie("session").value
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = old_key + "-rotated"
+    assert replay(app, saved).get("/tai-khoan").status_code == 302  # signed with a key no longer known
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert replay(app, saved).get("/tai-khoan").status_code == 200
