@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -19,6 +20,11 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def connection_of(source: Session | Connection) -> Connection:
+    """Where a Core statement runs: a connection as given, or a session's own (which begins its transaction)."""
+    return source if isinstance(source, Connection) else source.connection()
 
 
 class TimestampMixin:

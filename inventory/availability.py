@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from catalog.models import Batch
 from core.dates import vietnam_date
+from core.models import connection_of
 from inventory.ledger import fresh_lot
 from inventory.models import Reservation, ReservationLine, StockLevel
 from stores.models import Outlet
@@ -65,7 +66,7 @@ _built: dict[tuple[str, str], object] = {}
 def with_product_ids(source: Session | Connection, use: str, build):
     """The statement `build(ids, now, today)` makes from bound parameters (`ids`: a select of product ids, or an
     expanding list), built once for this use and the database's dialect; run it with stock_parameters."""
-    dialect = (source if isinstance(source, Connection) else source.get_bind()).dialect.name
+    dialect = connection_of(source).dialect.name
     statement = _built.get((use, dialect))
     if statement is None:
         if dialect == "postgresql":
@@ -119,7 +120,7 @@ def availability(source: Session | Connection, product_id: int, now: datetime) -
 
     # Built once, and run on a connection rather than through the ORM (which has nothing to map here): every
     # product page (cached or not) asks this for every visitor.
-    connection = source.connection() if isinstance(source, Session) else source
+    connection = connection_of(source)
     statement = with_product_ids(connection, "availability", build)
     rows = connection.execute(statement, stock_parameters([product_id], now))
     found = [

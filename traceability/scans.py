@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.models import Batch
 from core.dates import vietnam_date
+from core.models import connection_of
 from traceability.models import Stamp, StampScan
 
 _DEVICE_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -63,16 +64,12 @@ class CopyRule:
 def record_scan(source: Session | Connection, stamp_id: int, device: str, network: str, now: datetime) -> None:
     """One row at most: INSERT … ON CONFLICT DO NOTHING on (stamp, device, day), so a reload or a race of two
     requests from one device writes nothing more."""
-    insert = postgresql_insert if _dialect(source) == "postgresql" else sqlite_insert
+    insert = postgresql_insert if connection_of(source).dialect.name == "postgresql" else sqlite_insert
     source.execute(
         insert(StampScan)
         .values(stamp_id=stamp_id, device=device, network=network, day=vietnam_date(now), scanned_at=now)
         .on_conflict_do_nothing(index_elements=["stamp_id", "device", "day"])
     )
-
-
-def _dialect(source: Session | Connection) -> str:
-    return (source if isinstance(source, Connection) else source.get_bind()).dialect.name
 
 
 @dataclass(frozen=True)
@@ -142,11 +139,11 @@ def scan_and_summary(
     stamp's scans with it counted: one statement on PostgreSQL, two elsewhere."""
     if device is None:
         return scan_summary(source, stamp_id, rule)
-    if _dialect(source) != "postgresql":
+    if connection_of(source).dialect.name != "postgresql":
         record_scan(source, stamp_id, device, network, now)
         return scan_summary(source, stamp_id, rule)
     _, count, devices, networks, first = (
-        (source.connection() if isinstance(source, Session) else source)
+        connection_of(source)
         .execute(
             _SCAN_AND_SUMMARY,
             {"stamp_id": stamp_id, "device": device, "network": network, "day": vietnam_date(now), "now": now},

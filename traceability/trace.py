@@ -17,6 +17,7 @@ from catalog.models import AuditEntry, Batch, CatalogueVersion, Certificate, Pro
 from catalog.version import ROW as VERSION_ROW
 from core.dates import vietnam_date
 from core.errors import N_, NotFound
+from core.models import connection_of
 from inventory.models import StockMovement
 from stores.models import Outlet
 from traceability.codes import LinkedCode, StampKeys, is_serial
@@ -68,8 +69,7 @@ def genuine_stamp(
     _check_signature(keys, serial, signature)
     # On the connection, past the ORM's handling of a statement (a stamp is never pending in the session: it is
     # written once, when its sheet is ordered). One row per ledger event of the batch, or one with none.
-    connection = source.connection() if isinstance(source, Session) else source
-    rows = connection.execute(_GENUINE, {"serial": serial}).all()
+    rows = connection_of(source).execute(_GENUINE, {"serial": serial}).all()
     if not rows or not _matches(linked, rows[0].gtin, rows[0].lot_code):
         raise not_authentic()
     first = rows[0]
