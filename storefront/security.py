@@ -1,5 +1,6 @@
 """HTTP security headers (CSP and friends) for every response: pages, the JSON API, errors and redirects."""
 
+from flask import Response, request
 from flask_talisman import Talisman
 
 #: Everything the pages load comes from this origin: the stylesheet and scripts in static/ (a new script goes
@@ -53,7 +54,7 @@ def init_security(app) -> None:
     served_over_https = app.config["PUBLIC_URL"].startswith("https://")
     # One Talisman per app: it keeps its options on the instance, so a shared one would let the last
     # app created (an https test app, say) change the headers of every other.
-    app.extensions["talisman"] = Talisman(
+    app.extensions["talisman"] = HeadersOncePerView(
         app,
         force_https=served_over_https,
         strict_transport_security=served_over_https,
@@ -66,3 +67,37 @@ def init_security(app) -> None:
         permissions_policy=PERMISSIONS_POLICY,
         x_content_type_options=True,
     )
+
+
+class HeadersOncePerView(Talisman):
+    """Talisman, with each view's headers worked out once: they depend only on the view's options and on whether
+    the request came over HTTPS (HSTS), and building them again cost 0.13 ms of a 1.6 ms cached page (issue 20).
+    A view whose CSP carries a nonce still gets its headers built for every request."""
+
+    def init_app(self, app, **kwargs):
+        self._options_by_endpoint: dict[str | None, dict] = {}
+        self._headers_by_view: dict[tuple, list[tuple[str, str]]] = {}
+        super().init_app(app, **kwargs)
+
+    def _get_local_options(self):
+        endpoint = request.endpoint
+        options = self._options_by_endpoint.get(endpoint)
+        if options is None:
+            options = self._options_by_endpoint[endpoint] = super()._get_local_options()
+        return options
+
+    def _set_response_headers(self, response):
+        options = self._get_local_options()
+        if options["content_security_policy_nonce_in"]:
+            return super()._set_response_headers(response)
+        over_https = request.is_secure or request.headers.get("X-Forwarded-Proto", "http") == "https"
+        key = (request.endpoint, over_https)
+        headers = self._headers_by_view.get(key)
+        if headers is None:
+            blank = Response()
+            before = set(blank.headers.items())
+            super()._set_response_headers(blank)
+            headers = self._headers_by_view[key] = [item for item in blank.headers.items() if item not in before]
+        for name, value in headers:
+            response.headers[name] = value
+        return response

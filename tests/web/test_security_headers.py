@@ -112,7 +112,10 @@ def test_https_public_url_sends_hsts_and_secure_cookies(app, session, database_u
 def test_plain_http_to_an_https_shop_is_redirected_with_the_headers(app, database_url, monkeypatch, tmp_path):
     secure_app = https_app(monkeypatch, database_url, tmp_path)
     try:
-        response = secure_app.test_client().get("/san-pham?q=m%E1%BA%AFm", base_url="http://shop.example")
+        client = secure_app.test_client()
+        # The same view answered over https first: its HSTS header must not carry over to a plain-http answer.
+        assert "Strict-Transport-Security" in client.get("/san-pham", base_url=HTTPS_URL).headers
+        response = client.get("/san-pham?q=m%E1%BA%AFm", base_url="http://shop.example")
         assert response.status_code == 302
         assert response.headers["Location"] == "https://shop.example/san-pham?q=m%E1%BA%AFm"
         assert response.headers.get("X-Frame-Options") == "DENY" and response.headers.get("Content-Security-Policy")
