@@ -64,9 +64,9 @@ def init_page_cache(app) -> None:
     # (the key names the catalogue version), so the process's copy is as fresh as the shared one.
     shared = config["CACHE_TYPE"] not in ("SimpleCache", "simple", "NullCache", "null")
     app.extensions["page_cache_local"] = SimpleCache(threshold=256) if shared else None
-    limiter.request_filter(_is_cached_read)
 
 
+@limiter.request_filter
 def _is_cached_read() -> bool:
     """A read of a cached view: these set no rate limits, and saying so up front spares the limiter resolving
     none on every hit."""
