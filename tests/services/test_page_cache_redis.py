@@ -1,6 +1,11 @@
 """The page cache on Redis (the stack profile, issue 20): every worker and machine shares the entries, an entry
 expires, and a Redis that is down makes pages slower, never unavailable."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
 import pytest
 import redis
 
@@ -46,3 +51,54 @@ def test_a_redis_that_is_down_serves_pages_uncached(sqlite_url, tmp_path):
         for _ in range(2):
             page = app.test_client().get("/san-pham")
             assert page.status_code == 200 and "Nước mắm Cát Hải" in page.get_data(as_text=True)
+
+
+def visit_together(app, url: str, visitors: int) -> list:
+    start = threading.Barrier(visitors)
+
+    def visit(_):
+        client = app.test_client()
+        start.wait(timeout=30)
+        return client.get(url)
+
+    with ThreadPoolExecutor(max_workers=visitors) as pool:
+        return list(pool.map(visit, range(visitors), timeout=60))
+
+
+@pytest.fixture
+def separate_workers(redis_app, redis_url, monkeypatch):
+    """Requests that share no lock, as gunicorn's worker processes do (only Redis); each rendering is counted and
+    takes long enough for every visitor to miss while it runs."""
+    store = redis.Redis.from_url(redis_url)
+    store.delete(*store.keys("ocop-page-test:*") or ["none"])
+    monkeypatch.setattr(page_cache, "rendering", lambda key: nullcontext())
+    renders = []
+    render = page_cache._render
+
+    def counted(view, args, kwargs):
+        renders.append(1)
+        time.sleep(0.2)
+        return render(view, args, kwargs)
+
+    monkeypatch.setattr(page_cache, "_render", counted)
+    yield renders
+    assert not store.keys("ocop-page-test:claim:*"), "a claim to render outlived its rendering"
+
+
+def test_workers_missing_together_after_a_change_render_the_page_once(separate_workers, redis_app):
+    make_product(db.session, "Nước mắm Cát Hải")
+    db.session.commit()
+    pages = visit_together(redis_app, "/san-pham", 4)
+    assert [page.status_code for page in pages] == [200] * 4
+    assert all("Nước mắm Cát Hải" in page.get_data(as_text=True) for page in pages)
+    assert len(separate_workers) == 1
+
+
+def test_workers_do_not_wait_out_a_rendering_that_stored_nothing(separate_workers, redis_app, monkeypatch):
+    """A missing product's page is not kept: the workers that waited for it render their own 404 at once."""
+    monkeypatch.setattr(page_cache, "SHARED_RENDER_WAIT_SECONDS", 60)
+    began = time.monotonic()
+    pages = visit_together(redis_app, "/san-pham/khong-co", 3)
+    assert [page.status_code for page in pages] == [404] * 3
+    assert len(separate_workers) == 3
+    assert time.monotonic() - began < 30
