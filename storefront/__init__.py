@@ -21,7 +21,7 @@ from storefront.labels import init_labels
 from storefront.ordering import init_ordering
 from storefront.page_cache import init_page_cache
 from storefront.proxies import TrustedProxies
-from storefront.request_overhead import OneSerializerSessions, ShopFlask
+from storefront.request_overhead import OneSerializerSessions, ShopFlask, install_translations_once_per_request
 from storefront.search_service import init_search
 from storefront.security import init_security
 from storefront.static_assets import init_static_assets
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> ShopFlask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    install_translations_once_per_request(app)
     celery_init_app(app)
     init_search(app)
     init_ordering(app)

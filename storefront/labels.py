@@ -1,9 +1,8 @@
 """Data shown to shoppers in their language: words the data stores in Vietnamese (sub-groups, units, kinds of
 places, seed texts) go through the translation catalogue, where catalog.vocabulary and stores.seeding list them."""
 
-from flask_babel import gettext
-
 from catalog.vocabulary import AREA_KINDS, unit_parts
+from storefront.request_overhead import gettext
 
 
 def data_text(value) -> str:

@@ -7,11 +7,15 @@ import email.policy
 import re
 from pathlib import Path
 
+import flask
+import flask_babel
+from flask import render_template_string
 from sqlalchemy import func, select
 
 from accounts.models import User
 from orders.models import Order
 from storefront import create_app
+from storefront.labels import data_text
 from tests.factories import PASSWORD, make_outlet, make_product, make_user, receive_stock
 from tests.web.test_account_sessions import token_for, token_opens_the_api
 from tests.web.test_admin_pages import login_admin
@@ -307,6 +311,16 @@ def test_english_pages_show_sub_groups_units_places_and_the_product_sentence_in_
     for vietnamese in ("Đồ uống có cồn", "chai 500ml", "Sản phẩm của", "huyện Kiến Thụy"):
         assert vietnamese not in page, vietnamese
     assert "/ chai 500ml" in text_of(client.get(f"/san-pham/{product.slug}?lang=vi"))
+
+
+def test_a_language_switched_during_a_request_translates_what_follows_it(app):
+    """Translations are looked up once per request (storefront.request_overhead), yet a switch that refreshes the
+    locale mid-request (?lang=, the language menu) must show from the next string on."""
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Còn hàng') }}") == "Còn hàng" and data_text("Còn hàng") == "Còn hàng"
+        flask.session["lang"] = "en"
+        flask_babel.refresh()
+        assert render_template_string("{{ _('Còn hàng') }}") == "In stock" and data_text("Còn hàng") == "In stock"
 
 
 def _mail_link(app, path: str) -> str:
