@@ -104,12 +104,14 @@ def remembered(parts: tuple, render: Callable[[], str]) -> str:
     return kept
 
 
-def cached(*, params: Iterable[str], private: bool = True):
+def cached(*, params: Iterable[str], private: bool = True, read_with_version: Callable[[dict], tuple] | None = None):
     """Caches the view's 200 answers for anonymous visitors.
 
     params: the query parameters the view reads; it ignores others, so they are left out of the key and a
     request with odd ones shares the entry of the same request without them. private: the answer carries the
-    visitor's own parts (a page), so no shared cache may keep it.
+    visitor's own parts (a page), so no shared cache may keep it. read_with_version: for a page whose holes read
+    the database for every visitor, `read_with_version(view_args)` gives that read (a statement and its
+    parameters), run in one statement with the catalogue version; its rows are then `read_beside_version()`.
     """
     known = frozenset(params)
 
@@ -118,7 +120,7 @@ def cached(*, params: Iterable[str], private: bool = True):
         def answer(*args, **kwargs):
             if not _cacheable():
                 return view(*args, **kwargs)
-            key = _key(known, kwargs)
+            key = _key(known, kwargs, _catalogue_version(read_with_version, kwargs))
             entry = _load(key)
             if entry is None:
                 # After a change every visitor misses at once: one renders, the others wait for it (in this process
@@ -213,7 +215,23 @@ def _cacheable() -> bool:
     )
 
 
-def _key(known: frozenset[str], view_args: dict) -> str:
+def _catalogue_version(read_with_version, view_args: dict) -> int:
+    if read_with_version is None:
+        return in_autocommit(version.current)
+    statement, parameters = read_with_version(view_args)
+    current, g._page_cache_read = in_autocommit(
+        lambda connection: version.current_with(connection, statement, parameters)
+    )
+    return current
+
+
+def read_beside_version() -> list | None:
+    """The rows of the page's `read_with_version`, read with the catalogue version for this request (None when
+    there was no such read: a visitor signed in, say, whose page is not cached)."""
+    return g.get("_page_cache_read")
+
+
+def _key(known: frozenset[str], view_args: dict, catalogue_version: int) -> str:
     query = sorted((name, value) for name, value in request.args.items(multi=True) if name in known)
     parts = (
         request.endpoint,
@@ -221,7 +239,7 @@ def _key(known: frozenset[str], view_args: dict) -> str:
         query,
         str(get_locale()),
         today().isoformat(),
-        in_autocommit(version.current),
+        catalogue_version,
         assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]

@@ -6,7 +6,7 @@ from catalog.groups import GROUPS, SERVICE_GROUP
 from catalog.queries import get_product_by_slug
 from core.db import db
 from core.models import utcnow
-from inventory.availability import availability
+from inventory.availability import availability, outlet_stock, stock_read_by_slug
 from search.listing import catalogue_page, home_shelves
 from storefront import page_cache
 from storefront.context import in_autocommit, today
@@ -48,7 +48,7 @@ def catalogue():
 
 
 @bp.get("/san-pham/<slug>")
-@page_cache.cached(params=())
+@page_cache.cached(params=(), read_with_version=lambda view_args: stock_read_by_slug(view_args["slug"], utcnow()))
 def product(slug: str):
     product = get_product_by_slug(db.session, slug)
     answer = sellability(product.active, product.certificates, today())
@@ -68,7 +68,12 @@ def product(slug: str):
 @page_cache.fills_hole("product_stock")
 def product_stock(product_id: int) -> str:
     """Where the product is in stock now, and the form to buy it: never cached, it moves with every sale."""
-    stock = in_autocommit(lambda connection: availability(connection, product_id, utcnow()))
+    # Read with the catalogue version when the page came from the cache: one statement for the whole visit.
+    rows = page_cache.read_beside_version()
+    if rows is None:
+        stock = in_autocommit(lambda connection: availability(connection, product_id, utcnow()))
+    else:
+        stock = outlet_stock(rows)
     # Read for every visitor, but rendered once for each state of the stock.
     return page_cache.remembered(
         ("product_stock", product_id, stock),
