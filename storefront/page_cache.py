@@ -64,6 +64,15 @@ def init_page_cache(app) -> None:
     # (the key names the catalogue version), so the process's copy is as fresh as the shared one.
     shared = config["CACHE_TYPE"] not in ("SimpleCache", "simple", "NullCache", "null")
     app.extensions["page_cache_local"] = SimpleCache(threshold=256) if shared else None
+    app.extensions["page_cache_parts"] = {}
+
+
+def clear() -> None:
+    """Forgets every entry and part, in the store and in this process."""
+    cache.clear()
+    current_app.extensions["page_cache_parts"].clear()
+    if (local := current_app.extensions["page_cache_local"]) is not None:
+        local.clear()
 
 
 @limiter.request_filter
@@ -93,14 +102,28 @@ def hole(name: str, context=None) -> Markup:
     return Markup(marker(name))
 
 
+#: How many parts a process keeps by what names them (see remembered); emptied when full.
+_PARTS_IN_PROCESS = 512
+
+
 def remembered(parts: tuple, render: Callable[[], str]) -> str:
-    """A part of a hole kept in the cache under `parts` (which must name everything it shows), with the language
-    and the static files' version; `render` runs with the CSRF token as a marker, so no token is ever kept."""
-    key = "part:" + hashlib.sha256(repr((parts, str(get_locale()), assets_version())).encode()).hexdigest()[:40]
-    kept = _load(key)
+    """A part of a hole kept in the cache under `parts` (which must name everything it shows, in values that can be
+    hashed), with the language and the static files' version; `render` runs with the CSRF token as a marker, so no
+    token is ever kept."""
+    # Kept in the process too, by what names them: no hashing and no unpickling for the part a product page uses on
+    # every visit.
+    in_process = current_app.extensions["page_cache_parts"]
+    named = (parts, str(get_locale()), assets_version())
+    kept = in_process.get(named)
     if kept is None:
-        kept = render()
-        _store(key, kept)
+        key = "part:" + hashlib.sha256(repr(named).encode()).hexdigest()[:40]
+        kept = _load(key)
+        if kept is None:
+            kept = render()
+            _store(key, kept)
+        if len(in_process) >= _PARTS_IN_PROCESS:
+            in_process.clear()
+        in_process[named] = kept
     return kept
 
 

@@ -311,7 +311,7 @@ def _shared_app(database_url: str):
     use_hash_method_for_tests(TEST_HASH_METHOD)
     # Each test's data is rolled back, so its catalogue versions repeat: no page cached by one test serves another.
     with app.app_context():
-        page_cache.cache.clear()
+        page_cache.clear()
     return app
 
 

@@ -76,7 +76,7 @@ def product_stock(product_id: int) -> str:
         stock = outlet_stock(rows)
     # Read for every visitor, but rendered once for each state of the stock.
     return page_cache.remembered(
-        ("product_stock", product_id, stock),
+        ("product_stock", product_id, tuple(stock)),
         lambda: render_template(
             "shop/_product_stock.html", stock=stock, cart_form=AddToCartForm(product_id=product_id, formdata=None)
         ),
