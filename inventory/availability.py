@@ -20,7 +20,7 @@ from catalog.models import Batch, Product
 from core.dates import vietnam_date
 from core.models import connection_of
 from inventory.ledger import fresh_lot
-from inventory.models import Reservation, ReservationLine, StockLevel
+from inventory.models import LIVE_HOLD, Reservation, ReservationLine, StockLevel
 from stores.models import Outlet
 
 
@@ -43,7 +43,7 @@ def available_quantities(now: datetime, *, outlet_id: int | None = None, product
         select(Reservation.outlet_id, ReservationLine.product_id, ReservationLine.qty)
         .join(ReservationLine, ReservationLine.reservation_id == Reservation.id)
         .join(Batch, Batch.id == ReservationLine.batch_id)
-        .where(Reservation.status == "active", Reservation.expires_at <= now, fresh_lot(today))
+        .where(LIVE_HOLD, Reservation.expires_at <= now, fresh_lot(today))
     )
     if outlet_id is not None:
         levels = levels.where(StockLevel.outlet_id == outlet_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Reservation, ReservationLine, StockLevel, StockMovement
+from inventory.models import LIVE_HOLD, Reservation, ReservationLine, StockLevel, StockMovement
 from stores.models import Outlet
 
 #: Movements that take units to a buyer: a sale at the counter or a kiosk, and an online order handed over or paid.
@@ -66,7 +66,7 @@ def batch_reports(session: Session, batch_ids: list[int], now: datetime) -> dict
         for batch_id, outlet_id, held in session.execute(
             select(ReservationLine.batch_id, Reservation.outlet_id, func.sum(ReservationLine.qty))
             .join(ReservationLine.reservation)
-            .where(ReservationLine.batch_id.in_(ids), Reservation.status == "active", Reservation.expires_at <= now)
+            .where(ReservationLine.batch_id.in_(ids), LIVE_HOLD, Reservation.expires_at <= now)
             .group_by(ReservationLine.batch_id, Reservation.outlet_id)
         ):
             row = rows.get((batch_id, outlet_id))

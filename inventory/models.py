@@ -2,7 +2,18 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import catalog.models  # noqa: F401  (StockLevel.batch names catalog's Batch)
@@ -107,6 +118,13 @@ class Reservation(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list["ReservationLine"]] = relationship(back_populates="reservation", order_by="ReservationLine.id")
+
+
+#: "The hold is live", with 'active' written into the statement rather than bound: only then may the database use
+#: ix_reservations_active_outlet_expiry. A bound status could be any, so neither a prepared statement's generic
+#: plan on PostgreSQL nor SQLite could use it, and read every hold ever made (a product's stock: 0.13 ms of SQLite
+#: against 0.05).
+LIVE_HOLD = Reservation.status == literal_column("'active'")
 
 
 class ReservationLine(Base):

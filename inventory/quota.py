@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import N_, Conflict, InvalidInput
 from inventory.availability import available_by_outlet
 from inventory.ledger import InsufficientStock
-from inventory.models import Device, Reservation
+from inventory.models import LIVE_HOLD, Device, Reservation
 from inventory.reservations import release, reserve
 
 #: The most units one kiosk may hold per product.
@@ -40,7 +40,7 @@ def lock_device(session: Session, device_id: int) -> Device | None:
 def quota_reservation(session: Session, device_id: int) -> Reservation | None:
     return session.scalar(
         select(Reservation)
-        .where(Reservation.device_id == device_id, Reservation.status == "active", Reservation.expires_at.is_(None))
+        .where(Reservation.device_id == device_id, LIVE_HOLD, Reservation.expires_at.is_(None))
         .options(selectinload(Reservation.lines))
         .order_by(Reservation.id.desc())
     )

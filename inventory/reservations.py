@@ -26,7 +26,7 @@ from inventory.ledger import (
     record,
     stock_written_in_bulk,
 )
-from inventory.models import Reservation, ReservationLine
+from inventory.models import LIVE_HOLD, Reservation, ReservationLine
 from inventory.stock import positive
 
 
@@ -227,7 +227,7 @@ def _key_or_expired():
         .where(
             or_(
                 Reservation.key == bindparam("key"),
-                (Reservation.status == "active")
+                LIVE_HOLD
                 & (Reservation.expires_at <= bindparam("now"))
                 & (Reservation.outlet_id == bindparam("outlet_id")),
             )
@@ -286,7 +286,7 @@ def release_expired(session: Session, now: datetime, *, outlet_id: int | None = 
 
 
 def _expired(now: datetime):
-    return (Reservation.status == "active") & (Reservation.expires_at <= now)
+    return LIVE_HOLD & (Reservation.expires_at <= now)
 
 
 def _release_expired(session: Session, reservations: Iterable[Reservation], now: datetime) -> int:
