@@ -54,9 +54,14 @@ def gettext(string: str, **variables) -> str:
 
 
 def _translations():
-    # After flask_babel.refresh() (a language switched mid-request) get_locale() gives a new Locale object.
-    locale = get_locale()
-    kept = g.get("_translations_of_locale")
-    if kept is None or kept[0] is not locale:
-        kept = g._translations_of_locale = (locale, get_translations())
+    # One lookup of the request's globals per string, not the four of get_locale() and g.get(): the locale
+    # flask_babel chose is read where it keeps it (a missing one is chosen by get_locale() as before). After
+    # flask_babel.refresh() (a language switched mid-request) that is a new Locale object, so the kept
+    # translations are looked up again.
+    request_globals = g._get_current_object()
+    locale = getattr(getattr(request_globals, "_flask_babel", None), "babel_locale", None)
+    kept = getattr(request_globals, "_translations_of_locale", None)
+    if locale is None or kept is None or kept[0] is not locale:
+        locale = get_locale()
+        kept = request_globals._translations_of_locale = (locale, get_translations())
     return kept[1]
