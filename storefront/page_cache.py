@@ -33,13 +33,13 @@ from cachelib import SimpleCache
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_caching import Cache
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from catalog import version
 from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
+from storefront.roles import signed_in
 from storefront.static_assets import assets_version
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def _cacheable() -> bool:
         current_app.config["PAGE_CACHE_ENABLED"]
         and request.method in ("GET", "HEAD")
         and g.get(_RECORDING) is None
-        and not current_user.is_authenticated
+        and not signed_in()
         and not session.get("_flashes")
     )
 

@@ -15,7 +15,6 @@ the cart's count. The response itself is built for each request, never cached.
 """
 
 from flask import Blueprint, current_app, make_response, render_template, request, session
-from flask_login import current_user
 from markupsafe import Markup, escape
 
 from core.db import db
@@ -25,6 +24,7 @@ from storefront import page_cache
 from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
 from storefront.order_limits import DEVICE_COOKIE, give_device_cookie
+from storefront.roles import signed_in
 from storefront.shop.cart import cart_count
 from storefront.stamp_settings import stamp_keys
 from traceability.codes import parse_digital_link
@@ -130,7 +130,7 @@ def trace_page(serial: str, linked):
 
 def shared_rendering_allowed() -> bool:
     """The page is the same for every visitor who is not signed in and has no message waiting (flash)."""
-    return not current_user.is_authenticated and not session.get("_flashes")
+    return not signed_in() and not session.get("_flashes")
 
 
 def shared_rendering(stamp: GenuineStamp) -> str:

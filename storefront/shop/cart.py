@@ -50,6 +50,7 @@ from storefront.order_limits import (
 )
 from storefront.ordering import checkout_rules, expire_due_orders, payment_methods
 from storefront.receipt_links import is_receipt_key
+from storefront.roles import signed_in
 from storefront.shop import bp
 from storefront.shop.checkout_forms import AddToCartForm, CartLineForm, CheckoutForm, ConfirmForm, LookupForm
 from stores.access import can_manage_outlet
@@ -130,7 +131,7 @@ def _cart_units(context) -> str:
 
 
 def cart_lines() -> carts.Lines:
-    if current_user.is_authenticated:
+    if signed_in():
         return carts.stored_lines(db.session, current_user.id)
     lines = {}
     for product_id, qty in (session.get(GUEST_CART) or {}).items():
@@ -141,7 +142,7 @@ def cart_lines() -> carts.Lines:
 
 def keep_lines(lines: carts.Lines) -> None:
     """Stores the cart where it lives; the caller commits."""
-    if current_user.is_authenticated:
+    if signed_in():
         carts.store_lines(db.session, current_user.id, lines)
     elif lines:
         session[GUEST_CART] = {str(product_id): qty for product_id, qty in lines.items()}
