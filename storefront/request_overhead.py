@@ -8,6 +8,7 @@ from flask_babel import get_locale, get_translations
 from itsdangerous import URLSafeTimedSerializer
 
 from storefront.unit_of_work import UnitOfWorkFlask
+from storefront.warm_up import warm_up
 
 
 class ShopFlask(UnitOfWorkFlask):
@@ -18,6 +19,10 @@ class ShopFlask(UnitOfWorkFlask):
         if sync is None:
             sync = known[func] = super().ensure_sync(func)
         return sync
+
+    def warm_up(self) -> dict[str, int]:
+        """Renders the public pages once (storefront.warm_up); gunicorn.conf.py calls it in each new worker."""
+        return warm_up(self)
 
 
 class OneSerializerSessions(SecureCookieSessionInterface):
