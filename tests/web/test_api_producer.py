@@ -443,6 +443,24 @@ def test_an_upload_without_a_file_is_400(client, product, headers):
     assert response.status_code == 400 and response.get_json()["error"] == "file_required"
 
 
+@pytest.mark.parametrize("field", ["note", ""])
+def test_a_field_beside_the_report_file_is_400_and_nothing_is_attached(client, session, product, headers, field):
+    """The upload takes one field, `file` (its schema allows no other): a stray one, even without a name, is refused
+    rather than dropped, as the photo and national list uploads do."""
+    batch_id = client.post(
+        f"/api/v1/products/{product.id}/batches", headers=headers, json={"lot": "L1", "produced_on": "2026-11-01"}
+    ).get_json()["id"]
+    response = client.post(
+        f"/api/v1/batches/{batch_id}/test-report",
+        headers=headers,
+        data={"file": (io.BytesIO(PDF), "phieu.pdf"), field: "null"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid", response.get_json()
+    session.expire_all()
+    assert session.get(Batch, batch_id).test_report is None
+
+
 def test_an_oversized_report_is_413(client, session, product, headers, app):
     batch_id = client.post(
         f"/api/v1/products/{product.id}/batches", headers=headers, json={"lot": "L1", "produced_on": "2026-11-01"}

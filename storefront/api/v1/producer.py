@@ -5,7 +5,7 @@ import io
 
 from apiflask import abort
 from apiflask.schemas import FileSchema
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -272,8 +272,8 @@ def add_batch(product_id, data):
 @bp.output(ProducerBatch)
 @bp.doc(
     responses={
-        400: "Malformed batch id; no file, or a file that is not a PDF by its content (error = file_required, "
-        "invalid_pdf)",
+        400: "Malformed batch id; a field other than file (error = invalid); no file, or a file that is not a PDF "
+        "by its content (error = file_required, invalid_pdf)",
         403: FORBIDDEN_403,
         413: "Body over 10 MiB (error = too_large)",
     }
@@ -281,6 +281,10 @@ def add_batch(product_id, data):
 def upload_test_report(batch_id, upload):
     """Producer (own batches) or admin: attach the lab's test report (multipart field `file`, a PDF); it replaces
     the one before."""
+    # The schema reads the files only: a text field beside the file would otherwise be dropped unseen.
+    if request.form:
+        name = next(iter(request.form)) or '""'
+        abort(400, f"{name}: trường không được hỗ trợ (chỉ có file).", extra_data={"error": "invalid"})
     batch = managed_batch(batch_id)
     file = upload.get("file")
     if file is None:
