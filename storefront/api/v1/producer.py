@@ -281,11 +281,11 @@ def add_batch(product_id, data):
 def upload_test_report(batch_id, upload):
     """Producer (own batches) or admin: attach the lab's test report (multipart field `file`, a PDF); it replaces
     the one before."""
+    batch = managed_batch(batch_id)
     # The schema reads the files only: a text field beside the file would otherwise be dropped unseen.
     if request.form:
         name = next(iter(request.form)) or '""'
         abort(400, f"{name}: trường không được hỗ trợ (chỉ có file).", extra_data={"error": "invalid"})
-    batch = managed_batch(batch_id)
     file = upload.get("file")
     if file is None:
         raise InvalidInput(N_("Cần chọn tệp PDF của phiếu kiểm nghiệm."), code="file_required", field="file")
