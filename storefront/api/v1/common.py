@@ -80,3 +80,13 @@ def parse_id(raw: str, what: str = "id") -> int:
     if int(raw) > MAX_ID:
         abort(404, "Không tìm thấy.", extra_data={"error": "not_found"})
     return int(raw)
+
+
+def refuse_other_fields(*, files: tuple[str, ...] = ("file",), form: tuple[str, ...] = ()) -> None:
+    """A multipart upload carries only the named files and text fields: any other is refused (400, invalid) rather
+    than dropped unseen."""
+    unknown = sorted((set(request.form) - set(form)) | (set(request.files) - set(files)))
+    if unknown:
+        allowed = " và ".join(dict.fromkeys((*files, *form)))
+        name = unknown[0] or '""'  # a field sent without a name
+        abort(400, f"{name}: trường không được hỗ trợ (chỉ có {allowed}).", extra_data={"error": "invalid"})

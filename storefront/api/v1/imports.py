@@ -9,7 +9,7 @@ from catalog.national_import_file import TooLarge
 from core.db import db
 from storefront import national_imports
 from storefront.api.v1 import bp
-from storefront.api.v1.common import parse_id, token_auth
+from storefront.api.v1.common import parse_id, refuse_other_fields, token_auth
 from storefront.api.v1.import_schemas import ImportFileIn, ImportPreviewOut, ImportResultOut
 from storefront.api.v1.photos import documented_upload
 from storefront.errors import translated
@@ -34,9 +34,7 @@ from storefront.guards import body_limit
 )
 def import_national():
     """Admin: upload the council's list (multipart field `file`) and see what applying it would change."""
-    unknown = sorted((set(request.form) | set(request.files)) - {"file"})
-    if unknown:
-        abort(400, f"{unknown[0]}: trường không được hỗ trợ (chỉ có file).", extra_data={"error": "invalid"})
+    refuse_other_fields(form=("file",))  # a text field named file is answered file_required below
     files = request.files.getlist("file")
     if len(files) != 1:
         error = "file_required" if not files else "invalid"

@@ -11,7 +11,7 @@ from catalog.queries import get_product
 from core.db import db
 from core.errors import N_, Forbidden, InvalidInput
 from storefront.api.v1 import bp
-from storefront.api.v1.common import parse_id, token_auth
+from storefront.api.v1.common import parse_id, refuse_other_fields, token_auth
 from storefront.api.v1.photo_schemas import PhotoIn, PhotoOut
 from storefront.errors import translated
 from storefront.guards import body_limit
@@ -63,9 +63,7 @@ def upload_photo(product_id):
     """Admin or the product's producer: add a photo (multipart field `file`)."""
     product = get_product(db.session, parse_id(product_id, "product_id"))
     _refuse_other_producers(token_auth.current_user, product.producer_id)
-    unknown = sorted((set(request.form) - {"alt"}) | (set(request.files) - {"file"}))
-    if unknown:
-        abort(400, f"{unknown[0]}: trường không được hỗ trợ (chỉ có file và alt).", extra_data={"error": "invalid"})
+    refuse_other_fields(form=("alt",))
     if len(request.files.getlist("file")) > 1:
         abort(400, "file: mỗi lần chỉ gửi một ảnh.", extra_data={"error": "invalid"})
     upload = request.files.get("file")

@@ -5,7 +5,7 @@ import io
 
 from apiflask import abort
 from apiflask.schemas import FileSchema
-from flask import current_app, request, send_file
+from flask import current_app, send_file
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,7 +28,7 @@ from core.models import utcnow
 from inventory.availability import availability
 from inventory.batch_report import batch_report
 from storefront.api.v1 import bp
-from storefront.api.v1.common import parse_id, token_auth
+from storefront.api.v1.common import parse_id, refuse_other_fields, token_auth
 from storefront.api.v1.producer_schemas import (
     BatchIn,
     ListingPatch,
@@ -282,10 +282,7 @@ def upload_test_report(batch_id, upload):
     """Producer (own batches) or admin: attach the lab's test report (multipart field `file`, a PDF); it replaces
     the one before."""
     batch = managed_batch(batch_id)
-    # The schema reads the files only: a text field beside the file would otherwise be dropped unseen.
-    if request.form:
-        name = next(iter(request.form)) or '""'
-        abort(400, f"{name}: trường không được hỗ trợ (chỉ có file).", extra_data={"error": "invalid"})
+    refuse_other_fields()  # the schema reads the files only: a text field beside the file would go unseen
     file = upload.get("file")
     if file is None:
         raise InvalidInput(N_("Cần chọn tệp PDF của phiếu kiểm nghiệm."), code="file_required", field="file")
