@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Batch, CatalogueVersion, Certificate, PriceChange, Producer, Product, ProductPhoto
+from core.driver_sql import DriverStatement
 from stores.models import Area
 
 ROW = 1
@@ -33,18 +34,18 @@ def current(connection: Connection) -> int:
 def current_with(connection: Connection, statement: Select, parameters: dict) -> tuple[int, list[Row]]:
     """The catalogue version and `statement`'s rows, read in one statement (so from one snapshot): a cached page that
     also reads something live for every visitor (a product's stock) runs one statement per visit, not two."""
-    rows = connection.execute(_beside_version(statement), parameters).all()
+    rows = _beside_version(statement).execute(connection, parameters).all()
     return rows[0][0] or 0, [row[1:] for row in rows if any(value is not None for value in row[1:])]
 
 
 @lru_cache(maxsize=16)
-def _beside_version(statement: Select) -> Select:
+def _beside_version(statement: Select) -> DriverStatement:
     """`statement`'s rows with the version in front; one row of NULLs beside it when the statement has none."""
     read = statement.subquery("read")
     one_row = select(literal(1).label("one")).subquery("one_row")
     table = CatalogueVersion.__table__
-    return select(table.c.value, *read.c).select_from(
-        one_row.outerjoin(table, table.c.id == ROW).outerjoin(read, true())
+    return DriverStatement(
+        select(table.c.value, *read.c).select_from(one_row.outerjoin(table, table.c.id == ROW).outerjoin(read, true()))
     )
 
 
