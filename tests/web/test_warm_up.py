@@ -1,5 +1,11 @@
 """A new worker serves the public pages once before its first shopper (storefront.warm_up, gunicorn.conf.py)."""
 
+import gc
+import logging
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
 from storefront.warm_up import PATHS
 from tests.factories import make_product
 
@@ -18,3 +24,15 @@ def test_a_worker_that_cannot_warm_up_still_starts(app, session, monkeypatch):
 
     monkeypatch.setattr(app, "test_client", lambda **kwargs: type("Client", (), {"get": unreachable})())
     assert app.warm_up() == {}
+
+
+def test_a_worker_leaves_what_it_warmed_up_out_of_full_garbage_collections(app, session):
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    worker = SimpleNamespace(wsgi=app, log=logging.getLogger("test-worker"))
+    gc.unfreeze()
+    try:
+        settings["post_worker_init"](worker)
+        # What a full pass would go through again and again, frozen once (the app's templates among it).
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
