@@ -1,12 +1,13 @@
 """The catalogue version: what a cached page or API answer was built from (DESIGN §1: nothing sold stale).
 
 It changes inside the transaction that changes what shoppers see: a listing, price, certificate, producer,
-photo, batch or area (noted here at each flush), or where a product is in stock (search.indexing, which learns that
-at the commit). The new number becomes visible to other connections at the moment the change does, so a reader
-that sees it reads the new data, and one that still sees the old number is served what was true before.
+photo, batch, area or outlet (noted here at each flush), or where a product is in stock (search.indexing, which
+learns that at the commit). The new number becomes visible to other connections at the moment the change does, so
+a reader that sees it reads the new data, and one that still sees the old number is served what was true before.
 """
 
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 
 from sqlalchemy import Row, Select, event, literal, select, true, update
@@ -16,12 +17,13 @@ from sqlalchemy.orm import Session
 from catalog.bulk import on_written_in_bulk
 from catalog.models import Batch, CatalogueVersion, Certificate, PriceChange, Producer, Product, ProductPhoto
 from core.driver_sql import DriverStatement
-from stores.models import Area
+from stores.models import Area, Outlet
 
 ROW = 1
 #: Everything a public catalogue page or answer shows, apart from stock (search.indexing bumps for that); an area
-#: names a product's district and the catalogue's district filter.
-SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange, Area)
+#: names a product's district and the catalogue's district filter; an outlet's name, address and hours are shown
+#: beside its stock on a product's page.
+SHOWN = (Product, Certificate, Producer, ProductPhoto, Batch, PriceChange, Area, Outlet)
 _CHANGED = "catalogue_changed"
 
 
@@ -33,7 +35,7 @@ def current(connection: Connection) -> int:
 
 def current_with(connection: Connection, statement: Select, parameters: dict) -> tuple[int, list[Row]]:
     """The catalogue version and `statement`'s rows, read in one statement (so from one snapshot): a cached page that
-    also reads something live for every visitor (a product's stock) runs one statement per visit, not two."""
+    is also keyed by a version of its own (a product's stock version) runs one statement per visit, not two."""
     rows = _beside_version(statement).execute(connection, parameters).all()
     return rows[0][0] or 0, [row[1:] for row in rows if any(value is not None for value in row[1:])]
 
@@ -79,6 +81,19 @@ def _note_bulk_changes(session: Session, product_ids: set[int]) -> None:
     note_change(session)
 
 
+#: What writes versions of its own at each commit, just before this one's (inventory.stock_version).
+_written_first: list[Callable[[Session], None]] = []
+
+
+def written_before_the_version(write: Callable[[Session], None]):
+    """Registers `write(session)` (a decorator) to run at each commit just before the catalogue version is bumped.
+    Every transaction then locks version rows in the same order (those, then this one's), so two commits never wait
+    for each other."""
+    if write not in _written_first:
+        _written_first.append(write)
+    return write
+
+
 # Last of the commit hooks (search.indexing's goes first and may note a change of stock): the row stays locked
 # from here to the commit only, so transactions that change the catalogue queue on it for no longer than that.
 @event.listens_for(Session, "before_commit")
@@ -86,6 +101,8 @@ def _bump_at_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the whole transaction bumps once, when it commits
     session.flush()
+    for write in _written_first:
+        write(session)
     if session.info.pop(_CHANGED, False):
         bump(session)
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Date, DateTime, Integer, Select, bindparam, func, select, union_all
+from sqlalchemy import Date, DateTime, Integer, bindparam, func, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from catalog.models import Batch, Product
-from core.dates import vietnam_date
+from catalog.models import Batch
+from core.dates import as_utc, vietnam_date
 from core.models import connection_of
 from inventory.ledger import fresh_lot
 from inventory.models import LIVE_HOLD, Reservation, ReservationLine, StockLevel
@@ -110,14 +110,11 @@ class OutletStock:
 
 
 @cache
-def _outlets_having(named_by: str):
+def _outlets_having():
     """One product's stock per outlet with the outlet's details, built once, from bound parameters: `now`, `today`
-    and the product's `product_id`, or its `slug` when `named_by` is "slug" (the product page, which knows only its
-    address). Naming one product rather than a list of ids lets PostgreSQL take the index on stock levels' product."""
-    if named_by == "slug":
-        product = select(Product.id).where(Product.slug == bindparam("slug")).scalar_subquery()
-    else:
-        product = bindparam("product_id", type_=Integer)
+    and the product's `product_id`. Naming one product rather than a list of ids lets PostgreSQL take the index on
+    stock levels' product."""
+    product = bindparam("product_id", type_=Integer)
     pairs = available_quantities(
         bindparam("now", type_=DateTime(timezone=True)), product_ids=[product], today=bindparam("today", type_=Date)
     ).subquery("in_stock")
@@ -126,19 +123,32 @@ def _outlets_having(named_by: str):
     )
 
 
-def stock_read_by_slug(slug: str, now: datetime) -> tuple[Select, dict]:
-    """availability's statement and parameters for the product at `slug`, for a caller that reads it beside
-    something else in one statement (the page cache, beside the catalogue version); `outlet_stock` reads its rows."""
-    return _outlets_having("slug"), {"slug": slug, "now": now, "today": vietnam_date(now)}
-
-
 def availability(source: Session | Connection, product_id: int, now: datetime) -> list[OutletStock]:
     """The outlets that have the product available, most first (then by name), for its page and the API: one
     statement, whatever the number of outlets."""
     # Run on a connection rather than through the ORM (which has nothing to map here): every product page (cached
     # or not) asks this for every visitor.
     parameters = {"product_id": product_id, "now": now, "today": vietnam_date(now)}
-    return outlet_stock(connection_of(source).execute(_outlets_having("product_id"), parameters))
+    return outlet_stock(connection_of(source).execute(_outlets_having(), parameters))
+
+
+def next_hold_lapse(source: Session | Connection, product_id: int, now: datetime) -> datetime | None:
+    """When the first live hold on the product lapses after `now` (its stock is then available again, with nothing
+    written); None when no live hold on it will."""
+    # Only outlets that hold some of the product are asked, through the index of live holds by outlet and expiry.
+    holding = select(StockLevel.outlet_id).where(StockLevel.product_id == product_id, StockLevel.reserved > 0)
+    on_product = (
+        select(ReservationLine.id)
+        .where(ReservationLine.reservation_id == Reservation.id, ReservationLine.product_id == product_id)
+        .exists()
+    )
+    return as_utc(
+        connection_of(source).scalar(
+            select(func.min(Reservation.expires_at)).where(
+                LIVE_HOLD, Reservation.expires_at > now, Reservation.outlet_id.in_(holding), on_product
+            )
+        )
+    )
 
 
 def outlet_stock(rows: Iterable) -> list[OutletStock]:

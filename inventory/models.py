@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -85,6 +86,16 @@ class StockLevel(Base):
     reserved: Mapped[int] = mapped_column(Integer, default=0)
 
     batch = relationship("Batch")
+
+
+class ProductStockVersion(Base):
+    """A number changed in the transaction that moves any of the product's stock (inventory.stock_version): a page
+    that shows the product's stock is cached under it."""
+
+    __tablename__ = "product_stock_versions"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class Reservation(Base):

@@ -18,6 +18,7 @@ from core.dates import vietnam_date
 from core.driver_sql import DriverStatement
 from core.errors import N_, Conflict, InvalidInput
 from core.models import utcnow
+from inventory import stock_version
 from inventory.ledger import (
     Move,
     allocate,
@@ -158,6 +159,8 @@ def _hold_in_one_statement(
     # changes and the index's read at the commit is spared.
     if left_after is None or left_after <= 0:
         stock_written_in_bulk(session, {(product_id, outlet_id)})
+    else:
+        stock_version.moved(session, {product_id})  # its page shows how many are left
     return reservation
 
 

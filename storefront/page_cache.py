@@ -4,10 +4,14 @@ A cached entry is keyed by the catalogue version (catalog.version: changed in th
 shoppers can see), the shop's date (certificates lapse at midnight), the language, the endpoint and the query
 with unknown parameters left out; so a commit makes every older entry unreachable at the instant it commits.
 
+A page that shows a product's stock is keyed by the product's stock version too (inventory.stock_version: changed
+with every movement of its stock), and is served only until the first hold on it lapses (which frees stock with
+nothing written).
+
 What belongs to one visitor is never in an entry. A page is rendered once with markers ("holes") where the
-visitor's own parts go: the CSRF token, the cart's count, and parts that change too often to cache (a product's
-stock per shop). Each request fills the holes for its visitor. Entries keep only the response's headers that are
-the same for everyone (content type, language, links), so never a Set-Cookie.
+visitor's own parts go: the CSRF token and the cart's count. Each request fills the holes for its visitor. Entries
+keep only the response's headers that are the same for everyone (content type, language, links), so never a
+Set-Cookie.
 
 Browsers revalidate (`Cache-Control: no-cache`) with the ETag; a page with a CSRF token in it changes its ETag
 every half token lifetime, so a page answered 304 never carries an expired token.
@@ -25,6 +29,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache, wraps
 from threading import Lock
 from weakref import WeakValueDictionary
@@ -35,8 +40,10 @@ from flask_babel import get_locale
 from flask_caching import Cache
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import Select
 
 from catalog import version
+from core.models import utcnow
 from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
 from storefront.roles import signed_in
@@ -110,8 +117,7 @@ def remembered(parts: tuple, render: Callable[[], str]) -> str:
     """A part of a hole kept in the cache under `parts` (which must name everything it shows, in values that can be
     hashed), with the language and the static files' version; `render` runs with the CSRF token as a marker, so no
     token is ever kept."""
-    # Kept in the process too, by what names them: no hashing and no unpickling for the part a product page uses on
-    # every visit.
+    # Kept in the process too, by what names them: no hashing and no unpickling for a part used on every visit.
     in_process = current_app.extensions["page_cache_parts"]
     named = (parts, str(get_locale()), assets_version())
     kept = in_process.get(named)
@@ -127,14 +133,16 @@ def remembered(parts: tuple, render: Callable[[], str]) -> str:
     return kept
 
 
-def cached(*, params: Iterable[str], private: bool = True, read_with_version: Callable[[dict], tuple] | None = None):
+def cached(
+    *, params: Iterable[str], private: bool = True, versions: Callable[[dict], tuple[Select, dict]] | None = None
+):
     """Caches the view's 200 answers for anonymous visitors.
 
     params: the query parameters the view reads; it ignores others, so they are left out of the key and a
     request with odd ones shares the entry of the same request without them. private: the answer carries the
-    visitor's own parts (a page), so no shared cache may keep it. read_with_version: for a page whose holes read
-    the database for every visitor, `read_with_version(view_args)` gives that read (a statement and its
-    parameters), run in one statement with the catalogue version; its rows are then `read_beside_version()`.
+    visitor's own parts (a page), so no shared cache may keep it. versions: for a page that shows something the
+    catalogue version does not cover (a product's stock), `versions(view_args)` gives a select of that thing's own
+    version and its parameters; it is read in one statement with the catalogue version, and the key names both.
     """
     known = frozenset(params)
 
@@ -143,7 +151,7 @@ def cached(*, params: Iterable[str], private: bool = True, read_with_version: Ca
         def answer(*args, **kwargs):
             if not _cacheable():
                 return view(*args, **kwargs)
-            key = _key(known, kwargs, _catalogue_version(read_with_version, kwargs))
+            key = _key(known, kwargs, _versions(versions, kwargs))
             entry = _load(key)
             if entry is None:
                 # After a change every visitor misses at once: one renders, the others wait for it (in this process
@@ -238,23 +246,22 @@ def _cacheable() -> bool:
     )
 
 
-def _catalogue_version(read_with_version, view_args: dict) -> int:
-    if read_with_version is None:
-        return in_autocommit(version.current)
-    statement, parameters = read_with_version(view_args)
-    current, g._page_cache_read = in_autocommit(
-        lambda connection: version.current_with(connection, statement, parameters)
-    )
-    return current
+def _versions(versions, view_args: dict) -> tuple:
+    if versions is None:
+        return (in_autocommit(version.current),)
+    statement, parameters = versions(view_args)
+    catalogue, rows = in_autocommit(lambda connection: version.current_with(connection, statement, parameters))
+    return (catalogue, *rows)
 
 
-def read_beside_version() -> list | None:
-    """The rows of the page's `read_with_version`, read with the catalogue version for this request (None when
-    there was no such read: a visitor signed in, say, whose page is not cached)."""
-    return g.get("_page_cache_read")
+def shown_until(when: Callable[[], datetime | None]) -> None:
+    """For a page being rendered for the cache: `when()` is the moment something it shows changes with nothing
+    written (a hold lapsing, which frees its stock), or None; the entry is served until then only."""
+    if g.get(_RECORDING) is not None and (moment := when()) is not None:
+        g._page_cache_until = min(moment, g.get("_page_cache_until") or moment)
 
 
-def _key(known: frozenset[str], view_args: dict, catalogue_version: int) -> str:
+def _key(known: frozenset[str], view_args: dict, versions: tuple) -> str:
     query = sorted((name, value) for name, value in request.args.items(multi=True) if name in known)
     parts = (
         request.endpoint,
@@ -262,7 +269,7 @@ def _key(known: frozenset[str], view_args: dict, catalogue_version: int) -> str:
         query,
         str(get_locale()),
         today().isoformat(),
-        catalogue_version,
+        versions,
         assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
@@ -277,6 +284,7 @@ def _render(view, args, kwargs) -> tuple[dict | None, Response]:
     finally:
         del g.csrf_token
         holes = g.pop(_RECORDING)
+        until = g.pop("_page_cache_until", None)
     storable = (
         response.status_code == 200
         and not response.is_streamed
@@ -289,6 +297,7 @@ def _render(view, args, kwargs) -> tuple[dict | None, Response]:
         "headers": [(k, v) for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS],
         "holes": holes,
         "digest": hashlib.sha256(body).hexdigest()[:32],
+        "until": until,
     }
     if storable:
         return entry, response
@@ -363,18 +372,26 @@ def _keyed_marker(secret: str | bytes, name: str) -> str:
     return f"ocop-hole-{name}-{hmac.new(key, name.encode(), 'sha256').hexdigest()[:20]}"
 
 
-def _load(key: str) -> dict | None:
+def _load(key: str) -> dict | str | None:
+    """The entry or part under `key`; not an entry whose page has changed since with nothing written (shown_until)."""
     local = current_app.extensions["page_cache_local"]
     try:
-        if local is not None and (kept := local.get(key)) is not None:
+        if local is not None and (kept := local.get(key)) is not None and not _lapsed(kept):
             return kept
         kept = cache.get(key)
-        if local is not None and kept is not None:
+        if kept is None or _lapsed(kept):
+            return None
+        if local is not None:
             local.set(key, kept)
         return kept
     except Exception:  # a cache that is down makes pages slower, never unavailable
         log.warning("page cache unavailable on read", exc_info=True)
         return None
+
+
+def _lapsed(kept: dict | str) -> bool:
+    until = kept.get("until") if isinstance(kept, dict) else None
+    return until is not None and utcnow() >= until
 
 
 def _store(key: str, entry: dict) -> None:

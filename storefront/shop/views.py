@@ -1,15 +1,17 @@
 import flask_babel
 from flask import current_app, redirect, render_template, request, send_from_directory, session, url_for
+from markupsafe import Markup
 
 from catalog.certification import certificate_standing, sellability
 from catalog.groups import GROUPS, SERVICE_GROUP
 from catalog.queries import get_product_by_slug
 from core.db import db
 from core.models import utcnow
-from inventory.availability import availability, outlet_stock, stock_read_by_slug
+from inventory import stock_version
+from inventory.availability import availability, next_hold_lapse
 from search.listing import catalogue_page, home_shelves
 from storefront import page_cache
-from storefront.context import in_autocommit, today
+from storefront.context import today
 from storefront.programme_pages import headline_figures
 from storefront.search_service import search_service
 from storefront.shop import bp
@@ -48,7 +50,7 @@ def catalogue():
 
 
 @bp.get("/san-pham/<slug>")
-@page_cache.cached(params=(), read_with_version=lambda view_args: stock_read_by_slug(view_args["slug"], utcnow()))
+@page_cache.cached(params=(), versions=lambda view_args: stock_version.by_slug(view_args["slug"]))
 def product(slug: str):
     product = get_product_by_slug(db.session, slug)
     answer = sellability(product.active, product.certificates, today())
@@ -60,27 +62,19 @@ def product(slug: str):
         certificate=answer.certificate,
         reason=answer.reason,
         latest=product.certificates[-1] if product.certificates else None,
-        stock_html=page_cache.hole("product_stock", product.id) if answer.on_sale and not is_service else "",
+        stock_html=product_stock(product.id) if answer.on_sale and not is_service else "",
         is_service=is_service,
     )
 
 
-@page_cache.fills_hole("product_stock")
-def product_stock(product_id: int) -> str:
-    """Where the product is in stock now, and the form to buy it: never cached, it moves with every sale."""
-    # Read with the catalogue version when the page came from the cache: one statement for the whole visit.
-    rows = page_cache.read_beside_version()
-    if rows is None:
-        stock = in_autocommit(lambda connection: availability(connection, product_id, utcnow()))
-    else:
-        stock = outlet_stock(rows)
-    # Read for every visitor, but rendered once for each state of the stock.
-    return page_cache.remembered(
-        ("product_stock", product_id, tuple(stock)),
-        lambda: render_template(
-            "shop/_product_stock.html", stock=stock, cart_form=AddToCartForm(product_id=product_id, formdata=None)
-        ),
-    )
+def product_stock(product_id: int) -> Markup:
+    """Where the product is in stock now, and the form to buy it (the page is cached under the product's stock
+    version, and only until a hold on it lapses)."""
+    now = utcnow()
+    stock = availability(db.session, product_id, now)
+    page_cache.shown_until(lambda: next_hold_lapse(db.session, product_id, now))
+    cart_form = AddToCartForm(product_id=product_id, formdata=None)
+    return Markup(render_template("shop/_product_stock.html", stock=stock, cart_form=cart_form))
 
 
 @bp.get("/favicon.ico")
