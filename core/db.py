@@ -9,7 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 from sqlalchemy.pool import Pool
 
 from core.models import Base
@@ -129,11 +129,18 @@ class AutocommitConnections:
             self._idle.pop().close()
 
 
-def outside_transaction(session: Session, connections: AutocommitConnections, work: Callable[[Connection], T]) -> T:
+def outside_transaction(
+    sessions: scoped_session, connections: AutocommitConnections, work: Callable[[Connection], T]
+) -> T:
     """`work` on one of `connections`; on the session's own connection when it has begun (what it wrote must be
     seen, and what `work` writes is committed with it) or is bound to a connection (the tests' transaction)."""
-    if session.in_transaction() or not isinstance(session.get_bind(), Engine):
-        return work(session.connection())
+    if sessions.registry.has():
+        session = sessions()
+        if session.in_transaction() or not isinstance(session.get_bind(), Engine):
+            return work(session.connection())
+    elif isinstance(sessions.session_factory.kw.get("bind"), Connection):
+        return work(sessions().connection())
+    # No session yet (a cached page's only statement): none is made, which spared making and closing one each visit.
     return connections.run(work)
 
 

@@ -23,4 +23,4 @@ def in_autocommit(work: Callable[[Connection], T]) -> T:
     connections = current_app.extensions.get("autocommit_connections")
     if connections is None:
         connections = current_app.extensions.setdefault("autocommit_connections", AutocommitConnections(db.engine))
-    return outside_transaction(db.session(), connections, work)
+    return outside_transaction(db.session, connections, work)

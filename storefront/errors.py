@@ -98,6 +98,8 @@ def translated(error: DomainError) -> str:
 def end_session_even_if_the_database_went_away() -> None:
     """Ends the session's transaction; if the connection is gone, so that the rollback itself fails, drops the
     connection instead (the next checkout replaces it)."""
+    if not db.session.registry.has():
+        return  # nothing used the database (a cached page read on a kept connection): there is nothing to end
     try:
         db.session.close()
     except DATABASE_UNAVAILABLE as lost:
