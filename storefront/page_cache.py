@@ -38,7 +38,6 @@ from cachelib import SimpleCache
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_caching import Cache
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import Select
 
@@ -46,6 +45,7 @@ from catalog import version
 from core.models import utcnow
 from storefront.context import in_autocommit, today
 from storefront.extensions import limiter
+from storefront.request_overhead import csrf_token
 from storefront.roles import signed_in
 from storefront.static_assets import assets_version
 
@@ -277,7 +277,7 @@ def _key(known: frozenset[str], view_args: dict, versions: tuple) -> str:
 
 def _render(view, args, kwargs) -> tuple[dict | None, Response]:
     """Runs the view with the visitor's parts as markers; returns the entry to store (None if it may not be)."""
-    g.csrf_token = marker("csrf")  # what flask_wtf's generate_csrf hands every form during this render
+    g.csrf_token = marker("csrf")  # what flask_wtf's generate_csrf (and csrf_token) hands every form during this render
     g.setdefault(_RECORDING, {})
     try:
         response = current_app.make_response(view(*args, **kwargs))
@@ -329,7 +329,7 @@ def _fill(name: str, context) -> str:
 
 def _with_token(body: bytes) -> bytes:
     csrf = marker("csrf").encode()
-    return body.replace(csrf, generate_csrf().encode()) if csrf in body else body
+    return body.replace(csrf, csrf_token().encode()) if csrf in body else body
 
 
 def _serve(entry: dict, private: bool) -> Response:
@@ -341,7 +341,7 @@ def _serve(entry: dict, private: bool) -> Response:
     if has_token:
         # The visitor's CSRF secret is made first if they have none yet: the ETag must name the secret the page's
         # token belongs to, or a browser without the cookie could be told its older copy is still good.
-        token = generate_csrf()
+        token = csrf_token()
         lifetime = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
         etag += f"-{_token_secret_digest()}-{int(time.time() // (lifetime / 2))}"
     response = Response(status=200, headers=entry["headers"])
