@@ -262,16 +262,24 @@ def shown_until(when: Callable[[], datetime | None]) -> None:
 
 
 def _key(known: frozenset[str], view_args: dict, versions: tuple) -> str:
-    query = sorted((name, value) for name, value in request.args.items(multi=True) if name in known)
-    parts = (
-        request.endpoint,
-        sorted(view_args.items()),
-        query,
-        str(get_locale()),
-        today().isoformat(),
-        versions,
-        assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
+    query = tuple(sorted((name, value) for name, value in request.args.items(multi=True) if name in known))
+    return _hashed(
+        (
+            request.endpoint,
+            tuple(sorted(view_args.items())),
+            query,
+            str(get_locale()),
+            today(),
+            versions,
+            assets_version(),  # pages link static files by their content's hash: a deploy that changes one re-renders
+        )
     )
+
+
+@lru_cache(maxsize=4096)
+def _hashed(parts: tuple) -> str:
+    # Visits ask for the same few keys over and over: each is hashed once (a bounded cache, so a flood of distinct
+    # queries evicts rather than grows it).
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
