@@ -342,7 +342,8 @@ def _with_token(body: bytes) -> bytes:
 
 def _serve(entry: dict, private: bool) -> Response:
     body, parts = _filled(entry)
-    has_token = marker("csrf").encode() in body
+    csrf = marker("csrf").encode()
+    has_token = csrf in body
     # The body is the entry's with these parts in its holes: hashing them names it as well as hashing all of it
     # (the home page's 43 kB took 27 µs).
     etag = hashlib.sha256("\0".join((entry["digest"], *parts)).encode()).hexdigest()[:32] if parts else entry["digest"]
@@ -352,14 +353,16 @@ def _serve(entry: dict, private: bool) -> Response:
         token = csrf_token()
         lifetime = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
         etag += f"-{_token_secret_digest()}-{int(time.time() // (lifetime / 2))}"
-    response = Response(status=200, headers=entry["headers"])
-    response.headers["Cache-Control"] = "private, no-cache" if private else "no-cache"
+    # Entries keep no Vary or Cache-Control header (see _KEPT_HEADERS): both are set here, as they are.
+    cache_control = "private, no-cache" if private else "no-cache"
+    response = Response(
+        status=200, headers=[*entry["headers"], ("Cache-Control", cache_control), ("Vary", "Accept-Language")]
+    )
     response.set_etag(etag)
-    response.vary.add("Accept-Language")
     if request.if_none_match.contains(etag):
         response.status_code = 304
         return response
-    response.set_data(body.replace(marker("csrf").encode(), token.encode()) if has_token else body)
+    response.set_data(body.replace(csrf, token.encode()) if has_token else body)
     return response
 
 
