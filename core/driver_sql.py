@@ -1,6 +1,6 @@
 """A Core statement compiled once for each database and run as the driver's own SQL.
 
-For a statement run on every visit (a cached product page reads its stock beside the catalogue version),
+For a statement run on every visit or every hold (a product page read its stock beside the catalogue version),
 SQLAlchemy's work on each call (the cache key of a large statement, then its parameters) cost more CPU than the
 database's: 0.22 against 0.18 ms a read on PostgreSQL. The engine's cursor events still see every run, so the SQL
 statement budgets count it. Rows come as the driver gives them, without SQLAlchemy's result types.
