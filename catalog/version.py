@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from functools import lru_cache
 
-from sqlalchemy import Row, Select, event, literal, select, true, update
+from sqlalchemy import Select, event, literal, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -28,16 +28,20 @@ _CHANGED = "catalogue_changed"
 
 
 def current(connection: Connection) -> int:
-    # Read on every cached page, so straight from the driver: the ORM's statement handling cost more than the read.
-    row = connection.exec_driver_sql(f"SELECT value FROM catalogue_version WHERE id = {ROW}").first()
-    return row[0] if row else 0
+    # Read on every cached page, so straight from the driver (core.driver_sql): SQLAlchemy's statement handling cost
+    # more than the read.
+    rows = _CURRENT.rows(connection, {})
+    return rows[0][0] if rows else 0
 
 
-def current_with(connection: Connection, statement: Select, parameters: dict) -> tuple[int, list[Row]]:
+def current_with(connection: Connection, statement: Select, parameters: dict) -> tuple[int, list[tuple]]:
     """The catalogue version and `statement`'s rows, read in one statement (so from one snapshot): a cached page that
     is also keyed by a version of its own (a product's stock version) runs one statement per visit, not two."""
-    rows = _beside_version(statement).execute(connection, parameters).all()
+    rows = _beside_version(statement).rows(connection, parameters)
     return rows[0][0] or 0, [row[1:] for row in rows if any(value is not None for value in row[1:])]
+
+
+_CURRENT = DriverStatement(select(CatalogueVersion.__table__.c.value).where(CatalogueVersion.__table__.c.id == ROW))
 
 
 @lru_cache(maxsize=16)

@@ -5,8 +5,10 @@ cursor events (which the SQL statement budgets count) still see it."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Date, DateTime, bindparam, event, select
+from sqlalchemy import Date, DateTime, bindparam, event, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from core.db import db
 from core.driver_sql import DriverStatement
 from inventory.models import Reservation
 from tests.factories import make_outlet
@@ -50,12 +52,15 @@ def test_rows_are_those_sqlalchemy_gives(session):
     connection = session.connection()
     expected = [tuple(row) for row in connection.execute(statement, parameters)]
     got = [tuple(row) for row in DriverStatement(statement).execute(connection, parameters)]
+    read = DriverStatement(statement).rows(connection, parameters)
 
     assert [key for key, _day in expected] == ["edge", "late"]
     assert [key for key, _day in got] == ["edge", "late"]
+    assert [key for key, _day in read] == ["edge", "late"]
 
 
 def test_the_engine_sees_each_run(session):
+    """The SQL budgets listen on the engine: a read on the driver's own cursor is counted as any other."""
     seen = []
     connection = session.connection()
     statement = DriverStatement(select(bindparam("n", type_=Date)))
@@ -63,13 +68,18 @@ def test_the_engine_sees_each_run(session):
     def note(conn, cursor, sql, parameters, context, executemany):
         seen.append(sql)
 
-    event.listen(connection, "before_cursor_execute", note)
+    event.listen(db.engine, "before_cursor_execute", note)
     try:
         statement.execute(connection, {"n": date(2026, 12, 6)}).all()
-        statement.execute(connection, {"n": date(2026, 12, 7)}).all()
+        statement.rows(connection, {"n": date(2026, 12, 7)})
     finally:
-        event.remove(connection, "before_cursor_execute", note)
+        event.remove(db.engine, "before_cursor_execute", note)
     assert len(seen) == 2
+
+
+def test_a_read_the_driver_refuses_raises_sqlalchemys_error(session):
+    with pytest.raises(ProgrammingError if session.get_bind().dialect.name == "postgresql" else OperationalError):
+        DriverStatement(select(text("no_such_column"))).rows(session.connection(), {})
 
 
 def test_an_expanding_list_is_refused(session):
