@@ -35,11 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def select_locale() -> Locale:
     """The visitor's explicit choice, else what their browser asks for, else Vietnamese."""
-    languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") or session.get("lang")
+    # The objects rather than their proxies: every request asks, and each lookup through a proxy cost a microsecond.
+    config, current = current_app.config, request._get_current_object()
+    languages = config["LANGUAGES"]
+    chosen = current.args.get("lang") or session.get("lang")
     if chosen not in languages:
-        chosen = _asked_for(request.headers.get("Accept-Language", ""), tuple(languages))
-    return _locale(chosen or current_app.config["BABEL_DEFAULT_LOCALE"])
+        chosen = _asked_for(current.environ.get("HTTP_ACCEPT_LANGUAGE", ""), tuple(languages))
+    return _locale(chosen or config["BABEL_DEFAULT_LOCALE"])
 
 
 # Every request chooses a language: parsing the browser's header and the chosen name again each time was 25 of the
