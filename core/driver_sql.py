@@ -29,7 +29,8 @@ class DriverStatement:
         version took 118 µs through it on PostgreSQL, 78 this way (36 the driver alone). The engine's cursor events
         are dispatched as SQLAlchemy does, so the SQL budgets count it, and the driver's errors come as
         SQLAlchemy's, a connection the database closed being dropped (invalidated) as SQLAlchemy drops it."""
-        compiled = self._compiled_for(connection.dialect)
+        dialect = connection.dialect
+        compiled = self._compiled_for(dialect)
         sql, values = compiled.sql, compiled.parameters(parameters)
         events = connection.dispatch
         dbapi_connection = connection.connection.dbapi_connection
@@ -42,8 +43,7 @@ class DriverStatement:
             for listener in events.after_cursor_execute:
                 listener(connection, cursor, sql, values, None, False)
             return rows
-        except connection.dialect.loaded_dbapi.Error as error:
-            dialect = connection.dialect
+        except dialect.loaded_dbapi.Error as error:
             dropped = dialect.is_disconnect(error, dbapi_connection, cursor)
             if dropped:
                 connection.invalidate(error)

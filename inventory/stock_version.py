@@ -84,9 +84,9 @@ def _note_bulk_movements(session: Session, pairs: set[tuple[int, int]]) -> None:
 # With the catalogue version's own bump, last in the commit: the rows are locked from here to the commit only.
 @catalogue_version.written_before_the_version
 def _bump_at_commit(session: Session) -> None:
-    moved = session.info.pop(_MOVED, None)
-    if moved:
-        bump(session, moved)
+    products = session.info.pop(_MOVED, None)
+    if products:
+        bump(session, products)
 
 
 @event.listens_for(Session, "after_soft_rollback")
